@@ -1,0 +1,125 @@
+package collector
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// snapshot is the rendered result of one successful refresh of one query.
+// It is immutable once built and shared by every scrape that serves it.
+type snapshot struct {
+	groups    []*renderedGroup // sorted by group ID
+	fetchedAt time.Time
+}
+
+// queryState is what one scrape serves for one query.
+type queryState struct {
+	bizRegion    string
+	snap         *snapshot // nil: nothing to serve (no success yet, or older than max_stale)
+	up           bool      // the newest finished refresh succeeded
+	lastSuccess  time.Time // zero until a refresh succeeds
+	lastDuration time.Duration
+	finished     bool // at least one refresh has finished
+	successes    float64
+	failures     float64
+}
+
+// queryCache is the single-flight TTL cache of one query. At most one
+// refresh runs at a time; scrapes that arrive meanwhile wait for it. A
+// finished refresh, good or failed, is not repeated for cache_ttl, so an
+// outage or throttling is not hammered by every scrape.
+type queryCache struct {
+	bizRegion string
+	ttl       time.Duration
+	maxStale  time.Duration
+	timeout   time.Duration
+	now       func() time.Time
+	refresh   func(ctx context.Context) (*snapshot, error)
+	onResult  func(bizRegion string, snap *snapshot, err error, took time.Duration)
+	parent    context.Context
+
+	mu           sync.Mutex
+	good         *snapshot
+	lastFinished time.Time
+	lastOK       bool
+	lastSuccess  time.Time
+	lastDuration time.Duration
+	successes    float64
+	failures     float64
+	inflight     chan struct{} // closed when the running refresh finishes
+}
+
+// start begins a refresh unless one is running or the newest finished one is
+// younger than cache_ttl. It returns a channel closed when the refresh that
+// will answer this scrape has finished, or nil when the cache is fresh.
+func (c *queryCache) start() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight != nil {
+		return c.inflight
+	}
+	if !c.lastFinished.IsZero() && c.now().Sub(c.lastFinished) < c.ttl {
+		return nil
+	}
+	done := make(chan struct{})
+	c.inflight = done
+	go c.run(done)
+	return done
+}
+
+func (c *queryCache) run(done chan struct{}) {
+	// The refresh is not tied to the scrape that started it: a scrape that
+	// gives up early must not cancel the work other scrapes wait for.
+	ctx, cancel := context.WithTimeout(c.parent, c.timeout)
+	began := time.Now()
+	snap, err := c.refresh(ctx)
+	took := time.Since(began)
+	cancel()
+
+	c.mu.Lock()
+	c.lastFinished = c.now()
+	c.lastDuration = took
+	c.lastOK = err == nil
+	if err == nil {
+		c.good = snap
+		c.lastSuccess = snap.fetchedAt
+		c.successes++
+	} else {
+		c.failures++
+	}
+	c.inflight = nil
+	close(done)
+	c.mu.Unlock()
+
+	if c.onResult != nil {
+		c.onResult(c.bizRegion, snap, err, took)
+	}
+}
+
+// state returns what to serve now. Last good data is served while the newest
+// refresh succeeded, and after a failure until it is max_stale old; then it
+// is dropped (and its memory freed).
+func (c *queryCache) state() queryState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.good != nil && !c.lastOK && c.now().Sub(c.good.fetchedAt) > c.maxStale {
+		c.good = nil
+	}
+	return queryState{
+		bizRegion:    c.bizRegion,
+		snap:         c.good,
+		up:           c.lastOK,
+		lastSuccess:  c.lastSuccess,
+		lastDuration: c.lastDuration,
+		finished:     !c.lastFinished.IsZero(),
+		successes:    c.successes,
+		failures:     c.failures,
+	}
+}
+
+func (c *queryCache) ready() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.lastFinished.IsZero()
+}

@@ -1,0 +1,456 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"golang.org/x/sync/errgroup"
+)
+
+// API identity of ListAppInstanceGroup.
+const (
+	APIProduct = "appstream-center"
+	APIVersion = "2021-09-01"
+	APIAction  = "ListAppInstanceGroup"
+)
+
+const (
+	// maxGroups bounds one query: an API that never stops paging (or a
+	// TotalCount of a billion) fails the refresh instead of running forever.
+	maxGroups = 100_000
+	// maxBodyBytes caps what is read of one answer; a 100-group page is
+	// well under 1 MiB.
+	maxBodyBytes = 64 << 20
+	// maxAttemptTimeout caps one HTTP attempt so a hung connection leaves
+	// time in refresh_timeout for a retry.
+	maxAttemptTimeout = 10 * time.Second
+	defaultRetryBase  = 500 * time.Millisecond
+	maxRetryDelay     = 8 * time.Second
+)
+
+// apiClient fetches ListAppInstanceGroup through the Alibaba Cloud SDK. It
+// is the only code that talks to the SDK, and the only place that retries,
+// so api_requests_total counts every real HTTP request exactly once.
+type apiClient struct {
+	cfg       *Config
+	creds     credentials.CredentialsProvider
+	transport http.RoundTripper
+	metrics   *APIMetrics
+	logger    *slog.Logger
+	redact    func(string) string
+	retryBase time.Duration
+}
+
+// fetchAll reads every page of one query: page 1, then the rest with
+// max_concurrent_pages in parallel. Any failed page fails the whole fetch.
+func (c *apiClient) fetchAll(ctx context.Context, bizRegion string) ([]Group, int, error) {
+	groups, pages, drifted, err := c.fetchPages(ctx, bizRegion)
+	if err == nil && drifted {
+		// Groups were added or removed while paging, so items may have
+		// shifted between pages: read the whole set once more.
+		c.logger.Debug("TotalCount changed while paging; reading all pages again", "biz_region", bizRegion)
+		var more int
+		groups, more, drifted, err = c.fetchPages(ctx, bizRegion)
+		pages += more
+		if err == nil && drifted {
+			c.logger.Warn("TotalCount changed while paging, twice in a row; serving the pages as read", "biz_region", bizRegion)
+		}
+	}
+	return groups, pages, err
+}
+
+func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (groups []Group, pages int, drifted bool, err error) {
+	first, err := c.fetchPage(ctx, bizRegion, 1)
+	if err != nil {
+		return nil, 1, false, err
+	}
+	pageSize := c.cfg.PageSize
+	if ps := first.PageSize; ps.Set && ps.V >= 1 && int(ps.V) < pageSize {
+		pageSize = int(ps.V) // the API capped our PageSize: page by what it serves
+	}
+	maxPages := (maxGroups + pageSize - 1) / pageSize
+	results := []*ListResponse{first}
+
+	if total := first.TotalCount; total.Set {
+		if total.V > maxGroups {
+			return nil, 1, false, fmt.Errorf("TotalCount %.0f exceeds the limit of %d groups per query; narrow it with filters or biz_regions", total.V, maxGroups)
+		}
+		n := int(math.Ceil(total.V / float64(pageSize)))
+		results = append(results, make([]*ListResponse, max(0, n-1))...)
+		eg, egctx := errgroup.WithContext(ctx)
+		eg.SetLimit(c.cfg.MaxConcurrentPages)
+		for p := 2; p <= n; p++ {
+			eg.Go(func() error {
+				r, err := c.fetchPage(egctx, bizRegion, p)
+				results[p-1] = r
+				return err
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return nil, n, false, err
+		}
+		for _, r := range results[1:] {
+			if r.TotalCount.Set && r.TotalCount.V != total.V {
+				drifted = true
+			}
+		}
+	} else {
+		// No TotalCount: page until a short page, within the cap.
+		for last := first; len(last.Groups.Items) >= pageSize; {
+			if len(results) >= maxPages {
+				return nil, len(results), false, fmt.Errorf("still paging after %d pages without a TotalCount; giving up", maxPages)
+			}
+			r, err := c.fetchPage(ctx, bizRegion, len(results)+1)
+			if err != nil {
+				return nil, len(results) + 1, false, err
+			}
+			results = append(results, r)
+			last = r
+		}
+	}
+
+	seen := make(map[string]bool, len(results)*pageSize)
+	for _, r := range results {
+		for _, g := range r.Groups.Items {
+			id := strings.TrimSpace(g.AppInstanceGroupID.V)
+			if id != "" && seen[id] {
+				continue
+			}
+			seen[id] = true
+			groups = append(groups, g)
+		}
+	}
+	return groups, len(results), drifted, nil
+}
+
+// fetchPage reads one page, retrying what may pass: throttling, HTTP 429
+// and 5xx, and transport errors, with jittered exponential backoff inside
+// the refresh deadline. Auth, parameter and malformed answers are final.
+func (c *apiClient) fetchPage(ctx context.Context, bizRegion string, pageNumber int) (*ListResponse, error) {
+	for attempt := 0; ; attempt++ {
+		resp, res := c.attempt(ctx, bizRegion, pageNumber)
+		if res.err == nil {
+			return resp, nil
+		}
+		if !res.retry || ctx.Err() != nil {
+			return nil, res.err
+		}
+		delay := backoff(c.retryBase, attempt)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+			return nil, fmt.Errorf("%w (no time left in refresh_timeout to retry)", res.err)
+		}
+		c.logger.Debug("retrying", "biz_region", bizRegion, "page", pageNumber, "attempt", attempt+1, "delay", delay, "err", res.err)
+		select {
+		case <-ctx.Done():
+			return nil, res.err
+		case <-time.After(delay):
+		}
+	}
+}
+
+// backoff is exponential with equal jitter: half fixed, half random, so
+// retries of parallel pages spread out but never fire at once.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base << min(attempt, 10)
+	if d > maxRetryDelay || d <= 0 {
+		d = maxRetryDelay
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+type attemptResult struct {
+	err   error
+	retry bool
+}
+
+// attempt makes exactly one HTTP request. Each attempt gets its own SDK
+// client: sdk.Client rewrites its http.Client's timeout and transport on
+// every call, so a shared client races under parallel pages.
+func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber int) (resp *ListResponse, res attemptResult) {
+	tr := &attemptTransport{ctx: ctx, base: c.transport}
+	code := ""
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			// The SDK type-asserts fields of error bodies and panics on an
+			// odd one ("Code": 42); treat it as an undecodable answer.
+			code = "malformed"
+			resp, res = nil, attemptResult{err: fmt.Errorf("undecodable answer (SDK panic: %v)", p)}
+		}
+		if tr.sent.Load() {
+			c.metrics.requests.WithLabelValues(APIAction, code).Inc()
+			c.metrics.duration.WithLabelValues(APIAction).Observe(time.Since(start).Seconds())
+		}
+	}()
+
+	cfg := sdk.NewConfig()
+	cfg.AutoRetry = false // retries happen in fetchPage only
+	cfg.Transport = tr    // not an *http.Transport, so the SDK leaves it alone
+	cfg.Scheme = strings.ToUpper(c.cfg.endpointURL.Scheme)
+	client, err := sdk.NewClientWithOptions(c.cfg.RegionID, cfg, c.creds)
+	if err != nil {
+		return nil, attemptResult{err: fmt.Errorf("creating the SDK client: %s", c.redact(err.Error()))}
+	}
+	req := c.request(bizRegion, pageNumber)
+	if dl, ok := ctx.Deadline(); ok {
+		req.ReadTimeout = min(time.Until(dl), maxAttemptTimeout)
+	} else {
+		req.ReadTimeout = maxAttemptTimeout
+	}
+	req.ConnectTimeout = min(req.ReadTimeout, 5*time.Second)
+
+	out, err := client.ProcessCommonRequest(req)
+	if !tr.sent.Load() {
+		// Nothing went on the wire: the credential provider or signing failed.
+		return nil, attemptResult{err: fmt.Errorf("could not obtain credentials to sign the request: %s", c.redact(errString(err)))}
+	}
+	var se *sdkerrors.ServerError
+	switch {
+	case errors.As(err, &se):
+		code = se.ErrorCode()
+		if code == "" {
+			code = "HTTP" + strconv.Itoa(se.HttpStatus())
+		}
+		code = clipCode(code)
+		return nil, attemptResult{
+			err:   c.apiError(code, se.HttpStatus(), se.RequestId(), se.Message()),
+			retry: retryable(code, se.HttpStatus()),
+		}
+	case tr.tooLarge.Load():
+		code = "malformed"
+		return nil, attemptResult{err: fmt.Errorf("answer larger than %d MiB; refusing to read it", maxBodyBytes>>20)}
+	case err != nil:
+		code = "transport"
+		if ctx.Err() != nil {
+			return nil, attemptResult{err: fmt.Errorf("request cut by refresh_timeout: %w", ctx.Err())}
+		}
+		return nil, attemptResult{err: fmt.Errorf("transport: %s", c.redact(transportError(err))), retry: true}
+	}
+
+	resp, err = DecodeListResponse(out.GetHttpContentBytes())
+	if err != nil {
+		code = "malformed"
+		return nil, attemptResult{err: fmt.Errorf("undecodable answer (HTTP %d): %v", out.GetHttpStatus(), err)}
+	}
+	if apiCode := strings.TrimSpace(resp.Code.V); apiCode != "" && !isSuccessCode(apiCode) {
+		code = clipCode(apiCode)
+		return nil, attemptResult{
+			err:   c.apiError(code, out.GetHttpStatus(), resp.RequestID.V, resp.Message.V),
+			retry: retryable(code, out.GetHttpStatus()),
+		}
+	}
+	code = "Success"
+	return resp, attemptResult{}
+}
+
+// request builds the signed call. Status.N travel in the form body, the
+// other filters in the query string, as the API expects.
+func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRequest {
+	u := c.cfg.endpointURL
+	req := requests.NewCommonRequest()
+	req.Method = requests.POST
+	req.Scheme = strings.ToUpper(u.Scheme)
+	req.Domain = u.Hostname()
+	req.Port = u.Port()
+	req.Product = APIProduct
+	req.Version = APIVersion
+	req.ApiName = APIAction
+
+	q := req.QueryParams
+	q["ProductType"] = c.cfg.ProductType
+	q["PageSize"] = strconv.Itoa(c.cfg.PageSize)
+	q["PageNumber"] = strconv.Itoa(pageNumber)
+	f := &c.cfg.Filters
+	setIf := func(k, v string) {
+		if v != "" {
+			q[k] = v
+		}
+	}
+	setIf("BizRegionId", bizRegion)
+	setIf("AppInstanceGroupId", f.AppInstanceGroupID)
+	setIf("AppInstanceGroupName", f.AppInstanceGroupName)
+	setIf("AppCenterImageId", f.AppCenterImageID)
+	setIf("NodeInstanceType", f.NodeInstanceType)
+	setIf("OfficeSiteId", f.OfficeSiteID)
+	for i, k := range sortedKeys(f.Tags) {
+		q[fmt.Sprintf("Tag.%d.Key", i+1)] = k
+		q[fmt.Sprintf("Tag.%d.Value", i+1)] = f.Tags[k]
+	}
+	for i, id := range f.UserGroupIDs {
+		q[fmt.Sprintf("UserGroupIds.%d", i+1)] = id
+	}
+	for i, id := range f.ExcludedUserGroupIDs {
+		q[fmt.Sprintf("ExcludedUserGroupIds.%d", i+1)] = id
+	}
+	for i, s := range f.Status {
+		req.FormParams[fmt.Sprintf("Status.%d", i+1)] = s
+	}
+	return req
+}
+
+func (c *apiClient) apiError(code string, status int, requestID, message string) error {
+	msg := fmt.Sprintf("API error %s (HTTP %d", code, status)
+	if requestID != "" {
+		msg += ", request " + requestID
+	}
+	msg += ")"
+	if m := c.redact(message); m != "" {
+		msg += ": " + clip(m, 300)
+	}
+	return errors.New(msg)
+}
+
+// retryable: throttling and server-side trouble may pass; everything else
+// (auth, permissions, parameters) will not, and retrying it only burns quota.
+func retryable(code string, status int) bool {
+	return strings.HasPrefix(code, "Throttling") || status == http.StatusTooManyRequests ||
+		status >= 500 || code == "ServiceUnavailable" || code == "InternalError"
+}
+
+func isSuccessCode(code string) bool {
+	switch strings.ToLower(code) {
+	case "200", "success", "ok":
+		return true
+	}
+	return false
+}
+
+func clipCode(code string) string {
+	return strings.ToValidUTF8(clip(code, 64), "?")
+}
+
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// transportError drops the URL from `Post "https://...": dial tcp ...`:
+// the URL carries the AccessKeyId, the signature and any STS token.
+func transportError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + " " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// attemptTransport carries one attempt: it ties the request to the refresh
+// deadline (SDK calls take no context), notes that a request was sent, and
+// caps the body it reads.
+type attemptTransport struct {
+	ctx      context.Context
+	base     http.RoundTripper
+	sent     atomic.Bool
+	tooLarge atomic.Bool
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.sent.Store(true)
+	ctx, cancel := context.WithCancel(req.Context())
+	stop := context.AfterFunc(t.ctx, cancel)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		stop()
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cappedBody{rc: resp.Body, left: maxBodyBytes, tooLarge: &t.tooLarge, done: func() { stop(); cancel() }}
+	return resp, nil
+}
+
+var errBodyTooLarge = errors.New("response body too large")
+
+type cappedBody struct {
+	rc       io.ReadCloser
+	left     int64
+	tooLarge *atomic.Bool
+	done     func()
+	once     sync.Once
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		b.tooLarge.Store(true)
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error {
+	err := b.rc.Close()
+	b.once.Do(b.done)
+	return err
+}
+
+// lockedCredentials serialises a credential provider: the SDK's default
+// chain and role providers update their cached state without a lock.
+type lockedCredentials struct {
+	mu    sync.Mutex
+	inner credentials.CredentialsProvider
+}
+
+func (l *lockedCredentials) GetCredentials() (*credentials.Credentials, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.inner.GetCredentials()
+}
+
+func (l *lockedCredentials) GetProviderName() string { return l.inner.GetProviderName() }
+
+// newTransport is shared by every attempt of an exporter: connections are
+// reused across pages and refreshes. Proxies come from HTTPS_PROXY/NO_PROXY.
+func newTransport(maxConns int) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          maxConns * 2,
+		MaxIdleConnsPerHost:   maxConns,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: maxAttemptTimeout,
+	}
+}

@@ -1,0 +1,367 @@
+package collector
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// APIMetrics are the exporter's own API telemetry. They live as long as the
+// process, across config reloads.
+type APIMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewAPIMetrics registers the API request counter and latency histogram.
+func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
+	m := &APIMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aliyun_appstream_api_requests_total",
+			Help: "HTTP requests sent to the appstream-center API, by action and result code (Success, the API error code, HTTP<status>, malformed or transport).",
+		}, []string{"action", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "aliyun_appstream_api_request_duration_seconds",
+			Help:    "Duration of HTTP requests to the appstream-center API, body included.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20},
+		}, []string{"action"}),
+	}
+	m.requests.WithLabelValues(APIAction, "Success")
+	m.duration.WithLabelValues(APIAction)
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// Options are the parts of an Exporter that do not come from the config file.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics *APIMetrics
+	// Now is the clock for countdowns, schedules, cache age and timestamps;
+	// tests pin it. Defaults to time.Now.
+	Now func() time.Time
+
+	retryBase time.Duration // tests shorten the retry backoff
+}
+
+// Exporter serves one configuration: one cache per query (biz region), the
+// API client behind them, and the rendering of their data.
+type Exporter struct {
+	cfg     *Config
+	logger  *slog.Logger
+	now     func() time.Time
+	client  *apiClient
+	queries []*queryCache
+	cancel  context.CancelFunc
+
+	problemsMu   sync.Mutex
+	seenProblems map[problem]bool
+}
+
+// NewExporter builds an exporter for a validated configuration. It makes no
+// API call until Start or the first scrape.
+func NewExporter(cfg *Config, o Options) (*Exporter, error) {
+	if cfg.endpointURL == nil || cfg.location == nil {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewAPIMetrics(prometheus.NewRegistry())
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.retryBase == 0 {
+		o.retryBase = defaultRetryBase
+	}
+	creds, err := newCredentialsProvider(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Exporter{
+		cfg:          cfg,
+		logger:       o.Logger,
+		now:          o.Now,
+		cancel:       cancel,
+		seenProblems: map[problem]bool{},
+		client: &apiClient{
+			cfg:       cfg,
+			creds:     creds,
+			transport: newTransport(cfg.MaxConcurrentPages),
+			metrics:   o.Metrics,
+			logger:    o.Logger,
+			redact:    secretRedactor(cfg),
+			retryBase: o.retryBase,
+		},
+	}
+	for _, biz := range cfg.Queries() {
+		e.queries = append(e.queries, &queryCache{
+			bizRegion: biz,
+			ttl:       cfg.CacheTTL.D(),
+			maxStale:  cfg.MaxStale.D(),
+			timeout:   cfg.RefreshTimeout.D(),
+			now:       o.Now,
+			refresh:   func(ctx context.Context) (*snapshot, error) { return e.refresh(ctx, biz) },
+			onResult:  e.logResult,
+			parent:    ctx,
+		})
+	}
+	return e, nil
+}
+
+// Start begins the first refresh of every query in the background, so the
+// exporter becomes ready without waiting for a scrape.
+func (e *Exporter) Start() {
+	for _, q := range e.queries {
+		q.start()
+	}
+}
+
+// Ready reports whether every query has finished a first refresh, good or not.
+func (e *Exporter) Ready() bool {
+	for _, q := range e.queries {
+		if !q.ready() {
+			return false
+		}
+	}
+	return true
+}
+
+// Close cancels refreshes in flight; the exporter must not be used after.
+func (e *Exporter) Close() {
+	e.cancel()
+	if t, ok := e.client.transport.(*http.Transport); ok {
+		t.CloseIdleConnections()
+	}
+}
+
+// Config returns the configuration the exporter was built from.
+func (e *Exporter) Config() *Config { return e.cfg }
+
+func (e *Exporter) refresh(ctx context.Context, bizRegion string) (*snapshot, error) {
+	groups, _, err := e.client.fetchAll(ctx, bizRegion)
+	if err != nil {
+		return nil, err
+	}
+	snap := &snapshot{fetchedAt: e.now(), groups: make([]*renderedGroup, 0, len(groups))}
+	r := newRenderer(e.cfg)
+	for i := range groups {
+		if rg := r.renderGroup(&groups[i], bizRegion); rg != nil {
+			snap.groups = append(snap.groups, rg)
+		}
+	}
+	slices.SortFunc(snap.groups, func(a, b *renderedGroup) int { return cmp.Compare(a.key, b.key) })
+	e.logProblems(bizRegion, r.problems)
+	return snap, nil
+}
+
+func (e *Exporter) logResult(bizRegion string, snap *snapshot, err error, took time.Duration) {
+	if err != nil {
+		e.logger.Warn("refresh failed", "biz_region", bizRegion, "took", took.Round(time.Millisecond), "err", err)
+		return
+	}
+	e.logger.Debug("refresh done", "biz_region", bizRegion, "groups", len(snap.groups), "took", took.Round(time.Millisecond))
+}
+
+// maxRememberedProblems bounds the memory of which bad fields were logged.
+const maxRememberedProblems = 10_000
+
+// logProblems logs each unreadable field once at warning level; repeats
+// (every refresh sees them again) go to debug.
+func (e *Exporter) logProblems(bizRegion string, problems []problem) {
+	e.problemsMu.Lock()
+	defer e.problemsMu.Unlock()
+	for _, p := range problems {
+		level := slog.LevelDebug
+		if !e.seenProblems[p] {
+			if len(e.seenProblems) >= maxRememberedProblems {
+				clear(e.seenProblems)
+			}
+			e.seenProblems[p] = true
+			level = slog.LevelWarn
+		}
+		e.logger.Log(context.Background(), level, "unreadable field in API answer; its series is dropped",
+			"biz_region", bizRegion, "group_id", p.group, "field", p.field, "value", p.value)
+	}
+}
+
+// view is what one scrape serves: every query's state at one instant.
+type view struct {
+	now    time.Time
+	states []queryState
+}
+
+// collect brings every query up to date as far as ctx allows: refreshes due
+// are started together and waited for until ctx ends; whatever has finished
+// by then is served.
+func (e *Exporter) collect(ctx context.Context) *view {
+	waits := make([]<-chan struct{}, len(e.queries))
+	for i, q := range e.queries {
+		waits[i] = q.start()
+	}
+	for _, w := range waits {
+		if w == nil {
+			continue
+		}
+		select {
+		case <-w:
+		case <-ctx.Done():
+		}
+	}
+	v := &view{now: e.now()}
+	for _, q := range e.queries {
+		v.states = append(v.states, q.state())
+	}
+	return v
+}
+
+// groups lists the groups to write. A group returned by two queries (the
+// same ID in the same region) is written once, from the first query.
+func (v *view) groups() []*renderedGroup {
+	var withData []*snapshot
+	for _, s := range v.states {
+		if s.snap != nil {
+			withData = append(withData, s.snap)
+		}
+	}
+	switch len(withData) {
+	case 0:
+		return nil
+	case 1:
+		return withData[0].groups
+	}
+	seen := map[string]bool{}
+	var out []*renderedGroup
+	for _, s := range withData {
+		for _, g := range s.groups {
+			if !seen[g.key] {
+				seen[g.key] = true
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// writeSeries writes the group and pool families: stored text for most,
+// the clock-dependent values computed now.
+func (v *view) writeSeries(w *bufio.Writer) error {
+	groups := v.groups()
+	type scheduleValue struct {
+		labels    []byte
+		active    bool
+		target    float64
+		hasTarget bool
+	}
+	var schedules []scheduleValue
+	for _, g := range groups {
+		for _, s := range g.schedules {
+			active, target, ok := s.sched.at(v.now)
+			schedules = append(schedules, scheduleValue{s.labels, active, target, ok})
+		}
+	}
+
+	var line []byte
+	for f := range numFamilies {
+		headerDone := false
+		header := func() {
+			if !headerDone {
+				w.Write(familyHeaders[f])
+				headerDone = true
+			}
+		}
+		series := func(labels []byte, value float64) {
+			header()
+			line = append(line[:0], families[f].name...)
+			line = append(line, '{')
+			line = append(line, labels...)
+			line = append(line, "} "...)
+			line = appendValue(line, value)
+			line = append(line, '\n')
+			w.Write(line)
+		}
+		switch f {
+		case famGroupExpiresIn:
+			for _, g := range groups {
+				if g.hasExpiry {
+					series(g.labels, float64(g.expiry.Sub(v.now).Milliseconds())/1000)
+				}
+			}
+		case famPoolScheduleActive:
+			for _, s := range schedules {
+				series(s.labels, b2f(s.active))
+			}
+		case famPoolScheduleTargetNodes:
+			for _, s := range schedules {
+				if s.active && s.hasTarget {
+					series(s.labels, s.target)
+				}
+			}
+		default:
+			for _, g := range groups {
+				if text := g.familyText(f); len(text) > 0 {
+					header()
+					w.Write(text)
+				}
+			}
+		}
+	}
+	return w.Flush()
+}
+
+var (
+	upDesc = prometheus.NewDesc("aliyun_appstream_up",
+		"1 when the newest refresh of the query (biz_region, empty for the unfiltered query) succeeded, else 0.", []string{"biz_region"}, nil)
+	groupsDesc = prometheus.NewDesc("aliyun_appstream_groups",
+		"Delivery groups in the data being served for the query.", []string{"biz_region"}, nil)
+	lastSuccessDesc = prometheus.NewDesc("aliyun_appstream_last_refresh_success_timestamp_seconds",
+		"Unix time of the newest successful refresh of the query.", []string{"biz_region"}, nil)
+	dataAgeDesc = prometheus.NewDesc("aliyun_appstream_data_age_seconds",
+		"Age of the data being served for the query; absent when none is served.", []string{"biz_region"}, nil)
+	refreshDurationDesc = prometheus.NewDesc("aliyun_appstream_refresh_duration_seconds",
+		"Wall time of the newest finished refresh of the query, all pages and retries.", []string{"biz_region"}, nil)
+	refreshesDesc = prometheus.NewDesc("aliyun_appstream_refreshes_total",
+		"Finished refreshes of the query by result (success or failure).", []string{"biz_region", "result"}, nil)
+)
+
+// healthCollector reports the state of the queries as one scrape saw it, so
+// the health series agree with the group series written beside them.
+type healthCollector struct{ v *view }
+
+func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, refreshesDesc} {
+		ch <- d
+	}
+}
+
+func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range h.v.states {
+		biz := s.bizRegion
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(s.up), biz)
+		n := 0
+		if s.snap != nil {
+			n = len(s.snap.groups)
+			ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.snap.fetchedAt).Seconds(), biz)
+		}
+		ch <- prometheus.MustNewConstMetric(groupsDesc, prometheus.GaugeValue, float64(n), biz)
+		if !s.lastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(s.lastSuccess.UnixMilli())/1000, biz)
+		}
+		if s.finished {
+			ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.lastDuration.Seconds(), biz)
+		}
+		ch <- prometheus.MustNewConstMetric(refreshesDesc, prometheus.CounterValue, s.successes, biz, "success")
+		ch <- prometheus.MustNewConstMetric(refreshesDesc, prometheus.CounterValue, s.failures, biz, "failure")
+	}
+}

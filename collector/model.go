@@ -1,0 +1,315 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The response model of ListAppInstanceGroup (API version 2021-09-01),
+// covering every documented field. Each field is a tolerant type: a value of
+// the wrong shape is kept aside in Bad instead of failing the decode, so one
+// odd field drops that field's series and never the scrape.
+
+// ListResponse is one page of ListAppInstanceGroup.
+type ListResponse struct {
+	RequestID  Str         `json:"RequestId"`
+	TotalCount Num         `json:"TotalCount"`
+	PageSize   Num         `json:"PageSize"`
+	PageNumber Num         `json:"PageNumber"`
+	Groups     List[Group] `json:"AppInstanceGroupModels"`
+
+	// An error answer can arrive with HTTP 200 (gateways, throttling).
+	Code    Str `json:"Code"`
+	Message Str `json:"Message"`
+}
+
+// Group is one delivery group (AppInstanceGroupModels[]).
+type Group struct {
+	Apps                        List[App]      `json:"Apps"`
+	AppCenterImageID            Str            `json:"AppCenterImageId"`
+	RegionID                    Str            `json:"RegionId"`
+	ProductType                 Str            `json:"ProductType"`
+	AppInstanceType             Str            `json:"AppInstanceType"`
+	AppInstanceGroupID          Str            `json:"AppInstanceGroupId"`
+	Amount                      Num            `json:"Amount"`
+	MinAmount                   Num            `json:"MinAmount"`
+	MaxAmount                   Num            `json:"MaxAmount"`
+	ReserveAmountRatio          Num            `json:"ReserveAmountRatio"`
+	ReserveMinAmount            Num            `json:"ReserveMinAmount"`
+	ReserveMaxAmount            Num            `json:"ReserveMaxAmount"`
+	ScalingStep                 Num            `json:"ScalingStep"`
+	ScalingUsageThreshold       Num            `json:"ScalingUsageThreshold"`
+	ScalingDownAfterIdleMinutes Num            `json:"ScalingDownAfterIdleMinutes"`
+	ChargeType                  Str            `json:"ChargeType"`
+	GmtCreate                   Str            `json:"GmtCreate"`
+	Status                      Str            `json:"Status"`
+	NodePool                    List[NodePool] `json:"NodePool"`
+	SpecID                      Str            `json:"SpecId"`
+	SessionTimeout              Num            `json:"SessionTimeout"`
+	AppInstanceGroupName        Str            `json:"AppInstanceGroupName"`
+	ExpiredTime                 Str            `json:"ExpiredTime"`
+	OtaInfo                     Opt[OtaInfo]   `json:"OtaInfo"`
+	OsType                      Str            `json:"OsType"`
+	ResourceStatus              Str            `json:"ResourceStatus"`
+	AppPolicyID                 Str            `json:"AppPolicyId"`
+	ChargeResourceMode          Str            `json:"ChargeResourceMode"`
+	SkipUserAuthCheck           Bool           `json:"SkipUserAuthCheck"`
+	OfficeSiteID                Str            `json:"OfficeSiteId"`
+	AppPolicyVersion            Str            `json:"AppPolicyVersion"`
+	AppPolicyImageCheck         Bool           `json:"AppPolicyImageCheck"`
+	ResourceTags                List[Tag]      `json:"ResourceTags"`
+	Tags                        List[Tag]      `json:"Tags"`
+	AuthMode                    Str            `json:"AuthMode"`
+	AccessType                  Str            `json:"AccessType"`
+	SupportUserGroupMixedAuth   Bool           `json:"SupportUserGroupMixedAuth"`
+	UserGroupAuthMode           Str            `json:"UserGroupAuthMode"`
+}
+
+// App is one application of a group.
+type App struct {
+	AppID          Str `json:"AppId"`
+	AppName        Str `json:"AppName"`
+	AppVersion     Str `json:"AppVersion"`
+	AppVersionName Str `json:"AppVersionName"`
+	AppIcon        Str `json:"AppIcon"`
+}
+
+// NodePool is one resource pool of a group.
+type NodePool struct {
+	NodePoolID                  Str                      `json:"NodePoolId"`
+	NodeInstanceType            Str                      `json:"NodeInstanceType"`
+	NodeAmount                  Num                      `json:"NodeAmount"`
+	NodeUsed                    Num                      `json:"NodeUsed"`
+	NodeCapacity                Num                      `json:"NodeCapacity"`
+	ScalingNodeAmount           Num                      `json:"ScalingNodeAmount"`
+	ScalingNodeUsed             Num                      `json:"ScalingNodeUsed"`
+	StrategyType                Str                      `json:"StrategyType"`
+	Amount                      Num                      `json:"Amount"`
+	MaxScalingAmount            Num                      `json:"MaxScalingAmount"`
+	MaxIdleAppInstanceAmount    Num                      `json:"MaxIdleAppInstanceAmount"`
+	ScalingStep                 Num                      `json:"ScalingStep"`
+	ScalingUsageThreshold       Num                      `json:"ScalingUsageThreshold"`
+	ScalingDownAfterIdleMinutes Num                      `json:"ScalingDownAfterIdleMinutes"`
+	RecurrenceSchedules         List[RecurrenceSchedule] `json:"RecurrenceSchedules"`
+	StrategyDisableDate         Str                      `json:"StrategyDisableDate"`
+	StrategyEnableDate          Str                      `json:"StrategyEnableDate"`
+	WarmUp                      Bool                     `json:"WarmUp"`
+	NodeTypeName                Str                      `json:"NodeTypeName"`
+}
+
+// RecurrenceSchedule is one scheduled-scaling rule of a pool.
+type RecurrenceSchedule struct {
+	RecurrenceType   Str               `json:"RecurrenceType"`
+	RecurrenceValues List[Num]         `json:"RecurrenceValues"`
+	TimerPeriods     List[TimerPeriod] `json:"TimerPeriods"`
+}
+
+// TimerPeriod is a time window of a schedule with its target node amount.
+type TimerPeriod struct {
+	Amount    Num `json:"Amount"`
+	EndTime   Str `json:"EndTime"`
+	StartTime Str `json:"StartTime"`
+}
+
+// OtaInfo describes the over-the-air update state of a group.
+type OtaInfo struct {
+	OtaVersion    Str `json:"OtaVersion"`
+	NewOtaVersion Str `json:"NewOtaVersion"`
+	TaskID        Str `json:"TaskId"`
+}
+
+// Tag is a resource tag.
+type Tag struct {
+	Key   Str `json:"Key"`
+	Value Str `json:"Value"`
+	Scope Str `json:"Scope"`
+}
+
+// DecodeListResponse decodes one page. Only a body that is not a JSON object
+// is an error; bad fields are kept in their Bad member.
+func DecodeListResponse(body []byte) (*ListResponse, error) {
+	var r ListResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Num is a number that may arrive as a JSON number or a numeric string
+// ("85"). Set is false when the field was absent, null or "".
+type Num struct {
+	V   float64
+	Set bool
+	Bad string // the raw value when it was not a number
+}
+
+// UnmarshalJSON never fails: see the type comment.
+func (n *Num) UnmarshalJSON(b []byte) error {
+	*n = Num{}
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return nil
+	case b[0] == '"':
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			n.Bad = snippet(b)
+			return nil
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			n.Bad = snippet(b)
+			return nil
+		}
+		n.V, n.Set = v, true
+	default:
+		v, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			n.Bad = snippet(b)
+			return nil
+		}
+		n.V, n.Set = v, true
+	}
+	return nil
+}
+
+// Str is a string field. Numbers and booleans are taken as their text;
+// objects and arrays are Bad. Set is false when absent or null.
+type Str struct {
+	V   string
+	Set bool
+	Bad string
+}
+
+// UnmarshalJSON never fails: see the type comment.
+func (s *Str) UnmarshalJSON(b []byte) error {
+	*s = Str{}
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+	case b[0] == '"':
+		// encoding/json replaces invalid UTF-8 with U+FFFD here.
+		if json.Unmarshal(b, &s.V) != nil {
+			s.Bad = snippet(b)
+			return nil
+		}
+		s.Set = true
+	case b[0] == '{' || b[0] == '[':
+		s.Bad = snippet(b)
+	default:
+		s.V, s.Set = string(b), true
+	}
+	return nil
+}
+
+// Bool accepts true/false, "true"/"false" and 0/1.
+type Bool struct {
+	V   bool
+	Set bool
+	Bad string
+}
+
+// UnmarshalJSON never fails: see the type comment.
+func (x *Bool) UnmarshalJSON(b []byte) error {
+	*x = Bool{}
+	b = bytes.TrimSpace(b)
+	raw := strings.Trim(string(b), `"`)
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "null", "":
+	case "true", "1":
+		x.V, x.Set = true, true
+	case "false", "0":
+		x.Set = true
+	default:
+		x.Bad = snippet(b)
+	}
+	return nil
+}
+
+// List is an array field. Set is false when absent or null; a value that is
+// not an array is Bad; an element that does not decode is dropped and
+// counted in BadItems.
+type List[T any] struct {
+	Items    []T
+	Set      bool
+	Bad      string
+	BadItems int
+}
+
+// UnmarshalJSON never fails: see the type comment.
+func (l *List[T]) UnmarshalJSON(b []byte) error {
+	*l = List[T]{}
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return nil
+	case b[0] != '[':
+		l.Bad = snippet(b)
+		return nil
+	}
+	l.Set = true
+	if json.Unmarshal(b, &l.Items) == nil {
+		return nil
+	}
+	// Some element has the wrong shape (a string where an object belongs):
+	// decode one by one and keep the good ones.
+	var raws []json.RawMessage
+	if json.Unmarshal(b, &raws) != nil {
+		l.Items, l.Set, l.Bad = nil, false, snippet(b)
+		return nil
+	}
+	l.Items = l.Items[:0]
+	for _, raw := range raws {
+		var item T
+		if json.Unmarshal(raw, &item) != nil {
+			l.BadItems++
+			continue
+		}
+		l.Items = append(l.Items, item)
+	}
+	return nil
+}
+
+// Opt is an object field. Set is false when absent or null; a value that is
+// not an object is Bad.
+type Opt[T any] struct {
+	V   T
+	Set bool
+	Bad string
+}
+
+// UnmarshalJSON never fails: see the type comment.
+func (o *Opt[T]) UnmarshalJSON(b []byte) error {
+	*o = Opt[T]{}
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+	case b[0] != '{' || json.Unmarshal(b, &o.V) != nil:
+		o.Bad = snippet(b)
+	default:
+		o.Set = true
+	}
+	return nil
+}
+
+// snippet keeps a bad value short enough to log.
+func snippet(b []byte) string {
+	const max = 64
+	s := string(b)
+	if len(s) > max {
+		s = s[:max]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		s += "…"
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
