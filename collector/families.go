@@ -48,8 +48,8 @@ const (
 	famPoolWarmUp
 	famPoolStrategyStart
 	famPoolStrategyEnd
-	famPoolScheduleActive        // per scrape
-	famPoolScheduleTargetNodes   // per scrape
+	famPoolScheduleActive      // per scrape
+	famPoolScheduleTargetNodes // per scrape
 	numFamilies
 )
 
