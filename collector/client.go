@@ -44,6 +44,9 @@ const (
 	maxAttemptTimeout = 10 * time.Second
 	defaultRetryBase  = 500 * time.Millisecond
 	maxRetryDelay     = 8 * time.Second
+	// maxAttempts per page: enough to ride out a throttling burst, few
+	// enough not to feed an outage or a rate limit.
+	maxAttempts = 5
 )
 
 // apiClient fetches ListAppInstanceGroup through the Alibaba Cloud SDK. It
@@ -152,6 +155,9 @@ func (c *apiClient) fetchPage(ctx context.Context, bizRegion string, pageNumber 
 		}
 		if !res.retry || ctx.Err() != nil {
 			return nil, res.err
+		}
+		if attempt+1 >= maxAttempts {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", res.err, maxAttempts)
 		}
 		delay := backoff(c.retryBase, attempt)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {

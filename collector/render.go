@@ -221,14 +221,18 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) *renderedGroup {
 		t.at(famGroupUnifiedPolicySupported)
 		t.add(labels, nil, v)
 	}
-	if g.Apps.Bad != "" {
-		report("Apps", g.Apps.Bad)
-	}
+	reportList(report, "Apps", g.Apps.Bad, g.Apps.BadItems)
 	if g.Apps.Set {
+		apps := appLabels(g, str)
 		t.at(famGroupApps)
-		t.add(labels, nil, float64(len(g.Apps.Items)))
+		t.add(labels, nil, float64(len(apps)))
 		t.at(famAppInfo)
-		r.renderApps(t, g, id, region, str)
+		var base []byte
+		base = appendLabel(base, "group_id", id)
+		base = appendLabel(base, "region", region)
+		for _, e := range apps {
+			t.add(base, e, 1)
+		}
 	}
 	if g.OtaInfo.Bad != "" {
 		report("OtaInfo", g.OtaInfo.Bad)
@@ -252,10 +256,10 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) *renderedGroup {
 	return rg
 }
 
-func (r *renderer) renderApps(t *groupText, g *Group, id, region string, str func(string, Str) string) {
-	var base []byte
-	base = appendLabel(base, "group_id", id)
-	base = appendLabel(base, "region", region)
+// appLabels returns the app_info labels of each distinct app; an app
+// listed twice would otherwise be a duplicate series.
+func appLabels(g *Group, str func(string, Str) string) [][]byte {
+	var out [][]byte
 	seen := map[string]bool{}
 	for i := range g.Apps.Items {
 		a := &g.Apps.Items[i]
@@ -264,18 +268,16 @@ func (r *renderer) renderApps(t *groupText, g *Group, id, region string, str fun
 		e = appendLabel(e, "app_name", str("Apps.AppName", a.AppName))
 		e = appendLabel(e, "app_version", str("Apps.AppVersion", a.AppVersion))
 		e = appendLabel(e, "app_version_name", str("Apps.AppVersionName", a.AppVersionName))
-		if seen[string(e)] { // the same app listed twice would be a duplicate series
-			continue
+		if !seen[string(e)] {
+			seen[string(e)] = true
+			out = append(out, e)
 		}
-		seen[string(e)] = true
-		t.add(base, e, 1)
 	}
+	return out
 }
 
 func (r *renderer) renderPools(t *groupText, rg *renderedGroup, g *Group, report func(string, string)) {
-	if g.NodePool.Bad != "" {
-		report("NodePool", g.NodePool.Bad)
-	}
+	reportList(report, "NodePool", g.NodePool.Bad, g.NodePool.BadItems)
 	var rows []poolRow
 	seen := map[string]bool{}
 	for i := range g.NodePool.Items {
@@ -373,6 +375,15 @@ func (r *renderer) tagValues(g *Group, report func(string, string)) []string {
 		}
 	}
 	return out
+}
+
+func reportList(report func(string, string), field, bad string, badItems int) {
+	if bad != "" {
+		report(field, bad)
+	}
+	if badItems > 0 {
+		report(field, strconv.Itoa(badItems)+" entries that are not objects")
+	}
 }
 
 func stateSet(t *groupText, labels []byte, name, current string, known []string) {

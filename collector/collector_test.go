@@ -1,0 +1,191 @@
+package collector
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/appstream-exporter/appstream_exporter/simulator"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden.prom from the current output")
+
+var fixtures = []string{"testdata/reference.json", "testdata/edge_cases.json"}
+
+// goldenFamilies are compared with the golden file: every family except the
+// ones that measure wall time (durations, histograms).
+func goldenFamilies() []string {
+	names := []string{
+		"aliyun_appstream_up",
+		"aliyun_appstream_groups",
+		"aliyun_appstream_last_refresh_success_timestamp_seconds",
+		"aliyun_appstream_data_age_seconds",
+		"aliyun_appstream_refreshes_total",
+		"aliyun_appstream_api_requests_total",
+	}
+	for _, f := range families {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+func goldenEnv(t *testing.T) *env {
+	return newEnv(t, fixtures, func(c *Config) { c.TagLabels = []string{"department", "cost-center"} })
+}
+
+// TestGoldenExposition scrapes the API reference's example group plus edge
+// cases through the real SDK and compares the whole exposition with a
+// hand-reviewed golden file. The clock is pinned, so countdowns and the
+// schedule window are fixed.
+func TestGoldenExposition(t *testing.T) {
+	e := goldenEnv(t)
+	body := e.scrape()
+	if *update {
+		mfs := parse(t, body)
+		var buf bytes.Buffer
+		names := goldenFamilies()
+		slices.Sort(names)
+		for _, n := range names {
+			if mf, ok := mfs[n]; ok {
+				expfmt.MetricFamilyToText(&buf, mf)
+			}
+		}
+		if err := os.WriteFile("testdata/golden.prom", buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	golden, err := os.Open("testdata/golden.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer golden.Close()
+	if err := testutil.ScrapeAndCompare(e.metrics.URL, golden, goldenFamilies()...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExpositionLint runs promlint over everything /metrics serves.
+func TestExpositionLint(t *testing.T) {
+	e := goldenEnv(t)
+	mfs := parse(t, e.scrape())
+	var list []*dto.MetricFamily
+	for _, mf := range mfs {
+		list = append(list, mf)
+	}
+	problems, err := promlint.NewWithMetricFamilies(list).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestEveryFamilyServed checks the demo data set (what `--demo` serves)
+// yields every group and pool family.
+func TestEveryFamilyServed(t *testing.T) {
+	d, err := simulator.DemoDataset(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, nil, nil)
+	if err := e.sim.SetData(d); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.t = time.Now()
+	mfs := parse(t, e.scrape())
+	for _, name := range goldenFamilies() {
+		if _, ok := mfs[name]; !ok {
+			t.Errorf("demo data: no %s", name)
+		}
+	}
+	if got := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); got != 30 {
+		t.Errorf("groups = %v, want 30", got)
+	}
+}
+
+func TestSchedulePerScrape(t *testing.T) {
+	e := newEnv(t, fixtures, func(c *Config) { c.CacheTTL = Duration(3 * time.Hour) })
+	pool := []string{"node_pool_id", "rg-g6922kced36hx****"}
+	mfs := parse(t, e.scrape())
+	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 1 {
+		t.Fatalf("schedule_active at Monday 10:00 = %v, want 1", v)
+	}
+	// Two hours later the window (09:30–11:00) is over; the data is cached,
+	// so only the per-scrape values move.
+	e.clock.Advance(2 * time.Hour)
+	requests := e.sim.Requests()
+	mfs = parse(t, e.scrape())
+	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 0 {
+		t.Errorf("schedule_active at Monday 12:00 = %v, want 0", v)
+	}
+	if _, n := find(mfs, "aliyun_appstream_node_pool_schedule_target_nodes", pool...); n != 0 {
+		t.Errorf("schedule_target_nodes present with no active window")
+	}
+	want := float64(time.Date(2022, 8, 18, 2, 0, 0, 0, time.UTC).Sub(pinnedNow.Add(2*time.Hour)) / time.Second)
+	if v := value(t, mfs, "aliyun_appstream_group_expires_in_seconds", "group_id", "aig-edge-sessions"); v != want {
+		t.Errorf("expires_in_seconds = %v, want %v", v, want)
+	}
+	if got := e.sim.Requests() - requests; got != 0 {
+		t.Errorf("a scrape within cache_ttl made %d API requests, want 0", got)
+	}
+}
+
+func TestGzipNegotiated(t *testing.T) {
+	e := goldenEnv(t)
+	resp, err := e.metrics.Client().Do(mustRequest(t, e.metrics.URL, "Accept-Encoding", "gzip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Content-Encoding"); got != "gzip" {
+		t.Errorf("Content-Encoding = %q, want gzip", got)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+}
+
+// TestConcurrentScrapesShareOneRefresh: ten scrapes at once cost one API
+// request (one page), and a scrape within cache_ttl costs none.
+func TestConcurrentScrapesShareOneRefresh(t *testing.T) {
+	e := goldenEnv(t)
+	var wg sync.WaitGroup
+	bodies := make([]string, 10)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = e.scrape()
+		}()
+	}
+	wg.Wait()
+	if n := e.sim.Requests(); n != 1 {
+		t.Fatalf("10 concurrent scrapes made %d API requests, want 1", n)
+	}
+	for i, b := range bodies {
+		if v := value(t, parse(t, b), "aliyun_appstream_groups", "biz_region", ""); v != 4 {
+			t.Errorf("scrape %d served %v groups, want 4", i, v)
+		}
+	}
+	e.clock.Advance(59 * time.Second)
+	e.scrape()
+	if n := e.sim.Requests(); n != 1 {
+		t.Errorf("a scrape 59s later (cache_ttl 60s) made %d more requests", n-1)
+	}
+	e.clock.Advance(2 * time.Second)
+	e.scrape()
+	if n := e.sim.Requests(); n != 2 {
+		t.Errorf("a scrape past cache_ttl made %d requests, want 1", n-1)
+	}
+}
