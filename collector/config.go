@@ -91,11 +91,14 @@ type Filters struct {
 // Duration accepts Prometheus-style durations ("90s", "10m", "1d").
 type Duration time.Duration
 
-// UnmarshalYAML reports a bad duration with its line, since yaml.v3 passes
-// errors from custom unmarshalers through unchanged.
+// UnmarshalYAML reports a bad duration as a type error with its line, so it
+// is listed with the file's other problems and named by its key.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	bad := func(msg string) error {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
+	}
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a duration such as 60s, 5m or 1h", n.Line)
+		return bad("expected a duration such as 60s, 5m or 1h")
 	}
 	if v, err := model.ParseDuration(n.Value); err == nil {
 		*d = Duration(v)
@@ -105,7 +108,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 		*d = Duration(v)
 		return nil
 	}
-	return fmt.Errorf("line %d: %q is not a duration (use e.g. 60s, 5m or 1h)", n.Line, n.Value)
+	return bad(fmt.Sprintf("%q is not a duration (use e.g. 60s, 5m or 1h)", n.Value))
 }
 
 // MarshalYAML prints the duration the way it is written in the file.
@@ -333,21 +336,23 @@ func cleanDecodeError(err error, lines map[string]int) error {
 	}
 	var out []string
 	for _, e := range te.Errors {
-		m := yamlTypeErrRE.FindStringSubmatch(e)
-		if m == nil {
+		lineText, rest, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": ")
+		line, convErr := strconv.Atoi(lineText)
+		if !ok || convErr != nil {
 			out = append(out, e)
 			continue
 		}
-		line, _ := strconv.Atoi(m[1])
-		got := yamlKindWord(m[2])
-		if m[3] != "" {
-			got += fmt.Sprintf(" %q", m[3])
+		if m := yamlTypeErrRE.FindStringSubmatch(e); m != nil {
+			got := yamlKindWord(m[2])
+			if m[3] != "" {
+				got += fmt.Sprintf(" %q", m[3])
+			}
+			rest = fmt.Sprintf("expected %s, got %s", goTypeWord(m[4]), got)
 		}
-		msg := fmt.Sprintf("line %d: ", line)
-		if k, ok := keyAt[line]; ok {
-			msg += k + ": "
+		if k, ok := keyAt[line]; ok && !strings.HasPrefix(rest, "mapping key") {
+			rest = k + ": " + rest
 		}
-		out = append(out, msg+fmt.Sprintf("expected %s, got %s", goTypeWord(m[4]), got))
+		out = append(out, fmt.Sprintf("line %d: %s", line, rest))
 	}
 	return errors.New(strings.Join(out, "; "))
 }
@@ -405,15 +410,21 @@ func withLines(err error, lines map[string]int) error {
 	for _, e := range flattenErrors(err) {
 		var fe *FieldError
 		if errors.As(e, &fe) {
-			if l, ok := lines[fe.Path]; ok {
-				fe.Line = l
-			} else if l, ok := lines[strings.SplitN(fe.Path, "[", 2)[0]]; ok {
-				fe.Line = l
+			// A missing key has no line: point at the nearest enclosing one.
+			for p := fe.Path; p != "" && fe.Line == 0; p = parentPath(p) {
+				fe.Line = lines[p]
 			}
 		}
 		errs = append(errs, e.Error())
 	}
 	return errors.New(strings.Join(errs, "; "))
+}
+
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return ""
 }
 
 func flattenErrors(err error) []error {

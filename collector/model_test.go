@@ -1,0 +1,212 @@
+package collector
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNumTolerance(t *testing.T) {
+	for in, want := range map[string]Num{
+		`85`:       {V: 85, Set: true},
+		`"85"`:     {V: 85, Set: true},
+		`" 3 "`:    {V: 3, Set: true},
+		`-1`:       {V: -1, Set: true},
+		`"-1"`:     {V: -1, Set: true},
+		`2.5`:      {V: 2.5, Set: true},
+		`null`:     {},
+		`""`:       {},
+		`"eighty"`: {Bad: `"eighty"`},
+		`"NaN"`:    {Bad: `"NaN"`},
+		`true`:     {Bad: `true`},
+		`{"v":1}`:  {Bad: `{"v":1}`},
+		`[1]`:      {Bad: `[1]`},
+	} {
+		var n Num
+		if err := n.UnmarshalJSON([]byte(in)); err != nil || n != want {
+			t.Errorf("Num(%s) = %+v, %v; want %+v", in, n, err, want)
+		}
+	}
+}
+
+func TestBoolAndStrTolerance(t *testing.T) {
+	for in, want := range map[string]Bool{
+		`true`: {V: true, Set: true}, `"true"`: {V: true, Set: true}, `"False"`: {Set: true}, `0`: {Set: true},
+		`1`: {V: true, Set: true}, `null`: {}, `"maybe"`: {Bad: `"maybe"`},
+	} {
+		var b Bool
+		if err := b.UnmarshalJSON([]byte(in)); err != nil || b != want {
+			t.Errorf("Bool(%s) = %+v; want %+v", in, b, want)
+		}
+	}
+	for in, want := range map[string]Str{
+		`"x"`: {V: "x", Set: true}, `12`: {V: "12", Set: true}, `null`: {}, `{"a":1}`: {Bad: `{"a":1}`},
+		`"\u00e9\n"`: {V: "é\n", Set: true},
+	} {
+		var s Str
+		if err := s.UnmarshalJSON([]byte(in)); err != nil || s != want {
+			t.Errorf("Str(%s) = %+v; want %+v", in, s, want)
+		}
+	}
+}
+
+// TestDecodeOddShapes: nothing inside a group's object fails the page.
+func TestDecodeOddShapes(t *testing.T) {
+	body := `{"TotalCount":"2","AppInstanceGroupModels":[
+		{"AppInstanceGroupId":"aig-1","NodePool":{"not":"a list"},"Apps":[1,{"AppId":"a"}],"OtaInfo":[],"Tags":"x","Amount":{"n":1},"UnknownNewField":{"deep":[1,2]}},
+		"not an object",
+		{"AppInstanceGroupId":"aig-2","NodePool":[{"NodePoolId":"rg-1","RecurrenceSchedules":[{"RecurrenceValues":["1","x"],"TimerPeriods":"no"}]}]}
+	]}`
+	r, err := DecodeListResponse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TotalCount.V != 2 || len(r.Groups.Items) != 2 || r.Groups.BadItems != 1 {
+		t.Fatalf("TotalCount %v, %d groups, %d bad; want 2, 2, 1", r.TotalCount.V, len(r.Groups.Items), r.Groups.BadItems)
+	}
+	g := r.Groups.Items[0]
+	if g.NodePool.Bad == "" || g.Apps.BadItems != 1 || len(g.Apps.Items) != 1 || g.OtaInfo.Bad == "" || g.Tags.Bad == "" || g.Amount.Bad == "" {
+		t.Errorf("odd fields not marked bad: %+v", g)
+	}
+	rs := r.Groups.Items[1].NodePool.Items[0].RecurrenceSchedules.Items[0]
+	if len(rs.RecurrenceValues.Items) != 2 || !rs.RecurrenceValues.Items[0].Set || rs.RecurrenceValues.Items[1].Bad == "" || rs.TimerPeriods.Bad == "" {
+		t.Errorf("schedule shapes: %+v", rs)
+	}
+	for _, bad := range []string{`[]`, `"x"`, `{"AppInstanceGroupModels":`, ``} {
+		if _, err := DecodeListResponse([]byte(bad)); err == nil {
+			t.Errorf("DecodeListResponse(%q) did not fail", bad)
+		}
+	}
+}
+
+func TestBadFieldsAreLoggedOnce(t *testing.T) {
+	e := goldenEnv(t)
+	e.scrape()
+	e.clock.Advance(2 * time.Minute)
+	e.scrape()
+	logs := e.logs.String()
+	warn := strings.Count(logs, `level=WARN msg="unreadable field in API answer; its series is dropped" biz_region="" group_id=aig-edge-bad field=ScalingUsageThreshold`)
+	debug := strings.Count(logs, `level=DEBUG msg="unreadable field in API answer; its series is dropped" biz_region="" group_id=aig-edge-bad field=ScalingUsageThreshold`)
+	if warn != 1 || debug != 1 {
+		t.Errorf("bad field logged %d times at warn and %d at debug over two refreshes, want 1 and 1:\n%s", warn, debug, logs)
+	}
+	for _, field := range []string{"field=MaxAmount", "field=ExpiredTime", "field=OtaInfo", "field=NodePool", "field=Apps", "field=SkipUserAuthCheck", "field=AppInstanceGroupId"} {
+		if !strings.Contains(logs, field) {
+			t.Errorf("no log line for %s", field)
+		}
+	}
+}
+
+func TestScheduleWindows(t *testing.T) {
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	at := func(s string) time.Time {
+		ts, err := time.ParseInLocation("2006-01-02 15:04", s, shanghai)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	date := func(s string) time.Time { return at(s + " 00:00") }
+	rule := func(days []int, periods ...timerPeriod) scheduleRule {
+		var r scheduleRule
+		for _, d := range days {
+			r.weekdays[d] = true
+		}
+		r.periods = periods
+		return r
+	}
+	weekdays := []int{1, 2, 3, 4, 5}
+	office := rule(weekdays, timerPeriod{start: 9*60 + 30, end: 18 * 60, amount: 5, hasAmount: true})
+	night := rule([]int{5}, timerPeriod{start: 22 * 60, end: 6 * 60, amount: 2, hasAmount: true})
+	wholeDay := rule([]int{6}, timerPeriod{start: 0, end: 24 * 60})
+	// 2022-08-15 is a Monday.
+	cases := []struct {
+		name      string
+		s         poolSchedule
+		now       string
+		active    bool
+		target    float64
+		hasTarget bool
+	}{
+		{"inside window", poolSchedule{rules: []scheduleRule{office}}, "2022-08-15 10:00", true, 5, true},
+		{"start is inclusive", poolSchedule{rules: []scheduleRule{office}}, "2022-08-15 09:30", true, 5, true},
+		{"end is exclusive", poolSchedule{rules: []scheduleRule{office}}, "2022-08-15 18:00", false, 0, false},
+		{"weekend", poolSchedule{rules: []scheduleRule{office}}, "2022-08-20 10:00", false, 0, false},
+		{"before enable date", poolSchedule{rules: []scheduleRule{office}, enable: date("2022-08-16")}, "2022-08-15 10:00", false, 0, false},
+		{"on enable date", poolSchedule{rules: []scheduleRule{office}, enable: date("2022-08-15")}, "2022-08-15 10:00", true, 5, true},
+		{"on disable date", poolSchedule{rules: []scheduleRule{office}, disable: date("2022-08-15")}, "2022-08-15 10:00", false, 0, false},
+		{"day before disable date", poolSchedule{rules: []scheduleRule{office}, disable: date("2022-08-16")}, "2022-08-15 17:59", true, 5, true},
+		{"overnight, evening of the listed day", poolSchedule{rules: []scheduleRule{night}}, "2022-08-19 23:00", true, 2, true},
+		{"overnight, morning after", poolSchedule{rules: []scheduleRule{night}}, "2022-08-20 05:59", true, 2, true},
+		{"overnight, morning of the listed day", poolSchedule{rules: []scheduleRule{night}}, "2022-08-19 05:00", false, 0, false},
+		{"24:00 end, no amount", poolSchedule{rules: []scheduleRule{wholeDay}}, "2022-08-20 23:59", true, 0, false},
+		{"largest target of overlapping windows", poolSchedule{rules: []scheduleRule{office, rule(weekdays, timerPeriod{start: 0, end: 12 * 60, amount: 9, hasAmount: true})}}, "2022-08-15 11:00", true, 9, true},
+	}
+	for _, c := range cases {
+		c.s.loc = shanghai
+		active, target, ok := c.s.at(at(c.now).UTC())
+		if active != c.active || target != c.target || ok != c.hasTarget {
+			t.Errorf("%s: at(%s) = %v, %v, %v; want %v, %v, %v", c.name, c.now, active, target, ok, c.active, c.target, c.hasTarget)
+		}
+	}
+}
+
+func TestParseClock(t *testing.T) {
+	for in, want := range map[string]int{"09:30": 570, "00:00": 0, "24:00": 1440, "7:05": 425} {
+		if got, ok := parseClock(in); !ok || got != want {
+			t.Errorf("parseClock(%q) = %d, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "9", "25:00", "24:01", "10:60", "aa:bb"} {
+		if _, ok := parseClock(in); ok {
+			t.Errorf("parseClock(%q) accepted", in)
+		}
+	}
+}
+
+// TestDuplicateAcrossQueries: a group two queries both return is written
+// once; the same ID in another region is a different group.
+func TestDuplicateAcrossQueries(t *testing.T) {
+	r := newRenderer(validDefaultConfig(t))
+	mk := func(id, region string) *renderedGroup {
+		g := &Group{AppInstanceGroupID: Str{V: id, Set: true}, RegionID: Str{V: region, Set: true}, Amount: Num{V: 1, Set: true}}
+		return r.renderGroup(g, "")
+	}
+	v := &view{states: []queryState{
+		{snap: &snapshot{groups: []*renderedGroup{mk("aig-1", "cn-shanghai"), mk("aig-2", "cn-shanghai")}}},
+		{snap: &snapshot{groups: []*renderedGroup{mk("aig-1", "cn-shanghai"), mk("aig-1", "cn-hangzhou")}}},
+	}}
+	var buf bytes.Buffer
+	if err := v.writeSeries(bufio.NewWriter(&buf)); err != nil {
+		t.Fatal(err)
+	}
+	mfs := parse(t, buf.String())
+	if _, n := find(mfs, "aliyun_appstream_group_amount"); n != 3 {
+		t.Errorf("%d group_amount series, want 3:\n%s", n, buf.String())
+	}
+}
+
+func validDefaultConfig(t *testing.T) *Config {
+	cfg := DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestRedactSecrets(t *testing.T) {
+	msg := `Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DLTAI%26SecurityToken%3DCAIS123`
+	if got := redactSecrets(msg); strings.Contains(got, "CAIS123") || !strings.Contains(got, "string to sign <redacted>") {
+		t.Errorf("redactSecrets = %q", got)
+	}
+	if got := redactSecrets(`Post "https://h/?SecurityToken=CAIS%2B99&Signature=abc": EOF`); strings.Contains(got, "CAIS") || strings.Contains(got, "abc") {
+		t.Errorf("redactSecrets = %q", got)
+	}
+	cfg := DefaultConfig()
+	cfg.Credentials = &Credentials{AccessKeySecret: "s3cr3t+value/="}
+	if got := secretRedactor(cfg)("echo s3cr3t+value/= and s3cr3t%2Bvalue%2F%3D"); strings.Contains(got, "s3cr3t") {
+		t.Errorf("secretRedactor = %q", got)
+	}
+}
