@@ -119,9 +119,9 @@ func TestSecretNeverMarshalled(t *testing.T) {
 
 func TestEndpointForms(t *testing.T) {
 	for in, want := range map[string]string{
-		"appstream-center.ap-southeast-1.aliyuncs.com":      "https://appstream-center.ap-southeast-1.aliyuncs.com",
-		"appstream-center.cn-shanghai.aliyuncs.com:8443":    "https://appstream-center.cn-shanghai.aliyuncs.com:8443",
-		"http://127.0.0.1:8080":                             "http://127.0.0.1:8080",
+		"appstream-center.ap-southeast-1.aliyuncs.com":       "https://appstream-center.ap-southeast-1.aliyuncs.com",
+		"appstream-center.cn-shanghai.aliyuncs.com:8443":     "https://appstream-center.cn-shanghai.aliyuncs.com:8443",
+		"http://127.0.0.1:8080":                              "http://127.0.0.1:8080",
 		"https://appstream-center.cn-shanghai.aliyuncs.com/": "https://appstream-center.cn-shanghai.aliyuncs.com",
 	} {
 		u, err := ParseEndpoint(in)
