@@ -1,0 +1,372 @@
+package main
+
+// These tests build the real binary and run it as a user would: flags, exit
+// codes, one-line errors, HTTP endpoints, reload by POST and SIGHUP, SIGTERM.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/simulator"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "appstream_exporter_test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "appstream_exporter")
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBinary runs the exporter to completion (for flags that exit at once).
+func runBinary(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// assertOneLineError: a startup failure is one log line, no stack trace.
+func assertOneLineError(t *testing.T, r result, want string) {
+	t.Helper()
+	if r.code != 1 {
+		t.Errorf("exit code %d, want 1", r.code)
+	}
+	var errorLines []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.Contains(l, "level=ERROR") || strings.HasPrefix(l, "FAILED") || strings.Contains(l, "error:") {
+			errorLines = append(errorLines, l)
+		}
+	}
+	if len(errorLines) != 1 || !strings.Contains(errorLines[0], want) {
+		t.Errorf("want one error line containing %q, got stderr:\n%s", want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+		t.Errorf("stack trace on stderr:\n%s", r.stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runBinary(t, "--version")
+	if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "appstream_exporter, version") || !strings.Contains(r.stdout+r.stderr, "build date") {
+		t.Errorf("--version: %+v", r)
+	}
+}
+
+func TestUnknownFlag(t *testing.T) {
+	assertOneLineError(t, runBinary(t, "--no-such-flag"), "unknown long flag '--no-such-flag'")
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yml", "biz_regions: [cn-shanghai]\ncache_ttl: 2m\n")
+	r := runBinary(t, "--config.check", "--config.file", good)
+	if r.code != 0 || r.stdout != fmt.Sprintf("OK: config file %q: endpoint https://appstream-center.cn-shanghai.aliyuncs.com, cn-shanghai, default credential chain, cache_ttl 2m\n", good) {
+		t.Errorf("--config.check on a good file: %+v", r)
+	}
+	bad := writeFile(t, dir, "bad.yml", "cache_ttl: 60s\npage_sise: 10\n")
+	r = runBinary(t, "--config.check", "--config.file", bad)
+	want := fmt.Sprintf("FAILED: config file %q: line 2: unknown key \"page_sise\" (did you mean \"page_size\"?)\n", bad)
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("--config.check on a bad file: exit %d, stderr %q, want %q", r.code, r.stderr, want)
+	}
+	secret := writeFile(t, dir, "secret.yml", "credentials:\n  access_key_id: LTAI5t\n  access_key_secret: hunter2hunter2\n  role_arn: nope\n")
+	r = runBinary(t, "--config.check", "--config.file", secret)
+	if r.code != 1 || strings.Contains(r.stdout+r.stderr, "hunter2") {
+		t.Errorf("--config.check shows the secret or passes: %+v", r)
+	}
+}
+
+func TestStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yml", "filters:\n  status: [PUBLISH]\n")
+	assertOneLineError(t, runBinary(t, "--config.file", bad, "--web.listen-address", freeAddr(t)),
+		`line 2: filters.status[0]: unknown status \"PUBLISH\"`)
+	assertOneLineError(t, runBinary(t, "--config.file", filepath.Join(dir, "missing.yml"), "--web.listen-address", freeAddr(t)),
+		"cannot open: no such file or directory")
+
+	good := writeFile(t, dir, "good.yml", "endpoint: http://127.0.0.1:1\n")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	assertOneLineError(t, runBinary(t, "--config.file", good, "--web.listen-address", busy.Addr().String()), "address already in use")
+	assertOneLineError(t, runBinary(t, "--config.file", good, "--web.listen-address", freeAddr(t), "--web.config.file", filepath.Join(dir, "nope-web.yml")),
+		"invalid web config file")
+}
+
+// exporter is a running binary.
+type exporter struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	base    string
+	stderr  *syncBuffer
+	exited  chan struct{} // closed when the process has exited
+	exitErr error
+}
+
+func startExporter(t *testing.T, args ...string) *exporter {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(binary, append(args, "--web.listen-address", addr)...)
+	e := &exporter{t: t, cmd: cmd, base: "http://" + addr, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = e.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		e.exitErr = cmd.Wait()
+		close(e.exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-e.exited
+	})
+	e.waitFor("/-/ready to answer 200", func() bool { return e.status("/-/ready") == 200 })
+	return e
+}
+
+func (e *exporter) get(path string) (int, string) {
+	resp, err := http.Get(e.base + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (e *exporter) status(path string) int {
+	code, _ := e.get(path)
+	return code
+}
+
+func (e *exporter) metrics() string {
+	code, body := e.get("/metrics")
+	if code != 200 {
+		e.t.Fatalf("/metrics answered %d: %s", code, body)
+	}
+	return body
+}
+
+func (e *exporter) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		select {
+		case <-e.exited:
+			e.t.Fatalf("exporter exited (%v) while waiting for %s; stderr:\n%s", e.exitErr, what, e.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s; stderr:\n%s", what, e.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeReloadShutdown drives one exporter process through the HTTP
+// endpoints, a failed and a good reload, and a graceful stop.
+func TestServeReloadShutdown(t *testing.T) {
+	sim := simulator.New(simulator.Key{ID: "LTAItest", Secret: "main-test-secret-value"})
+	if err := sim.Load(mustRead(t, "collector/testdata/reference.json")); err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(sim)
+	defer api.Close()
+	dir := t.TempDir()
+	writeFile(t, dir, "secret", "main-test-secret-value\n")
+	goodConfig := fmt.Sprintf("endpoint: %s\ncredentials:\n  access_key_id: LTAItest\n  access_key_secret_file: secret\n", api.URL)
+	cfgPath := writeFile(t, dir, "config.yml", goodConfig)
+
+	e := startExporter(t, "--config.file", cfgPath)
+	if code, body := e.get("/-/healthy"); code != 200 {
+		t.Errorf("/-/healthy: %d %s", code, body)
+	}
+	if code, body := e.get("/"); code != 200 || !strings.Contains(body, `href="/metrics"`) {
+		t.Errorf("landing page: %d", code)
+	}
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/config"} {
+		if code := e.status(path); code != 404 {
+			t.Errorf("%s answered %d, want 404", path, code)
+		}
+	}
+	if code := e.status("/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload answered %d, want 405", code)
+	}
+	m := e.metrics()
+	for _, want := range []string{
+		`aliyun_appstream_up{biz_region=""} 1`,
+		`aliyun_appstream_config_last_reload_successful 1`,
+		`aliyun_appstream_group_info{group_id="aig-9ciijz60n4xsv****"`,
+		`aliyun_appstream_exporter_build_info{`,
+		`go_goroutines `, `process_resident_memory_bytes `,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	// A broken config is refused with its reason; the old one keeps serving.
+	writeFile(t, dir, "config.yml", goodConfig+"page_size: 1000\n")
+	resp, err := http.Post(e.base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(body), "line 5: page_size: must be between 1 and 100, got 1000") {
+		t.Errorf("POST /-/reload with a bad config: %d %s", resp.StatusCode, body)
+	}
+	m = e.metrics()
+	if !strings.Contains(m, "aliyun_appstream_config_last_reload_successful 0") || !strings.Contains(m, `group_id="aig-9ciijz60n4xsv****"`) {
+		t.Errorf("after a failed reload: want last_reload_successful 0 and the old data served")
+	}
+
+	// A good config by SIGHUP takes effect.
+	writeFile(t, dir, "config.yml", goodConfig+"tag_labels: [department]\n")
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the SIGHUP reload", func() bool {
+		m := e.metrics()
+		return strings.Contains(m, "aliyun_appstream_config_last_reload_successful 1") && strings.Contains(m, `tag_department="design"`)
+	})
+	if strings.Contains(e.stderr.String(), "main-test-secret-value") {
+		t.Errorf("the secret reached the log")
+	}
+
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.exited:
+		if e.exitErr != nil {
+			t.Errorf("exit after SIGTERM: %v; stderr:\n%s", e.exitErr, e.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit 30s after SIGTERM")
+	}
+}
+
+// TestDemoServesEveryFamily is the README's quick start: --demo alone.
+func TestDemoServesEveryFamily(t *testing.T) {
+	e := startExporter(t, "--demo")
+	m := e.metrics()
+	for _, name := range specFamilies {
+		if !strings.Contains(m, "\n"+name+"{") && !strings.Contains(m, "\n"+name+" ") {
+			t.Errorf("--demo does not serve %s", name)
+		}
+	}
+	if !strings.Contains(m, `aliyun_appstream_groups{biz_region=""} 30`) {
+		t.Errorf("--demo does not serve 30 groups")
+	}
+}
+
+// specFamilies is every metric family SPEC §3 names.
+var specFamilies = []string{
+	"aliyun_appstream_group_info", "aliyun_appstream_group_status", "aliyun_appstream_group_resource_status",
+	"aliyun_appstream_group_expiry_timestamp_seconds", "aliyun_appstream_group_expires_in_seconds",
+	"aliyun_appstream_group_created_timestamp_seconds", "aliyun_appstream_group_amount", "aliyun_appstream_group_min_amount",
+	"aliyun_appstream_group_max_amount", "aliyun_appstream_group_reserve_amount_ratio", "aliyun_appstream_group_reserve_min_amount",
+	"aliyun_appstream_group_reserve_max_amount", "aliyun_appstream_group_scaling_step",
+	"aliyun_appstream_group_scaling_usage_threshold_ratio", "aliyun_appstream_group_scaling_down_after_idle_seconds",
+	"aliyun_appstream_group_session_timeout_seconds", "aliyun_appstream_group_skip_user_auth_check", "aliyun_appstream_group_apps",
+	"aliyun_appstream_app_info", "aliyun_appstream_group_ota_update_available", "aliyun_appstream_group_ota_info",
+	"aliyun_appstream_node_pool_info", "aliyun_appstream_node_pool_nodes", "aliyun_appstream_node_pool_nodes_used",
+	"aliyun_appstream_node_pool_node_session_capacity", "aliyun_appstream_node_pool_scaling_nodes",
+	"aliyun_appstream_node_pool_scaling_nodes_used", "aliyun_appstream_node_pool_max_scaling_nodes",
+	"aliyun_appstream_node_pool_purchased_nodes", "aliyun_appstream_node_pool_max_idle_sessions",
+	"aliyun_appstream_node_pool_scaling_step", "aliyun_appstream_node_pool_scaling_usage_threshold_ratio",
+	"aliyun_appstream_node_pool_scaling_down_after_idle_seconds", "aliyun_appstream_node_pool_warm_up",
+	"aliyun_appstream_node_pool_strategy_start_timestamp_seconds", "aliyun_appstream_node_pool_strategy_end_timestamp_seconds",
+	"aliyun_appstream_node_pool_schedule_active", "aliyun_appstream_node_pool_schedule_target_nodes",
+	"aliyun_appstream_up", "aliyun_appstream_groups", "aliyun_appstream_last_refresh_success_timestamp_seconds",
+	"aliyun_appstream_data_age_seconds", "aliyun_appstream_refresh_duration_seconds", "aliyun_appstream_api_requests_total",
+	"aliyun_appstream_api_request_duration_seconds_bucket", "aliyun_appstream_config_last_reload_successful",
+	"aliyun_appstream_config_last_reload_success_timestamp_seconds", "aliyun_appstream_exporter_build_info",
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
