@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
+	if slices.Contains(strings.Split(os.Getenv("DEBUG"), ","), "sdk") {
+		// The SDK reads DEBUG at start-up and then prints every request URL.
+		logger.Warn("DEBUG=sdk makes the Alibaba Cloud SDK print full request URLs to stdout, STS security tokens included; unset it outside a debugging session")
+	}
 	if *demo {
 		d, err := simulator.StartDemo(time.Now())
 		if err != nil {
