@@ -415,3 +415,29 @@ func newEnvWith(t *testing.T, sim *simulator.Server, edit func(*Config)) *env {
 	}
 	return startEnv(t, sim, api, cfg)
 }
+
+// TestDefaultCredentialChainUnderParallelQueries: without a credentials
+// block the SDK's default chain signs (here from the environment). The
+// chain records the provider it found without a lock, so the first requests
+// of several queries, which start together, must not call it at once (the
+// race detector watches).
+func TestDefaultCredentialChainUnderParallelQueries(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testKey.ID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testKey.Secret)
+	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
+	regions := []string{"cn-shanghai", "cn-hangzhou", "cn-beijing", "cn-shenzhen", "ap-southeast-1", "cn-hongkong"}
+	e := newEnv(t, nil, func(c *Config) { c.Credentials = nil; c.BizRegions = regions; c.PageSize = 10; c.MaxConcurrentPages = 8 })
+	var d simulator.Dataset
+	for _, r := range regions {
+		d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, generated(30, r).AppInstanceGroupModels...)
+	}
+	if err := e.sim.SetData(d); err != nil {
+		t.Fatal(err)
+	}
+	mfs := parse(t, e.scrape())
+	for _, r := range regions {
+		if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", r); v != 30 {
+			t.Errorf("%s: groups = %v, want 30; log:\n%s", r, v, e.logs)
+		}
+	}
+}
