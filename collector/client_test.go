@@ -426,7 +426,12 @@ func TestDefaultCredentialChainUnderParallelQueries(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testKey.Secret)
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
 	regions := []string{"cn-shanghai", "cn-hangzhou", "cn-beijing", "cn-shenzhen", "ap-southeast-1", "cn-hongkong"}
-	e := newEnv(t, nil, func(c *Config) { c.Credentials = nil; c.BizRegions = regions; c.PageSize = 10; c.MaxConcurrentPages = 8 })
+	e := newEnv(t, nil, func(c *Config) {
+		c.Credentials = nil
+		c.BizRegions = regions
+		c.PageSize = 10
+		c.MaxConcurrentPages = 8
+	})
 	var d simulator.Dataset
 	for _, r := range regions {
 		d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, generated(30, r).AppInstanceGroupModels...)
