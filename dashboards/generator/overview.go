@@ -123,6 +123,7 @@ func overview() *dashboard.DashboardBuilder {
 			Title("Ceased, expired, failed and unavailable groups").
 			Description("Groups whose Status is CEASED, EXPIRED, EXPIRED_RECYCLING, FAILED or MAINTAIN_FAILED, or whose ResourceStatus is UNAVAILABLE.").
 			Span(12).Height(10).
+			Unit("string").
 			WithTarget(tableQuery(`aliyun_appstream_group_status{`+sel+`, status=~"CEASED|EXPIRED|EXPIRED_RECYCLING|FAILED|MAINTAIN_FAILED"} == 1`, "A")).
 			WithTarget(tableQuery(`label_replace(aliyun_appstream_group_resource_status{`+sel+`, resource_status="UNAVAILABLE"} == 1, "status", "UNAVAILABLE (resources)", "", "")`, "B")).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
