@@ -26,6 +26,13 @@ func render(build func() *dashboard.DashboardBuilder) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The SDK gives every variable the interval-only fields auto, auto_min
+	// and auto_count; Grafana's schema knows them on interval variables only.
+	for i := range d.Templating.List {
+		if v := &d.Templating.List[i]; v.Type != dashboard.VariableTypeInterval {
+			v.Auto, v.AutoMin, v.AutoCount = nil, nil, nil
+		}
+	}
 	out, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return nil, err
