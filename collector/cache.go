@@ -6,13 +6,6 @@ import (
 	"time"
 )
 
-// snapshot is the rendered result of one successful refresh of one query.
-// It is immutable once built and shared by every scrape that serves it.
-type snapshot struct {
-	groups    []*renderedGroup // sorted by group ID
-	fetchedAt time.Time
-}
-
 // queryState is what one scrape serves for one query.
 type queryState struct {
 	bizRegion    string
@@ -35,7 +28,7 @@ type queryCache struct {
 	maxStale  time.Duration
 	timeout   time.Duration
 	now       func() time.Time
-	refresh   func(ctx context.Context) (*snapshot, error)
+	refresh   func(ctx context.Context, prev *snapshot) (*snapshot, error)
 	onResult  func(bizRegion string, snap *snapshot, err error, took time.Duration)
 	parent    context.Context
 
@@ -72,8 +65,11 @@ func (c *queryCache) run(done chan struct{}) {
 	// The refresh is not tied to the scrape that started it: a scrape that
 	// gives up early must not cancel the work other scrapes wait for.
 	ctx, cancel := context.WithTimeout(c.parent, c.timeout)
+	c.mu.Lock()
+	prev := c.good
+	c.mu.Unlock()
 	began := time.Now()
-	snap, err := c.refresh(ctx)
+	snap, err := c.refresh(ctx, prev)
 	took := time.Since(began)
 	cancel()
 

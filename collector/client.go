@@ -64,7 +64,7 @@ type apiClient struct {
 
 // fetchAll reads every page of one query: page 1, then the rest with
 // max_concurrent_pages in parallel. Any failed page fails the whole fetch.
-func (c *apiClient) fetchAll(ctx context.Context, bizRegion string) ([]Group, int, error) {
+func (c *apiClient) fetchAll(ctx context.Context, bizRegion string) ([]*Group, int, error) {
 	groups, pages, drifted, err := c.fetchPages(ctx, bizRegion)
 	if err == nil && drifted {
 		// Groups were added or removed while paging, so items may have
@@ -80,7 +80,7 @@ func (c *apiClient) fetchAll(ctx context.Context, bizRegion string) ([]Group, in
 	return groups, pages, err
 }
 
-func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (groups []Group, pages int, drifted bool, err error) {
+func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (groups []*Group, pages int, drifted bool, err error) {
 	first, err := c.fetchPage(ctx, bizRegion, 1)
 	if err != nil {
 		return nil, 1, false, err
@@ -130,9 +130,15 @@ func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (groups []
 		}
 	}
 
-	seen := make(map[string]bool, len(results)*pageSize)
+	total := 0
 	for _, r := range results {
-		for _, g := range r.Groups.Items {
+		total += len(r.Groups.Items)
+	}
+	seen := make(map[string]bool, total)
+	groups = make([]*Group, 0, total)
+	for _, r := range results {
+		for i := range r.Groups.Items {
+			g := &r.Groups.Items[i]
 			id := strings.TrimSpace(g.AppInstanceGroupID.V)
 			if id != "" && seen[id] {
 				continue

@@ -2,11 +2,9 @@ package collector
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -112,7 +110,7 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 			maxStale:  cfg.MaxStale.D(),
 			timeout:   cfg.RefreshTimeout.D(),
 			now:       o.Now,
-			refresh:   func(ctx context.Context) (*snapshot, error) { return e.refresh(ctx, biz) },
+			refresh:   func(ctx context.Context, prev *snapshot) (*snapshot, error) { return e.refresh(ctx, biz, prev) },
 			onResult:  e.logResult,
 			parent:    ctx,
 		})
@@ -149,19 +147,14 @@ func (e *Exporter) Close() {
 // Config returns the configuration the exporter was built from.
 func (e *Exporter) Config() *Config { return e.cfg }
 
-func (e *Exporter) refresh(ctx context.Context, bizRegion string) (*snapshot, error) {
+func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *snapshot) (*snapshot, error) {
 	groups, _, err := e.client.fetchAll(ctx, bizRegion)
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{fetchedAt: e.now(), groups: make([]*renderedGroup, 0, len(groups))}
-	r := newRenderer(e.cfg)
-	for i := range groups {
-		if rg := r.renderGroup(&groups[i], bizRegion); rg != nil {
-			snap.groups = append(snap.groups, rg)
-		}
-	}
-	slices.SortFunc(snap.groups, func(a, b *renderedGroup) int { return cmp.Compare(a.key, b.key) })
+	r := newRenderer(e.cfg, prev)
+	snap := r.renderAll(groups, bizRegion)
+	snap.fetchedAt = e.now()
 	e.logProblems(bizRegion, r.problems)
 	return snap, nil
 }
@@ -226,98 +219,137 @@ func (e *Exporter) collect(ctx context.Context) *view {
 	return v
 }
 
-// groups lists the groups to write. A group returned by two queries (the
-// same ID in the same region) is written once, from the first query.
-func (v *view) groups() []*renderedGroup {
-	var withData []*snapshot
-	for _, s := range v.states {
-		if s.snap != nil {
-			withData = append(withData, s.snap)
+// served is a snapshot to write and, when an earlier query of the scrape
+// already returned some of its groups (same ID, same region), which to skip.
+type served struct {
+	snap *snapshot
+	skip []bool // nil: write every group
+}
+
+func (v *view) served() []served {
+	var out []served
+	var seen map[string]bool
+	for _, st := range v.states {
+		if st.snap == nil {
+			continue
 		}
-	}
-	switch len(withData) {
-	case 0:
-		return nil
-	case 1:
-		return withData[0].groups
-	}
-	seen := map[string]bool{}
-	var out []*renderedGroup
-	for _, s := range withData {
-		for _, g := range s.groups {
-			if !seen[g.key] {
+		if len(out) == 1 {
+			seen = make(map[string]bool, len(out[0].snap.groups))
+			for _, g := range out[0].snap.groups {
 				seen[g.key] = true
-				out = append(out, g)
 			}
 		}
+		s := served{snap: st.snap}
+		if seen != nil {
+			for i, g := range st.snap.groups {
+				if !seen[g.key] {
+					seen[g.key] = true
+					continue
+				}
+				if s.skip == nil {
+					s.skip = make([]bool, len(st.snap.groups))
+				}
+				s.skip[i] = true
+			}
+		}
+		out = append(out, s)
 	}
 	return out
 }
 
-// writeSeries writes the group and pool families: stored text for most,
-// the clock-dependent values computed now.
+// writeSeries writes the group and pool families from the stored records,
+// with each group's identity labels written in, and the clock-dependent
+// values computed now.
 func (v *view) writeSeries(w *bufio.Writer) error {
-	groups := v.groups()
+	snaps := v.served()
 	type scheduleValue struct {
-		labels    []byte
+		group     *groupMeta
+		pool      []byte
 		active    bool
 		target    float64
 		hasTarget bool
 	}
 	var schedules []scheduleValue
-	for _, g := range groups {
-		for _, s := range g.schedules {
-			active, target, ok := s.sched.at(v.now)
-			schedules = append(schedules, scheduleValue{s.labels, active, target, ok})
+	forGroups(snaps, func(s *snapshot, i int) {
+		g := &s.groups[i]
+		for _, ps := range g.schedules {
+			active, target, ok := ps.sched.at(v.now)
+			schedules = append(schedules, scheduleValue{g, ps.labels, active, target, ok})
 		}
-	}
+	})
 
-	var line []byte
+	var value []byte
 	for f := range numFamilies {
+		fam := &families[f]
 		headerDone := false
-		header := func() {
+		series := func(identity, labels, value []byte) {
 			if !headerDone {
 				w.Write(familyHeaders[f])
 				headerDone = true
 			}
-		}
-		series := func(labels []byte, value float64) {
-			header()
-			line = append(line[:0], families[f].name...)
-			line = append(line, '{')
-			line = append(line, labels...)
-			line = append(line, "} "...)
-			line = appendValue(line, value)
-			line = append(line, '\n')
-			w.Write(line)
+			w.WriteString(fam.name)
+			w.WriteByte('{')
+			w.Write(identity)
+			if len(identity) > 0 && len(labels) > 0 {
+				w.WriteByte(',')
+			}
+			w.Write(labels)
+			w.WriteString("} ")
+			w.Write(value)
+			w.WriteByte('\n')
 		}
 		switch f {
 		case famGroupExpiresIn:
-			for _, g := range groups {
-				if g.hasExpiry {
-					series(g.labels, float64(g.expiry.Sub(v.now).Milliseconds())/1000)
+			forGroups(snaps, func(s *snapshot, i int) {
+				if g := &s.groups[i]; g.hasExpiry {
+					value = appendValue(value[:0], float64(g.expiry.Sub(v.now).Milliseconds())/1000)
+					series(g.labels, nil, value)
 				}
-			}
+			})
 		case famPoolScheduleActive:
 			for _, s := range schedules {
-				series(s.labels, b2f(s.active))
+				series(s.group.labels, s.pool, appendValue(value[:0], b2f(s.active)))
 			}
 		case famPoolScheduleTargetNodes:
 			for _, s := range schedules {
 				if s.active && s.hasTarget {
-					series(s.labels, s.target)
+					series(s.group.labels, s.pool, appendValue(value[:0], s.target))
 				}
 			}
 		default:
-			for _, g := range groups {
-				if text := g.familyText(f); len(text) > 0 {
-					header()
-					w.Write(text)
+			for _, s := range snaps {
+				if len(s.snap.recs[f]) == 0 {
+					continue
+				}
+				for i := range s.snap.groups {
+					if s.skip != nil && s.skip[i] {
+						continue
+					}
+					identity := s.snap.groups[i].labels
+					if fam.ownLabels {
+						identity = nil
+					}
+					for recs := s.snap.groupRecords(f, i); len(recs) > 0; {
+						var labels, val []byte
+						labels, val, recs = nextRecord(recs)
+						series(identity, labels, val)
+					}
 				}
 			}
 		}
 	}
 	return w.Flush()
+}
+
+// forGroups calls fn for every group to write, in order.
+func forGroups(snaps []served, fn func(s *snapshot, i int)) {
+	for _, s := range snaps {
+		for i := range s.snap.groups {
+			if s.skip == nil || !s.skip[i] {
+				fn(s.snap, i)
+			}
+		}
+	}
 }
 
 var (

@@ -8,6 +8,9 @@ type family struct {
 	name      string
 	help      string
 	perScrape bool
+	// ownLabels: the series carry their own label set instead of the
+	// group's identity labels (app_info: group_id and region only).
+	ownLabels bool
 }
 
 const (
@@ -73,7 +76,7 @@ var families = [numFamilies]family{
 	famGroupSkipUserAuthCheck:      {name: "aliyun_appstream_group_skip_user_auth_check", help: "1 when the group skips user authorization checks (SkipUserAuthCheck), else 0."},
 	famGroupUnifiedPolicySupported: {name: "aliyun_appstream_group_unified_policy_supported", help: "1 when the group's image supports the unified policy (AppPolicyImageCheck), else 0."},
 	famGroupApps:                   {name: "aliyun_appstream_group_apps", help: "Number of applications in the delivery group (Apps)."},
-	famAppInfo:                     {name: "aliyun_appstream_app_info", help: "An application delivered by a group; always 1."},
+	famAppInfo:                     {name: "aliyun_appstream_app_info", help: "An application delivered by a group; always 1.", ownLabels: true},
 	famGroupOtaUpdateAvailable:     {name: "aliyun_appstream_group_ota_update_available", help: "1 when an OTA update is available for the group (OtaInfo.NewOtaVersion set), else 0."},
 	famGroupOtaInfo:                {name: "aliyun_appstream_group_ota_info", help: "OTA versions and update task of the group (OtaInfo); always 1."},
 	famPoolInfo:                    {name: "aliyun_appstream_node_pool_info", help: "Static attributes of a resource pool (NodePool); always 1."},

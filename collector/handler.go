@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,13 +27,19 @@ const scrapeTimeoutMargin = 500 * time.Millisecond
 // A failed or slow API never turns into an HTTP error: the answer is a 200
 // with aliyun_appstream_up 0 and whatever data may still be served.
 func NewHandler(current func() *Exporter, gatherer prometheus.Gatherer, logger *slog.Logger) http.Handler {
-	return &handler{current: current, gatherer: gatherer, logger: logger}
+	return &handler{current: current, gatherer: gatherer, logger: logger,
+		writing: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 type handler struct {
 	current  func() *Exporter
 	gatherer prometheus.Gatherer
 	logger   *slog.Logger
+	// writing bounds how many scrapes encode at once. Encoding is CPU-bound
+	// and each gzip writer holds about a megabyte, so more at once only adds
+	// memory; scrapes beyond it wait their turn (bounded by their timeout)
+	// instead of being refused.
+	writing chan struct{}
 }
 
 var (
@@ -50,6 +57,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v := &view{now: time.Now()}
 	if e := h.current(); e != nil {
 		v = e.collect(ctx)
+	}
+	select {
+	case h.writing <- struct{}{}:
+		defer func() { <-h.writing }()
+	case <-ctx.Done():
+		http.Error(w, "scrape timed out waiting for other scrapes to finish", http.StatusServiceUnavailable)
+		return
 	}
 
 	reg := prometheus.NewRegistry()

@@ -196,7 +196,11 @@ func (s *Str) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0 || string(b) == "null":
 	case b[0] == '"':
-		// encoding/json replaces invalid UTF-8 with U+FFFD here.
+		if raw := b[1 : len(b)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			s.V, s.Set = string(raw), true // the common case, without a second decoder
+			return nil
+		}
+		// Escapes: encoding/json unquotes them and replaces invalid UTF-8.
 		if json.Unmarshal(b, &s.V) != nil {
 			s.Bad = snippet(b)
 			return nil

@@ -169,22 +169,26 @@ func TestParseClock(t *testing.T) {
 // TestDuplicateAcrossQueries: a group two queries both return is written
 // once; the same ID in another region is a different group.
 func TestDuplicateAcrossQueries(t *testing.T) {
-	r := newRenderer(validDefaultConfig(t))
-	mk := func(id, region string) *renderedGroup {
-		g := &Group{AppInstanceGroupID: Str{V: id, Set: true}, RegionID: Str{V: region, Set: true}, Amount: Num{V: 1, Set: true}}
-		return r.renderGroup(g, "")
+	cfg := validDefaultConfig(t)
+	mk := func(ids ...string) *snapshot {
+		var groups []*Group
+		for i := 0; i+1 < len(ids); i += 2 {
+			groups = append(groups, &Group{AppInstanceGroupID: Str{V: ids[i], Set: true}, RegionID: Str{V: ids[i+1], Set: true}, Amount: Num{V: 1, Set: true}})
+		}
+		return newRenderer(cfg, nil).renderAll(groups, "")
 	}
 	v := &view{states: []queryState{
-		{snap: &snapshot{groups: []*renderedGroup{mk("aig-1", "cn-shanghai"), mk("aig-2", "cn-shanghai")}}},
-		{snap: &snapshot{groups: []*renderedGroup{mk("aig-1", "cn-shanghai"), mk("aig-1", "cn-hangzhou")}}},
+		{snap: mk("aig-1", "cn-shanghai", "aig-2", "cn-shanghai")},
+		{snap: mk("aig-1", "cn-shanghai", "aig-1", "cn-hangzhou")},
+		{snap: mk("aig-2", "cn-shanghai", "aig-3", "cn-shanghai")},
 	}}
 	var buf bytes.Buffer
 	if err := v.writeSeries(bufio.NewWriter(&buf)); err != nil {
 		t.Fatal(err)
 	}
 	mfs := parse(t, buf.String())
-	if _, n := find(mfs, "aliyun_appstream_group_amount"); n != 3 {
-		t.Errorf("%d group_amount series, want 3:\n%s", n, buf.String())
+	if _, n := find(mfs, "aliyun_appstream_group_amount"); n != 4 {
+		t.Errorf("%d group_amount series, want 4 (aig-1 and aig-2 in Shanghai once each):\n%s", n, buf.String())
 	}
 }
 

@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"cmp"
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -9,18 +11,47 @@ import (
 	"unicode/utf8"
 )
 
-// Rendering turns a decoded group into exposition text once per refresh, the
-// way kube-state-metrics keeps pre-rendered text per object: a scrape then
-// copies bytes instead of rebuilding tens of thousands of metrics. Only the
-// clock-dependent values are left for scrape time.
+// Rendering turns the decoded groups of a refresh into exposition text
+// once, as kube-state-metrics keeps pre-rendered text per object: a scrape
+// copies bytes instead of rebuilding tens of thousands of metrics, and
+// computes only the clock-dependent values.
+//
+// Each series is stored as a record of its own labels and its formatted
+// value; the group's identity labels, which would otherwise repeat in every
+// one of its ~45 series, are stored once per group and written in between at
+// scrape time. That keeps a snapshot about a tenth of the exposition's size,
+// which matters because a refresh builds the new snapshot while the old one
+// is still being served.
 
-// renderedGroup is one group's series, ready to write.
-type renderedGroup struct {
+// snapshot is the rendered result of one successful refresh of one query.
+// It is immutable once built and shared by every scrape that serves it.
+type snapshot struct {
+	fetchedAt time.Time
+	groups    []groupMeta // sorted by group ID and region
+	// recs[f] holds every group's records of family f, group after group;
+	// group i's are recs[f][starts[f][i]:starts[f][i+1]]. A record is
+	// uvarint(len(labels)), labels, byte(len(value)), value.
+	recs   [numFamilies][]byte
+	starts [numFamilies][]int32
+}
+
+// groupRecords returns group i's records of family f.
+func (s *snapshot) groupRecords(f, i int) []byte {
+	return s.recs[f][s.starts[f][i]:s.starts[f][i+1]]
+}
+
+// nextRecord splits the first record off recs.
+func nextRecord(recs []byte) (labels, value, rest []byte) {
+	n, k := binary.Uvarint(recs)
+	labels, recs = recs[k:k+int(n)], recs[k+int(n):]
+	vl := int(recs[0])
+	return labels, recs[1 : 1+vl], recs[1+vl:]
+}
+
+// groupMeta is what a scrape needs of one group besides its stored text.
+type groupMeta struct {
 	id  string
 	key string // group_id and region: the identity de-duplicated across queries
-
-	text []byte
-	ends [numFamilies]int32 // text[ends[f-1]:ends[f]] holds family f
 
 	labels    []byte // identity labels, for the per-scrape series
 	expiry    time.Time
@@ -29,17 +60,8 @@ type renderedGroup struct {
 }
 
 type poolScheduleSeries struct {
-	labels []byte // pool labels
+	labels []byte // the pool's labels after the group's identity labels
 	sched  *poolSchedule
-}
-
-// familyText returns the group's rendered series of family f.
-func (g *renderedGroup) familyText(f int) []byte {
-	start := int32(0)
-	if f > 0 {
-		start = g.ends[f-1]
-	}
-	return g.text[start:g.ends[f]]
 }
 
 // problem is a field the API sent in a shape we cannot read; its series is
@@ -53,44 +75,88 @@ type renderer struct {
 	tagKeys   []string
 	tagLabels []string
 	problems  []problem
+	snap      *snapshot
+	fam       int // the family add writes to
 }
 
-func newRenderer(cfg *Config) *renderer {
-	r := &renderer{loc: cfg.Location()}
+// newRenderer starts a snapshot. prev, the query's previous snapshot,
+// sizes the buffers so a refresh of a stable fleet does not grow them.
+func newRenderer(cfg *Config, prev *snapshot) *renderer {
+	r := &renderer{loc: cfg.Location(), snap: &snapshot{}}
 	for _, k := range cfg.TagLabels {
 		r.tagKeys = append(r.tagKeys, k)
 		r.tagLabels = append(r.tagLabels, TagLabelName(k))
 	}
+	if prev != nil {
+		for f := range numFamilies {
+			r.snap.recs[f] = make([]byte, 0, len(prev.recs[f])+len(prev.recs[f])/16)
+			r.snap.starts[f] = make([]int32, 0, len(prev.groups)+1)
+		}
+	}
 	return r
 }
 
-// groupText builds a group's text family by family, in the order of
-// families, recording where each family ends.
-type groupText struct {
-	buf  []byte
-	ends [numFamilies]int32
-	cur  int
+// at selects the family that add writes to.
+func (r *renderer) at(fam int) { r.fam = fam }
+
+// add records a series of the current family: the group's identity labels
+// (unless the family has its own, as app_info), then own and extra.
+func (r *renderer) add(own, extra []byte, v float64) {
+	b := r.snap.recs[r.fam]
+	n := len(own) + len(extra)
+	if len(own) > 0 && len(extra) > 0 {
+		n++
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, own...)
+	if len(own) > 0 && len(extra) > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, extra...)
+	at := len(b)
+	b = appendValue(append(b, 0), v)
+	b[at] = byte(len(b) - at - 1) // a formatted float64 is at most 24 bytes
+	r.snap.recs[r.fam] = b
 }
 
-// at closes the families before fam; later series belong to fam.
-func (t *groupText) at(fam int) {
-	for t.cur < fam {
-		t.ends[t.cur] = int32(len(t.buf))
-		t.cur++
+// renderAll renders groups in the order of their identity and returns the
+// finished snapshot.
+func (r *renderer) renderAll(groups []*Group, bizRegion string) *snapshot {
+	type keyed struct {
+		key string
+		g   *Group
 	}
+	order := make([]keyed, 0, len(groups))
+	for _, g := range groups {
+		id := strings.TrimSpace(g.AppInstanceGroupID.V)
+		if id == "" {
+			r.problems = append(r.problems, problem{"", "AppInstanceGroupId", "missing: group skipped"})
+			continue
+		}
+		order = append(order, keyed{id + "\x00" + r.region(g, bizRegion), g})
+	}
+	slices.SortFunc(order, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	r.snap.groups = make([]groupMeta, 0, len(order))
+	for _, k := range order {
+		r.renderGroup(k.g, bizRegion)
+	}
+	s := r.snap
+	for f := range numFamilies {
+		s.starts[f] = append(s.starts[f], int32(len(s.recs[f])))
+		if cap(s.recs[f]) > len(s.recs[f])+len(s.recs[f])/4 {
+			// Growing by doubling left up to half the buffer unused; the
+			// snapshot lives until the next refresh, so give it back.
+			s.recs[f] = slices.Clone(s.recs[f])
+		}
+	}
+	return s
 }
 
-func (t *groupText) add(labels, extra []byte, v float64) {
-	t.buf = append(t.buf, families[t.cur].name...)
-	t.buf = append(t.buf, '{')
-	t.buf = append(t.buf, labels...)
-	if len(extra) > 0 {
-		t.buf = append(t.buf, ',')
-		t.buf = append(t.buf, extra...)
+func (r *renderer) region(g *Group, bizRegion string) string {
+	if region := strings.TrimSpace(g.RegionID.V); region != "" {
+		return region
 	}
-	t.buf = append(t.buf, "} "...)
-	t.buf = appendValue(t.buf, v)
-	t.buf = append(t.buf, '\n')
+	return bizRegion
 }
 
 // numField maps an API number to a family: value × mul ÷ div, so that
@@ -136,14 +202,9 @@ type poolRow struct {
 	labels []byte
 }
 
-// renderGroup renders one group. bizRegion stands in for a missing RegionId.
-// It returns nil for a group without an ID, which cannot be labelled.
-func (r *renderer) renderGroup(g *Group, bizRegion string) *renderedGroup {
+// renderGroup appends one group (which has an ID) to the snapshot.
+func (r *renderer) renderGroup(g *Group, bizRegion string) {
 	id := strings.TrimSpace(g.AppInstanceGroupID.V)
-	if id == "" {
-		r.problems = append(r.problems, problem{"", "AppInstanceGroupId", "missing: group skipped"})
-		return nil
-	}
 	report := func(field, value string) { r.problems = append(r.problems, problem{id, field, value}) }
 	str := func(field string, s Str) string {
 		if s.Bad != "" {
@@ -151,12 +212,14 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) *renderedGroup {
 		}
 		return strings.TrimSpace(s.V)
 	}
-
-	region := str("RegionId", g.RegionID)
-	if region == "" {
-		region = bizRegion
+	if g.RegionID.Bad != "" {
+		report("RegionId", g.RegionID.Bad)
 	}
-	rg := &renderedGroup{id: id, key: id + "\x00" + region}
+	region := r.region(g, bizRegion)
+	for f := range numFamilies {
+		r.snap.starts[f] = append(r.snap.starts[f], int32(len(r.snap.recs[f])))
+	}
+	meta := groupMeta{id: id, key: id + "\x00" + region}
 
 	labels := appendLabel(nil, "group_id", id)
 	labels = appendLabel(labels, "group_name", str("AppInstanceGroupName", g.AppInstanceGroupName))
@@ -166,9 +229,7 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) *renderedGroup {
 	for i, l := range r.tagLabels {
 		labels = appendLabel(labels, l, tags[i])
 	}
-	rg.labels = labels
-
-	t := &groupText{buf: make([]byte, 0, 2048)}
+	meta.labels = labels
 
 	var extra []byte
 	extra = appendLabel(extra, "product_type", str("ProductType", g.ProductType))
@@ -182,56 +243,56 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) *renderedGroup {
 	extra = appendLabel(extra, "auth_mode", str("AuthMode", g.AuthMode))
 	extra = appendLabel(extra, "app_policy_id", str("AppPolicyId", g.AppPolicyID))
 	extra = appendLabel(extra, "app_policy_version", str("AppPolicyVersion", g.AppPolicyVersion))
-	t.at(famGroupInfo)
-	t.add(labels, extra, 1)
+	r.at(famGroupInfo)
+	r.add(nil, extra, 1)
 
-	t.at(famGroupStatus)
-	stateSet(t, labels, "status", str("Status", g.Status), GroupStatuses)
-	t.at(famGroupResourceStatus)
-	stateSet(t, labels, "resource_status", str("ResourceStatus", g.ResourceStatus), ResourceStatuses)
+	r.at(famGroupStatus)
+	stateSet(r, "status", str("Status", g.Status), GroupStatuses)
+	r.at(famGroupResourceStatus)
+	stateSet(r, "resource_status", str("ResourceStatus", g.ResourceStatus), ResourceStatuses)
 
 	if ts, ok := r.timestamp("ExpiredTime", g.ExpiredTime, report); ok {
-		t.at(famGroupExpiry)
-		t.add(labels, nil, float64(ts.UnixMilli())/1000)
-		rg.expiry, rg.hasExpiry = ts, true
+		r.at(famGroupExpiry)
+		r.add(nil, nil, float64(ts.UnixMilli())/1000)
+		meta.expiry, meta.hasExpiry = ts, true
 	}
 	if ts, ok := r.timestamp("GmtCreate", g.GmtCreate, report); ok {
-		t.at(famGroupCreated)
-		t.add(labels, nil, float64(ts.UnixMilli())/1000)
+		r.at(famGroupCreated)
+		r.add(nil, nil, float64(ts.UnixMilli())/1000)
 	}
 	for _, f := range groupNumbers {
 		if v, ok := number(f.field, f.get(g), report); ok {
-			t.at(f.fam)
-			t.add(labels, nil, f.convert(v))
+			r.at(f.fam)
+			r.add(nil, nil, f.convert(v))
 		}
 	}
 	if v, ok := number("SessionTimeout", g.SessionTimeout, report); ok {
-		t.at(famGroupSessionTimeout)
+		r.at(famGroupSessionTimeout)
 		if v == -1 {
-			t.add(labels, nil, math.Inf(1)) // -1 keeps disconnected sessions forever
+			r.add(nil, nil, math.Inf(1)) // -1 keeps disconnected sessions forever
 		} else {
-			t.add(labels, nil, v*60)
+			r.add(nil, nil, v*60)
 		}
 	}
 	if v, ok := boolean("SkipUserAuthCheck", g.SkipUserAuthCheck, report); ok {
-		t.at(famGroupSkipUserAuthCheck)
-		t.add(labels, nil, v)
+		r.at(famGroupSkipUserAuthCheck)
+		r.add(nil, nil, v)
 	}
 	if v, ok := boolean("AppPolicyImageCheck", g.AppPolicyImageCheck, report); ok {
-		t.at(famGroupUnifiedPolicySupported)
-		t.add(labels, nil, v)
+		r.at(famGroupUnifiedPolicySupported)
+		r.add(nil, nil, v)
 	}
 	reportList(report, "Apps", g.Apps.Bad, g.Apps.BadItems)
 	if g.Apps.Set {
 		apps := appLabels(g, str)
-		t.at(famGroupApps)
-		t.add(labels, nil, float64(len(apps)))
-		t.at(famAppInfo)
+		r.at(famGroupApps)
+		r.add(nil, nil, float64(len(apps)))
+		r.at(famAppInfo)
 		var base []byte
 		base = appendLabel(base, "group_id", id)
 		base = appendLabel(base, "region", region)
 		for _, e := range apps {
-			t.add(base, e, 1)
+			r.add(base, e, 1)
 		}
 	}
 	if g.OtaInfo.Bad != "" {
@@ -240,20 +301,18 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) *renderedGroup {
 	if g.OtaInfo.Set {
 		ota := &g.OtaInfo.V
 		newVersion := str("OtaInfo.NewOtaVersion", ota.NewOtaVersion)
-		t.at(famGroupOtaUpdateAvailable)
-		t.add(labels, nil, b2f(newVersion != ""))
-		t.at(famGroupOtaInfo)
+		r.at(famGroupOtaUpdateAvailable)
+		r.add(nil, nil, b2f(newVersion != ""))
+		r.at(famGroupOtaInfo)
 		var e []byte
 		e = appendLabel(e, "ota_version", str("OtaInfo.OtaVersion", ota.OtaVersion))
 		e = appendLabel(e, "new_ota_version", newVersion)
 		e = appendLabel(e, "task_id", str("OtaInfo.TaskId", ota.TaskID))
-		t.add(labels, e, 1)
+		r.add(nil, e, 1)
 	}
 
-	r.renderPools(t, rg, g, report)
-	t.at(numFamilies)
-	rg.text, rg.ends = t.buf, t.ends
-	return rg
+	meta.schedules = r.renderPools(g, report)
+	r.snap.groups = append(r.snap.groups, meta)
 }
 
 // appLabels returns the app_info labels of each distinct app; an app
@@ -276,7 +335,9 @@ func appLabels(g *Group, str func(string, Str) string) [][]byte {
 	return out
 }
 
-func (r *renderer) renderPools(t *groupText, rg *renderedGroup, g *Group, report func(string, string)) {
+// renderPools renders the group's pools and returns their schedules, which
+// are evaluated at scrape time.
+func (r *renderer) renderPools(g *Group, report func(string, string)) (schedules []poolScheduleSeries) {
 	reportList(report, "NodePool", g.NodePool.Bad, g.NodePool.BadItems)
 	var rows []poolRow
 	seen := map[string]bool{}
@@ -288,12 +349,12 @@ func (r *renderer) renderPools(t *groupText, rg *renderedGroup, g *Group, report
 		}
 		seen[id] = true
 		row := poolRow{p: p, field: "NodePool[" + id + "]"}
-		row.labels = slices.Clip(appendLabel(slices.Clone(rg.labels), "node_pool_id", id))
+		row.labels = appendLabel(nil, "node_pool_id", id)
 		row.labels = appendLabel(row.labels, "node_instance_type", strings.TrimSpace(p.NodeInstanceType.V))
 		rows = append(rows, row)
 	}
 	if len(rows) == 0 {
-		return
+		return nil
 	}
 	str := func(row *poolRow, field string, s Str) string {
 		if s.Bad != "" {
@@ -301,43 +362,43 @@ func (r *renderer) renderPools(t *groupText, rg *renderedGroup, g *Group, report
 		}
 		return strings.TrimSpace(s.V)
 	}
-	t.at(famPoolInfo)
+	r.at(famPoolInfo)
 	for i := range rows {
 		row := &rows[i]
 		str(row, "NodeInstanceType", row.p.NodeInstanceType)
 		var e []byte
 		e = appendLabel(e, "node_type_name", str(row, "NodeTypeName", row.p.NodeTypeName))
 		e = appendLabel(e, "strategy_type", str(row, "StrategyType", row.p.StrategyType))
-		t.add(row.labels, e, 1)
+		r.add(row.labels, e, 1)
 	}
 	for _, f := range poolNumbers {
-		t.at(f.fam)
+		r.at(f.fam)
 		for i := range rows {
 			if v, ok := number(rows[i].field+"."+f.field, f.get(rows[i].p), report); ok {
-				t.add(rows[i].labels, nil, f.convert(v))
+				r.add(rows[i].labels, nil, f.convert(v))
 			}
 		}
 	}
-	t.at(famPoolWarmUp)
+	r.at(famPoolWarmUp)
 	for i := range rows {
 		if v, ok := boolean(rows[i].field+".WarmUp", rows[i].p.WarmUp, report); ok {
-			t.add(rows[i].labels, nil, v)
+			r.add(rows[i].labels, nil, v)
 		}
 	}
 	enable := make([]time.Time, len(rows))
 	disable := make([]time.Time, len(rows))
-	t.at(famPoolStrategyStart)
+	r.at(famPoolStrategyStart)
 	for i := range rows {
 		if d, ok := r.date(rows[i].field+".StrategyEnableDate", rows[i].p.StrategyEnableDate, report); ok {
 			enable[i] = d
-			t.add(rows[i].labels, nil, float64(d.Unix()))
+			r.add(rows[i].labels, nil, float64(d.Unix()))
 		}
 	}
-	t.at(famPoolStrategyEnd)
+	r.at(famPoolStrategyEnd)
 	for i := range rows {
 		if d, ok := r.date(rows[i].field+".StrategyDisableDate", rows[i].p.StrategyDisableDate, report); ok {
 			disable[i] = d
-			t.add(rows[i].labels, nil, float64(d.Unix()))
+			r.add(rows[i].labels, nil, float64(d.Unix()))
 		}
 	}
 	for i := range rows {
@@ -349,11 +410,12 @@ func (r *renderer) renderPools(t *groupText, rg *renderedGroup, g *Group, report
 			continue
 		}
 		sub := func(field, value string) { report(rows[i].field+"."+field, value) }
-		rg.schedules = append(rg.schedules, poolScheduleSeries{
+		schedules = append(schedules, poolScheduleSeries{
 			labels: rows[i].labels,
 			sched:  parseSchedule(p, r.loc, enable[i], disable[i], sub),
 		})
 	}
+	return schedules
 }
 
 // tagValues returns the value of each tag_labels key; Tags wins over
@@ -386,15 +448,15 @@ func reportList(report func(string, string), field, bad string, badItems int) {
 	}
 }
 
-func stateSet(t *groupText, labels []byte, name, current string, known []string) {
+func stateSet(r *renderer, name, current string, known []string) {
 	if current == "" {
 		return // no Status at all: no series rather than a made-up state
 	}
 	for _, k := range known {
-		t.add(labels, appendLabel(nil, name, k), b2f(k == current))
+		r.add(nil, appendLabel(nil, name, k), b2f(k == current))
 	}
 	if !slices.Contains(known, current) {
-		t.add(labels, appendLabel(nil, name, current), 1)
+		r.add(nil, appendLabel(nil, name, current), 1)
 	}
 }
 

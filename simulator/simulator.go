@@ -75,8 +75,7 @@ type Server struct {
 	hangs      chan struct{}
 
 	requests atomic.Int64
-	// Latency is added before every answer (benchmarks of slow links).
-	Latency time.Duration
+	latency  atomic.Int64 // nanoseconds added before every answer
 	// Now is the service's clock for the timestamp check; time.Now by default.
 	Now func() time.Time
 }
@@ -139,6 +138,9 @@ func (s *Server) SetSticky(f *Fault) {
 	}
 }
 
+// SetLatency delays every answer by d, as a distant region would.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
 // Requests is the number of HTTP requests received.
 func (s *Server) Requests() int { return int(s.requests.Load()) }
 
@@ -175,8 +177,8 @@ type apiError struct {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-	if s.Latency > 0 {
-		time.Sleep(s.Latency)
+	if d := time.Duration(s.latency.Load()); d > 0 {
+		time.Sleep(d)
 	}
 	requestID := newRequestID()
 	w.Header().Set("x-acs-request-id", requestID)
