@@ -58,13 +58,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e := h.current(); e != nil {
 		v = e.collect(ctx)
 	}
+	// Wait for a turn to encode even past the scrape timeout: the answer is
+	// a 200 with what there is; only a scraper that went away gives it up.
 	select {
 	case h.writing <- struct{}{}:
-		defer func() { <-h.writing }()
-	case <-ctx.Done():
-		http.Error(w, "scrape timed out waiting for other scrapes to finish", http.StatusServiceUnavailable)
+	case <-r.Context().Done():
 		return
 	}
+	defer func() { <-h.writing }()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(healthCollector{v})

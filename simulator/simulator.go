@@ -33,7 +33,8 @@ type Key struct {
 	SecurityToken string
 }
 
-// Fault replaces the answer to one request.
+// Fault replaces the answer to one request. The zero Fault (or one with
+// only a Delay) answers normally, to let a queue of faults skip a request.
 type Fault struct {
 	Status  int    // HTTP status of the answer
 	Code    string // API error code; with Message, sent as an error body
@@ -200,6 +201,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveFault(w, r, f, requestID, record)
 		return
 	}
+	s.answer(w, r, requestID, record)
+}
+
+// answer serves the request as the service would: checks, then a page.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, requestID string, record func(string)) {
+	query := r.URL.Query()
+	form := r.PostForm
 	if e := s.check(r, query, form); e != nil {
 		record(e.code)
 		writeError(w, e, requestID)
@@ -249,6 +257,10 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, re
 	if f.Code != "" {
 		record(f.Code)
 		writeError(w, &apiError{f.Status, f.Code, f.Message}, requestID)
+		return
+	}
+	if f.Status == 0 {
+		s.answer(w, r, requestID, record)
 		return
 	}
 	record(fmt.Sprintf("HTTP%d", f.Status))

@@ -151,7 +151,9 @@ func measure(binary string, n int, latency time.Duration, scrapes int) []string 
 	// Many scrapers, short cache_ttl: refreshes stay one per cache_ttl.
 	writeConfig("2s")
 	post(base + "/-/reload")
-	waitFor(func() bool { return metric(get(base+"/metrics", false), `aliyun_appstream_refreshes_total{biz_region="",result="success"}`) >= 1 })
+	waitFor(func() bool {
+		return metric(get(base+"/metrics", false), `aliyun_appstream_refreshes_total{biz_region="",result="success"}`) >= 1
+	})
 	start := time.Now()
 	var wg sync.WaitGroup
 	var failed atomic.Int32
