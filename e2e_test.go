@@ -67,7 +67,7 @@ scrape_configs:
 	for {
 		if resp, err := http.Get(base + "/-/ready"); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == http.StatusOK {
 				return base
 			}
 		}

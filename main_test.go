@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -56,7 +57,8 @@ func runBinary(t *testing.T, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
@@ -254,7 +256,7 @@ func TestServeReloadShutdown(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 500 || !strings.Contains(string(body), "line 5: page_size: must be between 1 and 100, got 1000") {
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "line 5: page_size: must be between 1 and 100, got 1000") {
 		t.Errorf("POST /-/reload with a bad config: %d %s", resp.StatusCode, body)
 	}
 	m = e.metrics()

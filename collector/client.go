@@ -185,7 +185,7 @@ func backoff(base time.Duration, attempt int) time.Duration {
 	if d > maxRetryDelay || d <= 0 {
 		d = maxRetryDelay
 	}
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
 type attemptResult struct {
@@ -260,7 +260,7 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 	resp, err = DecodeListResponse(out.GetHttpContentBytes())
 	if err != nil {
 		code = "malformed"
-		return nil, attemptResult{err: fmt.Errorf("undecodable answer (HTTP %d): %v", out.GetHttpStatus(), err)}
+		return nil, attemptResult{err: fmt.Errorf("undecodable answer (HTTP %d): %w", out.GetHttpStatus(), err)}
 	}
 	if apiCode := strings.TrimSpace(resp.Code.V); apiCode != "" && !isSuccessCode(apiCode) {
 		code = clipCode(apiCode)

@@ -76,7 +76,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-	var out http.ResponseWriter = w
 	var gz *gzip.Writer
 	if acceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
@@ -93,7 +92,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if gz != nil {
 		bw.Reset(gz)
 	} else {
-		bw.Reset(out)
+		bw.Reset(w)
 	}
 	for _, mf := range mfs {
 		if _, err := expfmt.MetricFamilyToText(bw, mf); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -227,14 +226,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-}
-
-func requestCodes(sim *simulator.Server) string {
-	var codes []string
-	for _, r := range sim.Log() {
-		codes = append(codes, r.Code)
-	}
-	return fmt.Sprint(codes)
 }
 
 func mustRequest(t *testing.T, url string, header ...string) *http.Request {

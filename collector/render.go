@@ -32,7 +32,7 @@ type snapshot struct {
 	// group i's are recs[f][starts[f][i]:starts[f][i+1]]. A record is
 	// uvarint(len(labels)), labels, byte(len(value)), value.
 	recs   [numFamilies][]byte
-	starts [numFamilies][]int32
+	starts [numFamilies][]int
 }
 
 // groupRecords returns group i's records of family f.
@@ -43,7 +43,8 @@ func (s *snapshot) groupRecords(f, i int) []byte {
 // nextRecord splits the first record off recs.
 func nextRecord(recs []byte) (labels, value, rest []byte) {
 	n, k := binary.Uvarint(recs)
-	labels, recs = recs[k:k+int(n)], recs[k+int(n):]
+	end := k + int(n) //nolint:gosec // written by add: a label set's length
+	labels, recs = recs[k:end], recs[end:]
 	vl := int(recs[0])
 	return labels, recs[1 : 1+vl], recs[1+vl:]
 }
@@ -90,7 +91,7 @@ func newRenderer(cfg *Config, prev *snapshot) *renderer {
 	if prev != nil {
 		for f := range numFamilies {
 			r.snap.recs[f] = make([]byte, 0, len(prev.recs[f])+len(prev.recs[f])/16)
-			r.snap.starts[f] = make([]int32, 0, len(prev.groups)+1)
+			r.snap.starts[f] = make([]int, 0, len(prev.groups)+1)
 		}
 	}
 	return r
@@ -115,7 +116,7 @@ func (r *renderer) add(own, extra []byte, v float64) {
 	b = append(b, extra...)
 	at := len(b)
 	b = appendValue(append(b, 0), v)
-	b[at] = byte(len(b) - at - 1) // a formatted float64 is at most 24 bytes
+	b[at] = byte(len(b) - at - 1) //nolint:gosec // a formatted float64 is at most 24 bytes
 	r.snap.recs[r.fam] = b
 }
 
@@ -142,7 +143,7 @@ func (r *renderer) renderAll(groups []*Group, bizRegion string) *snapshot {
 	}
 	s := r.snap
 	for f := range numFamilies {
-		s.starts[f] = append(s.starts[f], int32(len(s.recs[f])))
+		s.starts[f] = append(s.starts[f], len(s.recs[f]))
 		if cap(s.recs[f]) > len(s.recs[f])+len(s.recs[f])/4 {
 			// Growing by doubling left up to half the buffer unused; the
 			// snapshot lives until the next refresh, so give it back.
@@ -217,7 +218,7 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) {
 	}
 	region := r.region(g, bizRegion)
 	for f := range numFamilies {
-		r.snap.starts[f] = append(r.snap.starts[f], int32(len(r.snap.recs[f])))
+		r.snap.starts[f] = append(r.snap.starts[f], len(r.snap.recs[f]))
 	}
 	meta := groupMeta{id: id, key: id + "\x00" + region}
 

@@ -81,7 +81,7 @@ func StartDemo(now time.Time) (*Demo, error) {
 		return nil, fmt.Errorf("demo endpoint: %w", err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(l)
+	go func() { _ = srv.Serve(l) }() // returns ErrServerClosed on Close
 	return &Demo{URL: "http://" + l.Addr().String(), Server: s, srv: srv}, nil
 }
 

@@ -162,7 +162,7 @@ func measure(binary string, n int, latency time.Duration, scrapes int) []string 
 		go func() {
 			defer wg.Done()
 			for time.Since(start) < 6500*time.Millisecond {
-				if resp, err := http.Get(base + "/metrics"); err != nil || resp.StatusCode != 200 {
+				if resp, err := http.Get(base + "/metrics"); err != nil || resp.StatusCode != http.StatusOK {
 					failed.Add(1)
 				} else {
 					io.Copy(io.Discard, resp.Body)
@@ -203,7 +203,7 @@ func get(url string, gzip bool) []byte {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		fail("GET %s: %v %d", url, err, resp.StatusCode)
 	}
 	return b
@@ -211,7 +211,7 @@ func get(url string, gzip bool) []byte {
 
 func post(url string) {
 	resp, err := http.Post(url, "", nil)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		fail("POST %s: %v", url, err)
 	}
 	resp.Body.Close()
