@@ -54,6 +54,7 @@ const (
 // so api_requests_total counts every real HTTP request exactly once.
 type apiClient struct {
 	cfg       *Config
+	maxGroups int // per query; tests lower it
 	creds     credentials.CredentialsProvider
 	transport http.RoundTripper
 	metrics   *APIMetrics
@@ -63,39 +64,71 @@ type apiClient struct {
 }
 
 // fetchAll reads every page of one query: page 1, then the rest with
-// max_concurrent_pages in parallel. Any failed page fails the whole fetch.
+// max_concurrent_pages in parallel. Any failed page fails the whole fetch,
+// and so does a page set that stays incomplete (fewer groups than
+// TotalCount) when read twice: serving it would make groups vanish.
 func (c *apiClient) fetchAll(ctx context.Context, bizRegion string) ([]*Group, int, error) {
-	groups, pages, drifted, err := c.fetchPages(ctx, bizRegion)
-	if err == nil && drifted {
-		// Groups were added or removed while paging, so items may have
-		// shifted between pages: read the whole set once more.
-		c.logger.Debug("TotalCount changed while paging; reading all pages again", "biz_region", bizRegion)
-		var more int
-		groups, more, drifted, err = c.fetchPages(ctx, bizRegion)
-		pages += more
-		if err == nil && drifted {
-			c.logger.Warn("TotalCount changed while paging, twice in a row; serving the pages as read", "biz_region", bizRegion)
-		}
+	ps, err := c.fetchPages(ctx, bizRegion)
+	if err != nil || ps.consistent() {
+		return ps.groups, ps.pages, err
 	}
-	return groups, pages, err
+	// Groups were added or removed while paging (TotalCount moved), or
+	// items shifted between pages: read the whole set once more.
+	c.logger.Debug("page set inconsistent; reading all pages again", "biz_region", bizRegion, "why", ps.why())
+	again, err := c.fetchPages(ctx, bizRegion)
+	pages := ps.pages + again.pages
+	switch {
+	case err != nil:
+		return nil, pages, err
+	case again.total > 0 && again.items < again.total:
+		return nil, pages, fmt.Errorf("the pages listed %d of TotalCount %d groups, twice in a row; keeping the previous data", again.items, again.total)
+	case again.drifted:
+		c.logger.Warn("TotalCount changed while paging, twice in a row; serving the pages as read", "biz_region", bizRegion)
+	}
+	return again.groups, pages, nil
 }
 
-func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (groups []*Group, pages int, drifted bool, err error) {
+// pageSet is the result of reading all pages once.
+type pageSet struct {
+	groups  []*Group
+	pages   int
+	items   int  // groups listed, repeats included
+	total   int  // TotalCount of page 1 (0: not given)
+	drifted bool // a later page reported another TotalCount
+}
+
+// consistent: TotalCount held still and the pages listed that many items
+// (a repeated group still counts: TotalCount counts it too).
+func (ps *pageSet) consistent() bool {
+	return !ps.drifted && (ps.total == 0 || ps.items >= ps.total)
+}
+
+func (ps *pageSet) why() string {
+	if ps.drifted {
+		return "TotalCount changed"
+	}
+	return fmt.Sprintf("%d of TotalCount %d groups listed", ps.items, ps.total)
+}
+
+func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (pageSet, error) {
 	first, err := c.fetchPage(ctx, bizRegion, 1)
 	if err != nil {
-		return nil, 1, false, err
+		return pageSet{pages: 1}, err
 	}
 	pageSize := c.cfg.PageSize
 	if ps := first.PageSize; ps.Set && ps.V >= 1 && int(ps.V) < pageSize {
 		pageSize = int(ps.V) // the API capped our PageSize: page by what it serves
 	}
-	maxPages := (maxGroups + pageSize - 1) / pageSize
+	ps := pageSet{pages: 1}
 	results := []*ListResponse{first}
+	collect := newGroupCollector(bizRegion)
+	collect.add(first)
 
 	if total := first.TotalCount; total.Set {
-		if total.V > maxGroups {
-			return nil, 1, false, fmt.Errorf("TotalCount %.0f exceeds the limit of %d groups per query; narrow it with filters or biz_regions", total.V, maxGroups)
+		if total.V > float64(c.maxGroups) {
+			return ps, fmt.Errorf("TotalCount %.0f exceeds the limit of %d groups per query; narrow it with filters or biz_regions", total.V, c.maxGroups)
 		}
+		ps.total = int(total.V)
 		n := int(math.Ceil(total.V / float64(pageSize)))
 		results = append(results, make([]*ListResponse, max(0, n-1))...)
 		eg, egctx := errgroup.WithContext(ctx)
@@ -107,47 +140,74 @@ func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (groups []
 				return err
 			})
 		}
+		ps.pages = max(1, n)
 		if err := eg.Wait(); err != nil {
-			return nil, n, false, err
+			return ps, err
 		}
 		for _, r := range results[1:] {
 			if r.TotalCount.Set && r.TotalCount.V != total.V {
-				drifted = true
+				ps.drifted = true
 			}
+			collect.add(r)
 		}
 	} else {
-		// No TotalCount: page until a short page, within the cap.
+		// No TotalCount: page until a short page. An API that ignores
+		// PageNumber repeats what it sent; one that never ends hits the cap.
+		maxPages := (c.maxGroups + pageSize - 1) / pageSize
 		for last := first; len(last.Groups.Items) >= pageSize; {
-			if len(results) >= maxPages {
-				return nil, len(results), false, fmt.Errorf("still paging after %d pages without a TotalCount; giving up", maxPages)
+			if ps.pages >= maxPages {
+				return ps, fmt.Errorf("still paging after %d pages without a TotalCount; giving up", maxPages)
 			}
-			r, err := c.fetchPage(ctx, bizRegion, len(results)+1)
+			r, err := c.fetchPage(ctx, bizRegion, ps.pages+1)
+			ps.pages++
 			if err != nil {
-				return nil, len(results) + 1, false, err
+				return ps, err
 			}
 			results = append(results, r)
+			if collect.add(r) == 0 && len(r.Groups.Items) > 0 {
+				return ps, fmt.Errorf("page %d repeats groups of earlier pages and no TotalCount is given: the API seems to ignore PageNumber", ps.pages)
+			}
 			last = r
 		}
 	}
+	ps.groups = collect.groups
+	for _, r := range results {
+		ps.items += len(r.Groups.Items)
+	}
+	return ps, nil
+}
 
-	total := 0
-	for _, r := range results {
-		total += len(r.Groups.Items)
-	}
-	seen := make(map[string]bool, total)
-	groups = make([]*Group, 0, total)
-	for _, r := range results {
-		for i := range r.Groups.Items {
-			g := &r.Groups.Items[i]
-			id := strings.TrimSpace(g.AppInstanceGroupID.V)
-			if id != "" && seen[id] {
-				continue
-			}
-			seen[id] = true
-			groups = append(groups, g)
+// groupCollector gathers groups across pages, each once. A group is known
+// by its ID and region: the same ID in another region is another group
+// (its series carry another region label).
+type groupCollector struct {
+	bizRegion string
+	seen      map[string]bool
+	groups    []*Group
+}
+
+func newGroupCollector(bizRegion string) *groupCollector {
+	return &groupCollector{bizRegion: bizRegion, seen: map[string]bool{}}
+}
+
+// add takes the page's groups it has not seen and returns how many.
+func (gc *groupCollector) add(r *ListResponse) int {
+	added := 0
+	for i := range r.Groups.Items {
+		g := &r.Groups.Items[i]
+		region := strings.TrimSpace(g.RegionID.V)
+		if region == "" {
+			region = gc.bizRegion
 		}
+		key := strings.TrimSpace(g.AppInstanceGroupID.V) + "\x00" + region
+		if g.AppInstanceGroupID.V != "" && gc.seen[key] {
+			continue
+		}
+		gc.seen[key] = true
+		gc.groups = append(gc.groups, g)
+		added++
 	}
-	return groups, len(results), drifted, nil
+	return added
 }
 
 // fetchPage reads one page, retrying what may pass: throttling, HTTP 429

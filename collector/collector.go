@@ -95,6 +95,7 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 		seenProblems: map[problem]bool{},
 		client: &apiClient{
 			cfg:       cfg,
+			maxGroups: maxGroups,
 			creds:     creds,
 			transport: newTransport(cfg.MaxConcurrentPages),
 			metrics:   o.Metrics,

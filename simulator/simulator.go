@@ -42,6 +42,11 @@ type Fault struct {
 	Body    string        // raw body sent as is (when Code is empty)
 	Hang    bool          // hold the request until the client gives up
 	Delay   time.Duration // wait this long, then answer normally (or with the fault)
+	// Drip sends Body one byte per Drip: a connection that never quite stalls.
+	Drip time.Duration
+	// Oversize streams a syntactically valid JSON body of this many bytes
+	// without holding it in memory.
+	Oversize int64
 }
 
 // Faults that the real service is known to send.
@@ -52,6 +57,7 @@ var (
 	ServiceUnavailable = Fault{Status: 503, Code: "ServiceUnavailable", Message: "The request has failed due to a temporary failure of the server."}
 	BadGateway         = Fault{Status: 502, Body: "<html><body>502 Bad Gateway</body></html>"}
 	MalformedJSON      = Fault{Status: 200, Body: `{"RequestId":"5B1F4C5E","TotalCount":3,"AppInstanceGroupModels":[{"AppInstanceGroupId":"aig-`}
+	NotJSON            = Fault{Status: 200, Body: "<html><body>Service temporarily unavailable</body></html>"}
 	Hang               = Fault{Hang: true}
 )
 
@@ -74,6 +80,7 @@ type Server struct {
 	nonces     map[string]time.Time
 	log        []Request
 	hangs      chan struct{}
+	hook       func(n int)
 
 	requests atomic.Int64
 	latency  atomic.Int64 // nanoseconds added before every answer
@@ -139,6 +146,14 @@ func (s *Server) SetSticky(f *Fault) {
 	}
 }
 
+// SetHook calls fn with the request's number (1, 2, ...) before the request
+// is answered: tests change the data between pages with it.
+func (s *Server) SetHook(fn func(n int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = fn
+}
+
 // SetLatency delays every answer by d, as a distant region would.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
@@ -177,9 +192,15 @@ type apiError struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.requests.Add(1)
+	n := s.requests.Add(1)
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		time.Sleep(d)
+	}
+	s.mu.Lock()
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(int(n))
 	}
 	requestID := newRequestID()
 	w.Header().Set("x-acs-request-id", requestID)
@@ -266,7 +287,42 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, re
 	record(fmt.Sprintf("HTTP%d", f.Status))
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.WriteHeader(f.Status)
-	_, _ = w.Write([]byte(f.Body))
+	switch {
+	case f.Oversize > 0:
+		streamOversize(w, f.Oversize)
+	case f.Drip > 0:
+		flusher, _ := w.(http.Flusher)
+		for i := 0; i < len(f.Body); i++ {
+			if _, err := w.Write([]byte{f.Body[i]}); err != nil {
+				return
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(f.Drip):
+			}
+		}
+	default:
+		_, _ = w.Write([]byte(f.Body))
+	}
+}
+
+// streamOversize writes {"RequestId":"xxxx…"} of n bytes in chunks.
+func streamOversize(w http.ResponseWriter, n int64) {
+	head, tail := []byte(`{"RequestId":"`), []byte(`"}`)
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	if _, err := w.Write(head); err != nil {
+		return
+	}
+	for left := n - int64(len(head)+len(tail)); left > 0; left -= int64(len(chunk)) {
+		if _, err := w.Write(chunk[:min(int64(len(chunk)), left)]); err != nil {
+			return
+		}
+	}
+	_, _ = w.Write(tail)
 }
 
 // check verifies the request the way the RPC gateway does: common
