@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,8 +36,48 @@ import (
 
 const programName = "appstream_exporter"
 
+// sdkDebugRemoved marks a process started again without DEBUG=sdk.
+const sdkDebugRemoved = "APPSTREAM_EXPORTER_SDK_DEBUG_REMOVED"
+
 func main() {
+	if env, found := withoutSDKDebug(os.Environ()); found {
+		// The Alibaba Cloud SDK reads DEBUG when it is loaded, before main
+		// runs, and with "sdk" in it prints every request URL to stdout,
+		// STS security token and signature included. Start again without it.
+		exe, err := os.Executable()
+		if err == nil {
+			err = syscall.Exec(exe, os.Args, append(env, sdkDebugRemoved+"=1")) //nolint:gosec // our own binary, our own arguments
+		}
+		fmt.Fprintf(os.Stderr, "%s: error: DEBUG=sdk would print credentials and restarting without it failed (%v); unset DEBUG\n", programName, err)
+		os.Exit(1)
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// withoutSDKDebug returns env with "sdk" removed from DEBUG, and whether
+// it was there.
+func withoutSDKDebug(env []string) ([]string, bool) {
+	out := make([]string, 0, len(env))
+	found := false
+	for _, kv := range env {
+		value, ok := strings.CutPrefix(kv, "DEBUG=")
+		if !ok {
+			out = append(out, kv)
+			continue
+		}
+		var keep []string
+		for _, part := range strings.Split(value, ",") {
+			if part == "sdk" {
+				found = true
+			} else {
+				keep = append(keep, part)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, "DEBUG="+strings.Join(keep, ","))
+		}
+	}
+	return out, found
 }
 
 // run is the whole program; it returns the exit code.
@@ -82,9 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
-	if slices.Contains(strings.Split(os.Getenv("DEBUG"), ","), "sdk") {
-		// The SDK reads DEBUG at start-up and then prints every request URL.
-		logger.Warn("DEBUG=sdk makes the Alibaba Cloud SDK print full request URLs to stdout, STS security tokens included; unset it outside a debugging session")
+	if os.Getenv(sdkDebugRemoved) != "" {
+		logger.Warn("DEBUG=sdk was ignored: the Alibaba Cloud SDK's request tracing prints credentials (STS tokens, signatures)")
 	}
 	if *demo {
 		d, err := simulator.StartDemo(time.Now())

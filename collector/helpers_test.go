@@ -131,6 +131,11 @@ func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *Co
 		t.Fatal(err)
 	}
 	t.Cleanup(exp.Close)
+	t.Cleanup(func() {
+		if strings.Contains(e.logs.String(), testKey.Secret) {
+			t.Errorf("the access key secret reached the log:\n%s", e.logs)
+		}
+	})
 	e.exp = exp
 	e.metrics = httptest.NewServer(NewHandler(func() *Exporter { return exp }, e.reg, logger))
 	t.Cleanup(e.metrics.Close)
