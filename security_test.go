@@ -243,4 +243,3 @@ func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte, pool *x509.CertPool) 
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), pool
 }
-
