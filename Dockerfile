@@ -1,6 +1,6 @@
 # Multi-stage build: a static binary on a distroless base (CA certificates
 # for the HTTPS API and zoneinfo included, non-root user).
-FROM golang:1.26 AS build
+FROM golang:1.26.10 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
