@@ -1,0 +1,207 @@
+package main
+
+// The Helm chart rendered with `helm template`: what a user gets with the
+// default values, with an existing Secret, with RRSA and with every option.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/appstream-exporter/appstream_exporter/collector"
+)
+
+const chart = "charts/appstream-exporter"
+
+// helmTemplate renders the chart with extra values files; without helm the
+// test is skipped unless APPSTREAM_HELM_REQUIRED is set (as .ci/run does).
+func helmTemplate(t *testing.T, valuesYAML ...string) map[string][]map[string]any {
+	t.Helper()
+	helm, err := exec.LookPath("helm")
+	if err != nil {
+		if os.Getenv("APPSTREAM_HELM_REQUIRED") != "" {
+			t.Fatal("helm is not installed (go install helm.sh/helm/v3/cmd/helm@v3.22.0)")
+		}
+		t.Skip("helm is not installed; skipping the chart tests")
+	}
+	args := []string{"template", "r", chart}
+	for i, v := range valuesYAML {
+		args = append(args, "-f", writeFile(t, t.TempDir(), "values"+string(rune('0'+i))+".yaml", v))
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(helm, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helm template: %v\n%s", err, stderr.String())
+	}
+	out := map[string][]map[string]any{}
+	dec := yaml.NewDecoder(&stdout)
+	for {
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if doc != nil {
+			out[doc["kind"].(string)] = append(out[doc["kind"].(string)], doc)
+		}
+	}
+	return out
+}
+
+// at walks a decoded YAML document: at(doc, "spec", "template", 0, "name").
+func at(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("%v: not a mapping at %q", path, k)
+			}
+			v = m[k]
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				t.Fatalf("%v: no item %d", path, k)
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func renderedConfig(t *testing.T, docs map[string][]map[string]any) string {
+	t.Helper()
+	return at(t, docs["ConfigMap"][0], "data", "appstream_exporter.yml").(string)
+}
+
+func TestChartDefaults(t *testing.T) {
+	docs := helmTemplate(t)
+	for _, kind := range []string{"Deployment", "Service", "ConfigMap", "ServiceAccount"} {
+		if len(docs[kind]) != 1 {
+			t.Errorf("%d %s, want 1", len(docs[kind]), kind)
+		}
+	}
+	for _, kind := range []string{"ServiceMonitor", "PrometheusRule"} {
+		if len(docs[kind]) != 0 {
+			t.Errorf("%s rendered although disabled by default", kind)
+		}
+	}
+	pod := at(t, docs["Deployment"][0], "spec", "template", "spec")
+	c := at(t, pod, "containers", 0)
+	if at(t, pod, "securityContext", "runAsNonRoot") != true || at(t, c, "securityContext", "readOnlyRootFilesystem") != true ||
+		!reflect.DeepEqual(at(t, c, "securityContext", "capabilities", "drop"), []any{"ALL"}) ||
+		at(t, c, "securityContext", "allowPrivilegeEscalation") != false {
+		t.Errorf("container is not locked down: %v", at(t, c, "securityContext"))
+	}
+	if at(t, c, "livenessProbe", "httpGet", "path") != "/-/healthy" || at(t, c, "readinessProbe", "httpGet", "path") != "/-/ready" {
+		t.Errorf("probes: %v %v", at(t, c, "livenessProbe"), at(t, c, "readinessProbe"))
+	}
+	if at(t, c, "resources", "limits", "memory") == nil {
+		t.Errorf("no memory limit")
+	}
+	// The rendered config is valid for the exporter itself.
+	if _, err := collector.Parse([]byte(renderedConfig(t, docs)), ""); err != nil {
+		t.Errorf("rendered config: %v", err)
+	}
+}
+
+// TestChartExistingSecret is the README's Kubernetes path: a values file
+// naming an existing Secret yields a Deployment that mounts it and a
+// ServiceMonitor that scrapes /metrics.
+func TestChartExistingSecret(t *testing.T) {
+	docs := helmTemplate(t, `credentials:
+  existingSecret: appstream-credentials
+serviceMonitor:
+  enabled: true
+  labels: {release: kube-prometheus-stack}
+`)
+	pod := at(t, docs["Deployment"][0], "spec", "template", "spec")
+	if at(t, pod, "volumes", 1, "secret", "secretName") != "appstream-credentials" {
+		t.Errorf("the Secret is not a volume: %v", at(t, pod, "volumes"))
+	}
+	c := at(t, pod, "containers", 0)
+	if at(t, c, "volumeMounts", 1, "mountPath") != "/etc/appstream_exporter/credentials" {
+		t.Errorf("the Secret is not mounted: %v", at(t, c, "volumeMounts"))
+	}
+	env := at(t, c, "env", 0)
+	if at(t, env, "name") != "ALIBABA_CLOUD_ACCESS_KEY_ID" || at(t, env, "valueFrom", "secretKeyRef", "name") != "appstream-credentials" {
+		t.Errorf("the access key ID does not come from the Secret: %v", env)
+	}
+	if cfg := renderedConfig(t, docs); !strings.Contains(cfg, "access_key_secret_file: /etc/appstream_exporter/credentials/access-key-secret") {
+		t.Errorf("the config does not read the mounted secret:\n%s", cfg)
+	}
+	ep := at(t, docs["ServiceMonitor"][0], "spec", "endpoints", 0)
+	if at(t, ep, "path") != "/metrics" || at(t, ep, "port") != "http" {
+		t.Errorf("ServiceMonitor endpoint: %v", ep)
+	}
+	if at(t, docs["ServiceMonitor"][0], "metadata", "labels", "release") != "kube-prometheus-stack" {
+		t.Errorf("ServiceMonitor lacks its selector label")
+	}
+}
+
+func TestChartRRSA(t *testing.T) {
+	docs := helmTemplate(t, string(mustRead(t, chart+"/ci/rrsa-values.yaml")))
+	c := at(t, docs["Deployment"][0], "spec", "template", "spec", "containers", 0)
+	names := map[string]bool{}
+	for _, e := range at(t, c, "env").([]any) {
+		names[at(t, e, "name").(string)] = true
+	}
+	for _, n := range []string{"ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE"} {
+		if !names[n] {
+			t.Errorf("RRSA: no %s", n)
+		}
+	}
+	vol := at(t, docs["Deployment"][0], "spec", "template", "spec", "volumes", 1)
+	if at(t, vol, "projected", "sources", 0, "serviceAccountToken", "audience") != "sts.aliyuncs.com" {
+		t.Errorf("RRSA: no token for sts.aliyuncs.com: %v", vol)
+	}
+	if strings.Contains(renderedConfig(t, docs), "credentials") {
+		t.Errorf("RRSA: the config names credentials; the default chain must be used")
+	}
+}
+
+// TestChartAllOptions: the PrometheusRule is alerts/appstream.rules.yml and
+// the dashboard ConfigMaps are dashboards/*.json, unchanged.
+func TestChartAllOptions(t *testing.T) {
+	docs := helmTemplate(t, string(mustRead(t, chart+"/ci/all-options-values.yaml")))
+	var rules map[string]any
+	if err := yaml.Unmarshal(mustRead(t, "alerts/appstream.rules.yml"), &rules); err != nil {
+		t.Fatal(err)
+	}
+	if got := at(t, docs["PrometheusRule"][0], "spec"); !reflect.DeepEqual(got, rules) {
+		t.Errorf("the PrometheusRule differs from alerts/appstream.rules.yml")
+	}
+	if len(docs["ConfigMap"]) != 3 {
+		t.Fatalf("%d ConfigMaps, want the config and two dashboards", len(docs["ConfigMap"]))
+	}
+	for _, cm := range docs["ConfigMap"][1:] {
+		if at(t, cm, "metadata", "labels", "grafana_dashboard") != "1" {
+			t.Errorf("dashboard ConfigMap without the sidecar label")
+		}
+		for name, text := range at(t, cm, "data").(map[string]any) {
+			var got, want any
+			if err := json.Unmarshal([]byte(text.(string)), &got); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(mustRead(t, "dashboards/"+name), &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("ConfigMap %s differs from dashboards/%s", at(t, cm, "metadata", "name"), name)
+			}
+		}
+	}
+	cfg := renderedConfig(t, docs)
+	for _, want := range []string{"role_arn: acs:ram::1234567890123456:role/appstream-readonly", "security_token_file: /etc/appstream_exporter/credentials/security-token", "- cn-hangzhou"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("rendered config lacks %q:\n%s", want, cfg)
+		}
+	}
+}
