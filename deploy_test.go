@@ -6,7 +6,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -23,13 +22,7 @@ const chart = "charts/appstream-exporter"
 // test is skipped unless APPSTREAM_HELM_REQUIRED is set (as .ci/run does).
 func helmTemplate(t *testing.T, valuesYAML ...string) map[string][]map[string]any {
 	t.Helper()
-	helm, err := exec.LookPath("helm")
-	if err != nil {
-		if os.Getenv("APPSTREAM_HELM_REQUIRED") != "" {
-			t.Fatal("helm is not installed (go install helm.sh/helm/v3/cmd/helm@v3.22.0)")
-		}
-		t.Skip("helm is not installed; skipping the chart tests")
-	}
+	helm := requireTool(t, "helm", "APPSTREAM_HELM_REQUIRED", "go install helm.sh/helm/v3/cmd/helm@v3.22.0")
 	args := []string{"template", "r", chart}
 	for i, v := range valuesYAML {
 		args = append(args, "-f", writeFile(t, t.TempDir(), "values"+string(rune('0'+i))+".yaml", v))

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -25,13 +24,7 @@ import (
 // set (as .ci/run does), so CI cannot pass by skipping.
 func prometheusServer(t *testing.T, target string) string {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("APPSTREAM_E2E_REQUIRED") != "" {
-			t.Fatal("prometheus is not installed (apt-get install -y prometheus)")
-		}
-		t.Skip("prometheus is not installed (apt-get install -y prometheus); skipping the end-to-end test")
-	}
+	bin := requireTool(t, "prometheus", "APPSTREAM_E2E_REQUIRED", "apt-get install -y prometheus")
 	rules, err := filepath.Abs("alerts/appstream.rules.yml")
 	if err != nil {
 		t.Fatal(err)

@@ -328,6 +328,22 @@ var specFamilies = []string{
 	"aliyun_appstream_config_last_reload_success_timestamp_seconds", "aliyun_appstream_exporter_build_info",
 }
 
+// requireTool finds an external program a test needs. Without it the test
+// is skipped, unless the environment variable `required` is set (as .ci/run
+// does), so CI cannot pass by skipping.
+func requireTool(t *testing.T, name, required, install string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv(required) != "" {
+		t.Fatalf("%s is not installed (%s)", name, install)
+	}
+	t.Skipf("%s is not installed (%s); skipping", name, install)
+	return ""
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/config"
 
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
@@ -40,15 +39,11 @@ func benchEnv(b *testing.B, n int) (*Exporter, *simulator.Server, http.Handler) 
 	}
 	api := httptest.NewServer(sim)
 	b.Cleanup(api.Close)
-	cfg := DefaultConfig()
-	cfg.Endpoint = api.URL
-	cfg.Credentials = &Credentials{AccessKeyID: testKey.ID, AccessKeySecret: config.Secret(testKey.Secret)}
-	cfg.TagLabels = []string{"department", "cost-center"}
-	cfg.CacheTTL = Duration(time.Hour)
-	cfg.RefreshTimeout = Duration(time.Minute)
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
+	cfg := testConfig(b, api.URL, func(c *Config) {
+		c.TagLabels = []string{"department", "cost-center"}
+		c.CacheTTL = Duration(time.Hour)
+		c.RefreshTimeout = Duration(time.Minute)
+	})
 	reg := prometheus.NewRegistry()
 	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewAPIMetrics(reg)})
 	if err != nil {

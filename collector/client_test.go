@@ -404,16 +404,7 @@ func TestErrorBodyWithHTTP200(t *testing.T) {
 func newEnvWith(t *testing.T, sim *simulator.Server, edit func(*Config)) *env {
 	t.Helper()
 	api := newAPIServer(t, sim)
-	cfg := DefaultConfig()
-	cfg.Endpoint = api.URL
-	cfg.Credentials = &Credentials{AccessKeyID: testKey.ID, AccessKeySecret: config.Secret(testKey.Secret)}
-	if edit != nil {
-		edit(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return startEnv(t, sim, api, cfg)
+	return startEnv(t, sim, api, testConfig(t, api.URL, edit))
 }
 
 // TestDefaultCredentialChainUnderParallelQueries: without a credentials

@@ -75,6 +75,16 @@ type Credentials struct {
 	RoleSessionName     string        `yaml:"role_session_name"`
 }
 
+// String keeps the secret out of anything that formats the block with %v.
+func (c *Credentials) String() string {
+	secret := "unset"
+	if c.AccessKeySecret != "" {
+		secret = "<secret>"
+	}
+	return fmt.Sprintf("{access_key_id:%s access_key_secret:%s access_key_secret_file:%s security_token_file:%s role_arn:%s role_session_name:%s}",
+		c.AccessKeyID, secret, c.AccessKeySecretFile, c.SecurityTokenFile, c.RoleARN, c.RoleSessionName)
+}
+
 // Filters are passed to ListAppInstanceGroup for server-side filtering.
 type Filters struct {
 	Status               []string          `yaml:"status"`

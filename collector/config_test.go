@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,6 +115,9 @@ func TestSecretNeverMarshalled(t *testing.T) {
 	}
 	if strings.Contains(string(out), "hunter2") || !strings.Contains(string(out), "<secret>") {
 		t.Errorf("marshalled config:\n%s", out)
+	}
+	if s := fmt.Sprintf("%v %+v %s", cfg.Credentials, cfg, cfg.Credentials); strings.Contains(s, "hunter2") {
+		t.Errorf("formatted config shows the secret: %s", s)
 	}
 }
 

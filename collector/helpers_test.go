@@ -101,20 +101,28 @@ func newEnv(t *testing.T, datasets []string, edit func(*Config)) *env {
 	if err := sim.SetData(merged); err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(sim)
-	t.Cleanup(api.Close)
+	api := newAPIServer(t, sim)
+	return startEnv(t, sim, api, testConfig(t, api.URL, func(c *Config) {
+		c.RefreshTimeout = Duration(10 * time.Second)
+		if edit != nil {
+			edit(c)
+		}
+	}))
+}
 
+// testConfig is a validated config for endpoint, signed with testKey.
+func testConfig(tb testing.TB, endpoint string, edit func(*Config)) *Config {
+	tb.Helper()
 	cfg := DefaultConfig()
-	cfg.Endpoint = api.URL
+	cfg.Endpoint = endpoint
 	cfg.Credentials = &Credentials{AccessKeyID: testKey.ID, AccessKeySecret: config.Secret(testKey.Secret)}
-	cfg.RefreshTimeout = Duration(10 * time.Second)
 	if edit != nil {
 		edit(cfg)
 	}
 	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return startEnv(t, sim, api, cfg)
+	return cfg
 }
 
 func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *Config) *env {

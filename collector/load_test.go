@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/config"
 
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
@@ -42,13 +41,7 @@ func TestLoad200Scrapers(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := newAPIServer(t, sim)
-	cfg := DefaultConfig()
-	cfg.Endpoint = api.URL
-	cfg.Credentials = &Credentials{AccessKeyID: testKey.ID, AccessKeySecret: config.Secret(testKey.Secret)}
-	cfg.CacheTTL = Duration(5 * time.Second)
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, api.URL, func(c *Config) { c.CacheTTL = Duration(5 * time.Second) })
 	reg := prometheus.NewRegistry()
 	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewAPIMetrics(reg)})
 	if err != nil {

@@ -207,12 +207,7 @@ type poolRow struct {
 func (r *renderer) renderGroup(g *Group, bizRegion string) {
 	id := strings.TrimSpace(g.AppInstanceGroupID.V)
 	report := func(field, value string) { r.problems = append(r.problems, problem{id, field, value}) }
-	str := func(field string, s Str) string {
-		if s.Bad != "" {
-			report(field, s.Bad)
-		}
-		return strings.TrimSpace(s.V)
-	}
+	str := func(field string, s Str) string { return textField(field, s, report) }
 	if g.RegionID.Bad != "" {
 		report("RegionId", g.RegionID.Bad)
 	}
@@ -357,12 +352,7 @@ func (r *renderer) renderPools(g *Group, report func(string, string)) (schedules
 	if len(rows) == 0 {
 		return nil
 	}
-	str := func(row *poolRow, field string, s Str) string {
-		if s.Bad != "" {
-			report(row.field+"."+field, s.Bad)
-		}
-		return strings.TrimSpace(s.V)
-	}
+	str := func(row *poolRow, field string, s Str) string { return textField(row.field+"."+field, s, report) }
 	r.at(famPoolInfo)
 	for i := range rows {
 		row := &rows[i]
@@ -482,14 +472,19 @@ func b2f(b bool) float64 {
 	return 0
 }
 
+// textField reports a bad value and returns the trimmed text ("" if none).
+func textField(field string, s Str, report func(string, string)) string {
+	if s.Bad != "" {
+		report(field, s.Bad)
+	}
+	return strings.TrimSpace(s.V)
+}
+
 // Layouts seen for ISO 8601 times in Alibaba Cloud APIs.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05", "2006-01-02 15:04:05"}
 
 func (r *renderer) timestamp(field string, s Str, report func(string, string)) (time.Time, bool) {
-	if s.Bad != "" {
-		report(field, s.Bad)
-	}
-	v := strings.TrimSpace(s.V)
+	v := textField(field, s, report)
 	if v == "" {
 		return time.Time{}, false
 	}
@@ -504,10 +499,7 @@ func (r *renderer) timestamp(field string, s Str, report func(string, string)) (
 
 // date reads yyyy-MM-dd as 00:00 in the configured time zone.
 func (r *renderer) date(field string, s Str, report func(string, string)) (time.Time, bool) {
-	if s.Bad != "" {
-		report(field, s.Bad)
-	}
-	v := strings.TrimSpace(s.V)
+	v := textField(field, s, report)
 	if v == "" {
 		return time.Time{}, false
 	}

@@ -13,6 +13,28 @@ import (
 // Every panel and variable queries the data source the user picks.
 var promDS = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
 
+// newDashboard is the frame both dashboards share: tags, refresh, time
+// range, a link to the other one, and the data source and job variables.
+func newDashboard(title, uid, description, linkTo string) *dashboard.DashboardBuilder {
+	return dashboard.NewDashboardBuilder(title).
+		Uid(uid).
+		Description(description).
+		Tags([]string{"appstream", "alibaba-cloud"}).
+		Refresh("1m").
+		Time("now-6h", "now").
+		Timezone(common.TimeZoneBrowser).
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Link(dashboard.NewDashboardLinkBuilder(linkTo).
+			Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{"appstream"}).
+			AsDropdown(false).
+			KeepTime(true).
+			IncludeVars(false)).
+		WithVariable(datasourceVariable()).
+		WithVariable(queryVariable("job", "Job", `label_values(aliyun_appstream_up, job)`,
+			"Prometheus job(s) scraping appstream_exporter."))
+}
+
 func datasourceVariable() *dashboard.DatasourceVariableBuilder {
 	return dashboard.NewDatasourceVariableBuilder("datasource").
 		Label("Data source").

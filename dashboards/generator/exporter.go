@@ -10,23 +10,9 @@ import (
 const esel = `job=~"$job", instance=~"$instance"`
 
 func exporter() *dashboard.DashboardBuilder {
-	return dashboard.NewDashboardBuilder("AppStream exporter").
-		Uid("appstream-exporter").
-		Description("Health of appstream_exporter: refreshes, API requests and errors, data age, configuration reloads.").
-		Tags([]string{"appstream", "alibaba-cloud"}).
-		Refresh("1m").
-		Time("now-6h", "now").
-		Timezone(common.TimeZoneBrowser).
-		Tooltip(dashboard.DashboardCursorSyncCrosshair).
-		Link(dashboard.NewDashboardLinkBuilder("AppStream overview").
-			Type(dashboard.DashboardLinkTypeDashboards).
-			Tags([]string{"appstream"}).
-			AsDropdown(false).
-			KeepTime(true).
-			IncludeVars(false)).
-		WithVariable(datasourceVariable()).
-		WithVariable(queryVariable("job", "Job", `label_values(aliyun_appstream_up, job)`,
-			"Prometheus job(s) scraping appstream_exporter.")).
+	return newDashboard("AppStream exporter", "appstream-exporter",
+		"Health of appstream_exporter: refreshes, API requests and errors, data age, configuration reloads.",
+		"AppStream overview").
 		WithVariable(queryVariable("instance", "Instance", `label_values(aliyun_appstream_up{job=~"$job"}, instance)`,
 			"Exporter instance.")).
 		WithRow(dashboard.NewRowBuilder("Status")).

@@ -16,23 +16,9 @@ const day = 86400.0
 var plumbing = []string{"Time", "__name__", "job", "instance", "Value"}
 
 func overview() *dashboard.DashboardBuilder {
-	return dashboard.NewDashboardBuilder("AppStream overview").
-		Uid("appstream-overview").
-		Description("WUYING Cloud Application delivery groups: status, expiry, capacity and scheduled scaling, from appstream_exporter.").
-		Tags([]string{"appstream", "alibaba-cloud"}).
-		Refresh("1m").
-		Time("now-6h", "now").
-		Timezone(common.TimeZoneBrowser).
-		Tooltip(dashboard.DashboardCursorSyncCrosshair).
-		Link(dashboard.NewDashboardLinkBuilder("AppStream exporter").
-			Type(dashboard.DashboardLinkTypeDashboards).
-			Tags([]string{"appstream"}).
-			AsDropdown(false).
-			KeepTime(true).
-			IncludeVars(false)).
-		WithVariable(datasourceVariable()).
-		WithVariable(queryVariable("job", "Job", `label_values(aliyun_appstream_up, job)`,
-			"Prometheus job(s) scraping appstream_exporter.")).
+	return newDashboard("AppStream overview", "appstream-overview",
+		"WUYING Cloud Application delivery groups: status, expiry, capacity and scheduled scaling, from appstream_exporter.",
+		"AppStream exporter").
 		WithVariable(queryVariable("region", "Region", `label_values(aliyun_appstream_group_info{job=~"$job"}, region)`,
 			"Region of the delivery group (RegionId).")).
 		WithVariable(queryVariable("charge_type", "Charge type", `label_values(aliyun_appstream_group_info{job=~"$job", region=~"$region"}, charge_type)`,
