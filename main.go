@@ -166,13 +166,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Handler:           a.mux(*metricsPath, reg),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	listeners, err := listen(webConfig)
-	if err != nil {
-		logger.Error("cannot listen", "err", err)
-		return 1
-	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ServeMultiple(listeners, server, webConfig, logger) }()
+	if *webConfig.WebSystemdSocket {
+		go func() { serveErr <- web.ListenAndServe(server, webConfig, logger) }()
+	} else {
+		listeners, err := listen(webConfig)
+		if err != nil {
+			logger.Error("cannot listen", "err", err)
+			return 1
+		}
+		go func() { serveErr <- web.ServeMultiple(listeners, server, webConfig, logger) }()
+	}
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)

@@ -145,17 +145,14 @@ func (e *Exporter) Close() {
 	}
 }
 
-// Config returns the configuration the exporter was built from.
-func (e *Exporter) Config() *Config { return e.cfg }
-
 func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *snapshot) (*snapshot, error) {
-	groups, _, err := e.client.fetchAll(ctx, bizRegion)
+	groups, pages, err := e.client.fetchAll(ctx, bizRegion)
 	if err != nil {
 		return nil, err
 	}
 	r := newRenderer(e.cfg, prev)
 	snap := r.renderAll(groups, bizRegion)
-	snap.fetchedAt = e.now()
+	snap.fetchedAt, snap.pages = e.now(), pages
 	e.logProblems(bizRegion, r.problems)
 	return snap, nil
 }
@@ -165,7 +162,7 @@ func (e *Exporter) logResult(bizRegion string, snap *snapshot, err error, took t
 		e.logger.Warn("refresh failed", "biz_region", bizRegion, "took", took.Round(time.Millisecond), "err", err)
 		return
 	}
-	e.logger.Debug("refresh done", "biz_region", bizRegion, "groups", len(snap.groups), "took", took.Round(time.Millisecond))
+	e.logger.Debug("refresh done", "biz_region", bizRegion, "groups", len(snap.groups), "pages", snap.pages, "took", took.Round(time.Millisecond))
 }
 
 // maxRememberedProblems bounds the memory of which bad fields were logged.

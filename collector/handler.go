@@ -37,8 +37,7 @@ type handler struct {
 	logger   *slog.Logger
 	// writing bounds how many scrapes encode at once. Encoding is CPU-bound
 	// and each gzip writer holds about a megabyte, so more at once only adds
-	// memory; scrapes beyond it wait their turn (bounded by their timeout)
-	// instead of being refused.
+	// memory; scrapes beyond it wait their turn instead of being refused.
 	writing chan struct{}
 }
 
@@ -84,11 +83,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gz.Reset(w)
 		defer func() {
 			gz.Close()
+			gz.Reset(nil) // pooled writers must not keep the response alive
 			gzipPool.Put(gz)
 		}()
 	}
 	bw := bufPool.Get().(*bufio.Writer)
-	defer bufPool.Put(bw)
+	defer func() {
+		bw.Reset(nil)
+		bufPool.Put(bw)
+	}()
 	if gz != nil {
 		bw.Reset(gz)
 	} else {

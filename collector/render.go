@@ -27,6 +27,7 @@ import (
 // It is immutable once built and shared by every scrape that serves it.
 type snapshot struct {
 	fetchedAt time.Time
+	pages     int         // API pages read, for the log
 	groups    []groupMeta // sorted by group ID and region
 	// recs[f] holds every group's records of family f, group after group;
 	// group i's are recs[f][starts[f][i]:starts[f][i+1]]. A record is
