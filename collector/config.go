@@ -1,9 +1,9 @@
 package collector
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,13 +14,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
-// Defaults for every key SPEC §2 gives a default for.
+// Defaults of the configuration keys; an empty file uses them all.
 const (
 	DefaultEndpoint           = "appstream-center.cn-shanghai.aliyuncs.com"
 	DefaultRegionID           = "cn-shanghai"
@@ -33,6 +34,11 @@ const (
 	DefaultMaxConcurrentPages = 4
 	DefaultTimezone           = "Asia/Shanghai"
 
+	// MinCacheTTL is where a warning starts: below it nearly every scrape
+	// refreshes, that is calls the API, and may hit its rate limit. It is
+	// not an error: stress tests and local simulators go lower.
+	MinCacheTTL = 5 * time.Second
+
 	// MaxPageSize is the API's limit for PageSize.
 	MaxPageSize = 100
 	// maxConcurrentPagesLimit keeps a typo (400 instead of 4) from opening
@@ -43,7 +49,7 @@ const (
 	envAccessKeySecret = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 )
 
-// Config is the exporter's configuration file (SPEC §2).
+// Config is the exporter's configuration file.
 type Config struct {
 	Endpoint           string       `yaml:"endpoint"`
 	RegionID           string       `yaml:"region_id"`
@@ -62,6 +68,7 @@ type Config struct {
 	// Resolved by Validate.
 	location    *time.Location
 	endpointURL *url.URL
+	warnings    []*FieldError
 }
 
 // Credentials is the optional credentials block. When it is absent the SDK's
@@ -170,7 +177,7 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	cfg := DefaultConfig()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, cleanYAMLError(err)
+		return nil, cleanYAMLError(err, data)
 	}
 	lines := map[string]int{}
 	if len(doc.Content) > 0 {
@@ -191,6 +198,9 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	cfg.resolvePaths(baseDir)
 	if err := cfg.Validate(); err != nil {
 		return nil, withLines(err, lines)
+	}
+	for _, w := range cfg.warnings {
+		w.Line = lines[w.Path]
 	}
 	return cfg, nil
 }
@@ -221,17 +231,7 @@ func checkKnownKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]
 			}
 			return fmt.Errorf("line %d: %s: expected a mapping of keys", n.Line, displayPath(path))
 		}
-		fields := map[string]reflect.Type{}
-		var names []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-			if tag == "" || tag == "-" {
-				continue
-			}
-			fields[tag] = f.Type
-			names = append(names, tag)
-		}
+		fields, names := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key, val := n.Content[i], n.Content[i+1]
 			ft, ok := fields[key.Value]
@@ -240,7 +240,9 @@ func checkKnownKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]
 				if path != "" {
 					msg += " in " + path
 				}
-				if s := closest(key.Value, names); s != "" {
+				if i >= 2 && belongsUnder(n.Content[i-2], n.Content[i-1], fields, key.Value) {
+					msg += fmt.Sprintf(" (if it belongs under %s, indent it more than line %d)", n.Content[i-2].Value, n.Content[i-2].Line)
+				} else if s := closest(key.Value, names); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				} else {
 					msg += fmt.Sprintf(" (valid keys: %s)", strings.Join(names, ", "))
@@ -253,6 +255,9 @@ func checkKnownKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]
 				return err
 			}
 		}
+	case isPlainInt(t) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float":
+		// yaml.v3 would silently truncate 7.9 to 7.
+		return fmt.Errorf("line %d: %s: expected an integer, got %s", n.Line, displayPath(path), n.Value)
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for i, item := range n.Content {
 			child := fmt.Sprintf("%s[%d]", path, i)
@@ -267,6 +272,56 @@ func checkKnownKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]
 		}
 	}
 	return nil
+}
+
+// yamlFields lists a struct's keys, in order, with their types.
+func yamlFields(t reflect.Type) (map[string]reflect.Type, []string) {
+	fields := map[string]reflect.Type{}
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		fields[tag] = f.Type
+		names = append(names, tag)
+	}
+	return fields, names
+}
+
+// belongsUnder spots a key indented too little: it follows a key left
+// empty ("credentials:") that would accept it.
+func belongsUnder(prevKey, prevVal *yaml.Node, fields map[string]reflect.Type, key string) bool {
+	t, ok := fields[prevKey.Value]
+	if !ok || prevVal.Kind != yaml.ScalarNode || prevVal.ShortTag() != "!!null" {
+		return false
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Map:
+	case reflect.Struct:
+		if f, _ := yamlFields(t); f[key] == nil {
+			return false
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+var yamlUnmarshaler = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+
+// isPlainInt is an integer key decoded by yaml.v3 itself (not a Duration).
+func isPlainInt(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return !reflect.PointerTo(t).Implements(yamlUnmarshaler)
+	}
+	return false
 }
 
 func joinPath(path, key string) string {
@@ -319,16 +374,142 @@ var (
 	yamlPrefixRE  = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
 )
 
-func cleanYAMLError(err error) error {
+func cleanYAMLError(err error, data []byte) error {
 	msg := err.Error()
-	if m := yamlPrefixRE.FindStringSubmatch(msg); m != nil {
-		rest := msg[len(m[0]):]
-		if m[1] != "" {
-			return fmt.Errorf("line %s: invalid YAML: %s", m[1], rest)
-		}
+	m := yamlPrefixRE.FindStringSubmatch(msg)
+	if m == nil {
+		return err
+	}
+	rest := msg[len(m[0]):]
+	if m[1] == "" {
 		return fmt.Errorf("invalid YAML: %s", rest)
 	}
-	return err
+	line, _ := strconv.Atoi(m[1])
+	// yaml.v3 names the line a block started on, or the line before the
+	// mistake, for most indentation errors: look for the line to fix.
+	var from, to int
+	hint := ""
+	switch {
+	case strings.Contains(rest, "tab character") || strings.Contains(rest, "cannot start any token"):
+		from, to = line, line+1
+	case strings.HasPrefix(rest, "did not find expected key") || strings.HasPrefix(rest, "did not find expected '-' indicator"):
+		from, to = line, math.MaxInt
+		hint = fmt.Sprintf(" (check the indentation of the lines below line %d)", line)
+	case strings.HasPrefix(rest, "mapping values are not allowed"):
+		from, to = max(line-1, 1), line
+		hint = fmt.Sprintf(" (check the indentation of line %d and the line above, and that a colon after a key is followed by a space)", line)
+	case strings.HasPrefix(rest, "could not find expected ':'"):
+		from, to = max(line-1, 1), line+1
+		hint = " (a key needs a colon and a space before its value)"
+	}
+	if from > 0 {
+		if n, why := indentProblem(data, from); n > 0 && n <= to {
+			return fmt.Errorf("line %d: invalid YAML: %s", n, why)
+		}
+	}
+	return fmt.Errorf("line %d: invalid YAML: %s%s", line, rest, hint)
+}
+
+var (
+	// A colon glued to its value ("region_id:cn-hangzhou") makes no key.
+	colonNoSpaceRE = regexp.MustCompile(`^(?:- )?[A-Za-z_][A-Za-z0-9_]*:[^\s/:]`)
+	flowOpenRE     = regexp.MustCompile(`[\[{]`)
+	flowCloseRE    = regexp.MustCompile(`[\]}]`)
+)
+
+// indentProblem returns the first line, at or after from, whose indentation
+// fits no block above it (or that misses the space after a key's colon),
+// and what is wrong with it. It reads lines, not YAML: it is only asked
+// once yaml.v3 has rejected the file, to name a better line.
+func indentProblem(data []byte, from int) (int, string) {
+	type block struct {
+		indent int
+		seq    bool
+	}
+	stack := []block{{0, false}}
+	opens := false // the line above ends in "key:" or "-": a deeper block may follow
+	scalarAt := -1 // indentation of the key owning a | or > block scalar
+	flowDepth := 0 // open [ and { spanning lines
+	prev := 0
+	for i, raw := range strings.Split(string(data), "\n") {
+		n := i + 1
+		line := strings.TrimRight(raw, " \r")
+		text := strings.TrimLeft(line, " ")
+		indent := len(line) - len(text)
+		if text == "" || text[0] == '#' || (scalarAt >= 0 && indent > scalarAt) {
+			continue
+		}
+		scalarAt = -1
+		if flowDepth > 0 {
+			flowDepth += len(flowOpenRE.FindAllString(text, -1)) - len(flowCloseRE.FindAllString(text, -1))
+			continue
+		}
+		if strings.HasPrefix(text, "\t") {
+			if n >= from {
+				return n, "a tab indents this line; indent with spaces"
+			}
+			continue
+		}
+		if strings.HasPrefix(text, "---") {
+			stack, opens, prev = stack[:1], false, n
+			continue
+		}
+		dash := text == "-" || strings.HasPrefix(text, "- ")
+		why := ""
+		top := stack[len(stack)-1]
+		switch {
+		case indent > top.indent && !opens:
+			why = fmt.Sprintf("this line is indented more than line %d, which already has a value; indent it like the keys it belongs with", prev)
+			stack = append(stack, block{indent, dash})
+		case indent > top.indent:
+			stack = append(stack, block{indent, dash})
+		case indent < top.indent:
+			for len(stack) > 1 && stack[len(stack)-1].indent > indent {
+				stack = stack[:len(stack)-1]
+			}
+			if stack[len(stack)-1].indent != indent {
+				why = "this line's indentation lines up with no key or list item above it; indent it like the lines it belongs with"
+				stack = append(stack, block{indent, dash})
+			}
+		}
+		top = stack[len(stack)-1]
+		// "key:" followed by "- item" at the key's own indentation is a list.
+		if top.seq && !dash && len(stack) > 1 && stack[len(stack)-2].indent == indent {
+			stack = stack[:len(stack)-1]
+			top = stack[len(stack)-1]
+		}
+		switch {
+		case why != "":
+		case dash && !top.seq && opens:
+			stack = append(stack, block{indent, true})
+		case dash && !top.seq:
+			why = "this list item lines up with keys, not with a list; indent it like the items it belongs with"
+		case !dash && top.seq && text[0] == '-':
+			why = "put a space after the dash of a list item (- value)"
+		case !dash && top.seq:
+			why = "this key lines up with list items; indent it like the keys it belongs with"
+		case colonNoSpaceRE.MatchString(text):
+			why = "put a space after the colon (key: value)"
+		}
+		if why != "" && n >= from {
+			return n, why
+		}
+		content := strings.TrimSpace(strings.TrimPrefix(text, "-"))
+		if c := strings.Index(content, " #"); c >= 0 {
+			content = strings.TrimSpace(content[:c])
+		}
+		if dash && (strings.Contains(content, ": ") || strings.HasSuffix(content, ":")) {
+			// The item is a mapping: its other keys line up with its first.
+			stack = append(stack, block{indent + len(text) - len(strings.TrimLeft(text[1:], " ")), false})
+		}
+		opens = content == "" || strings.HasSuffix(content, ":")
+		if strings.HasSuffix(content, "|") || strings.HasSuffix(content, ">") || strings.HasSuffix(content, "|-") || strings.HasSuffix(content, ">-") {
+			scalarAt = indent
+		}
+		flowDepth = len(flowOpenRE.FindAllString(content, -1)) - len(flowCloseRE.FindAllString(content, -1))
+		prev = n
+	}
+	return 0, ""
 }
 
 // cleanDecodeError turns yaml.v3 type errors into "line N: key: expected X,
@@ -379,6 +560,8 @@ func yamlKindWord(tag string) string {
 		return "a mapping"
 	case "bool":
 		return "the boolean"
+	case "float":
+		return "the number"
 	}
 	return tag
 }
@@ -391,6 +574,9 @@ func goTypeWord(t string) string {
 		return "a string"
 	case t == "bool":
 		return "true or false"
+	case t == "config.plain" || t == "config.Secret":
+		// prometheus/common decodes a Secret through an internal type.
+		return "a string"
 	case strings.HasPrefix(t, "[]"):
 		return "a list"
 	case strings.HasPrefix(t, "map["):
@@ -485,8 +671,12 @@ func (c *Config) Validate() error {
 		}
 		seen[r] = true
 	}
-	if strings.TrimSpace(c.ProductType) == "" {
+	switch {
+	case strings.TrimSpace(c.ProductType) == "":
 		bad("product_type", "must not be empty (the API requires it; use CloudApp)")
+	case c.ProductType != DefaultProductType && strings.EqualFold(c.ProductType, DefaultProductType):
+		// The API compares it exactly and would match no group.
+		bad("product_type", "%q: did you mean %s? The API's value is case-sensitive", c.ProductType, DefaultProductType)
 	}
 	for i, s := range c.Filters.Status {
 		if !slices.Contains(GroupStatuses, s) {
@@ -509,8 +699,14 @@ func (c *Config) Validate() error {
 		}
 		labelOf[name] = k
 	}
-	if c.CacheTTL <= 0 {
+	c.warnings = nil
+	switch {
+	case c.CacheTTL <= 0:
 		bad("cache_ttl", "must be greater than 0 (e.g. 60s); it also spaces retries after a failed refresh")
+	case c.CacheTTL < Duration(MinCacheTTL):
+		c.warnings = append(c.warnings, &FieldError{Path: "cache_ttl", Msg: fmt.Sprintf(
+			"%s is below %s: nearly every scrape calls the API and may be throttled; use %s or more (the default is 60s) unless this is a test",
+			c.CacheTTL.D(), MinCacheTTL, MinCacheTTL)})
 	}
 	if c.MaxStale < 0 {
 		bad("max_stale", "must not be negative (0 drops the data as soon as a refresh fails)")
@@ -524,9 +720,15 @@ func (c *Config) Validate() error {
 	if c.MaxConcurrentPages < 1 || c.MaxConcurrentPages > maxConcurrentPagesLimit {
 		bad("max_concurrent_pages", "must be between 1 and %d, got %d", maxConcurrentPagesLimit, c.MaxConcurrentPages)
 	}
-	if loc, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+	switch loc, err := time.LoadLocation(c.Timezone); {
+	case c.Timezone == "":
+		// LoadLocation reads "" as UTC, a surprise for schedule windows.
+		bad("timezone", "must not be empty; use an IANA time zone such as Asia/Shanghai (the default) or UTC")
+	case c.Timezone == "Local":
+		bad("timezone", "\"Local\" is the zone of the machine the exporter runs on (UTC in most containers); use an IANA time zone such as Asia/Shanghai")
+	case err != nil:
 		bad("timezone", "%q is not an IANA time zone such as Asia/Shanghai or UTC", c.Timezone)
-	} else {
+	default:
 		c.location = loc
 	}
 	return errors.Join(errs...)
@@ -540,14 +742,14 @@ func (cr *Credentials) validate(bad func(path, format string, args ...any)) {
 	case cr.AccessKeySecret != "" && cr.AccessKeySecretFile != "":
 		bad("credentials.access_key_secret", "set either access_key_secret or access_key_secret_file, not both")
 	case cr.AccessKeySecretFile != "":
-		if err := checkSecretFile(cr.AccessKeySecretFile); err != nil {
+		if _, err := readSecretFile(cr.AccessKeySecretFile); err != nil {
 			bad("credentials.access_key_secret_file", "%v", err)
 		}
 	case cr.AccessKeySecret == "" && os.Getenv(envAccessKeySecret) == "":
 		bad("credentials.access_key_secret_file", "no secret: set access_key_secret_file (or %s)", envAccessKeySecret)
 	}
 	if cr.SecurityTokenFile != "" {
-		if err := checkSecretFile(cr.SecurityTokenFile); err != nil {
+		if _, err := readSecretFile(cr.SecurityTokenFile); err != nil {
 			bad("credentials.security_token_file", "%v", err)
 		}
 	}
@@ -559,17 +761,28 @@ func (cr *Credentials) validate(bad func(path, format string, args ...any)) {
 	}
 }
 
-// checkSecretFile reports an unreadable or empty file without ever printing
-// its content.
-func checkSecretFile(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("%q: %w", path, unwrapPathError(err))
+var fileNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// pathLooksReal tells a mistyped path (safe to print, and the printed path is
+// what the user needs) from a pasted secret, which relative-path resolution
+// also turns into "<config dir>/<secret>". Access key secrets are random
+// mixed-case letters and digits; STS tokens and JWTs are long and carry
+// "+", "/" or "=". A file name has none of these looks.
+func pathLooksReal(path string) bool {
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return false
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return fmt.Errorf("%q is empty", path)
+	base := filepath.Base(path)
+	if !fileNameRE.MatchString(base) {
+		return false
 	}
-	return nil
+	if strings.ContainsAny(base, "._-") {
+		return true
+	}
+	upper := strings.ContainsFunc(base, unicode.IsUpper)
+	lower := strings.ContainsFunc(base, unicode.IsLower)
+	digit := strings.ContainsFunc(base, unicode.IsDigit)
+	return len(base) < 16 && (!upper || !lower || !digit)
 }
 
 // ParseEndpoint accepts a host ("appstream-center.cn-shanghai.aliyuncs.com"),
@@ -605,6 +818,24 @@ func ParseEndpoint(s string) (*url.URL, error) {
 	}
 	u.Path = ""
 	return u, nil
+}
+
+// Warnings lists what is allowed but probably not meant, one line each.
+func (c *Config) Warnings() []string {
+	out := make([]string, 0, len(c.warnings))
+	for _, w := range c.warnings {
+		out = append(out, w.Error())
+	}
+	return out
+}
+
+// Equal reports whether two validated configurations mean the same thing,
+// so that a reload of an unchanged file keeps the running exporter.
+func (c *Config) Equal(o *Config) bool {
+	a, b := *c, *o
+	a.location, a.endpointURL, b.location, b.endpointURL = nil, nil, nil, nil
+	a.warnings, b.warnings = nil, nil
+	return reflect.DeepEqual(a, b) && c.endpointURL.String() == o.endpointURL.String()
 }
 
 // EndpointURL is the resolved endpoint; valid after Validate.

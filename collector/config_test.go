@@ -166,3 +166,126 @@ func TestExampleCredentialsBlockLoads(t *testing.T) {
 		t.Errorf("credentials block not fully read: %+v", c)
 	}
 }
+
+// TestSecretPastedIntoFileKey: a secret written where a file path belongs
+// must not be echoed, neither by the config check nor by the read at
+// signing time; a real path that is only missing is still named.
+func TestSecretPastedIntoFileKey(t *testing.T) {
+	t.Setenv(envAccessKeySecret, "")
+	dir := t.TempDir()
+	secrets := []string{
+		"LTAI5tSecretValue123abc/xyz+=",
+		"LTAI5tSecretValue123abc",
+		"WlsqJZ8mTQ3hp0TCaqRaxvPS6gHHTr", // the shape of an AccessKey secret
+		"/LTAI5tSecretValue123abc/xyz+=",
+		"CAIS8QF1q6Ft5B2yfSjIr5bSEsj4oe1K1ZuGcV3Yh2UgYvpa3qPDhTz2IHhMdXRvAOsdsfQ/mmhW6/YYlqx0+Q==",
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.c2lnbmF0dXJlLXZhbHVlLWZvci10ZXN0cw",
+	}
+	for _, secret := range secrets {
+		for _, key := range []string{"access_key_secret_file", "security_token_file"} {
+			text := fmt.Sprintf("credentials:\n  access_key_id: LTAI5tExample\n  %s: %q\n", key, secret)
+			if key == "security_token_file" {
+				text += "  access_key_secret: some-secret-value\n"
+			}
+			_, err := Parse([]byte(text), dir)
+			if err == nil {
+				t.Fatalf("%s: %q accepted", key, secret)
+			}
+			assertHidden(t, err, secret)
+			if want := "credentials." + key + ": file not found (value hidden: it may be a secret pasted by mistake)"; !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q: got %v, want %q", key, secret, err, want)
+			}
+		}
+		path := secret
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, secret)
+		}
+		_, err := readSecretFile(path)
+		assertHidden(t, err, secret)
+	}
+
+	// A missing file in an existing directory is a path: naming it helps.
+	if err := os.Mkdir(filepath.Join(dir, "credentials"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"secret", "access-key-secret", "does-not-exist.txt", "credentials/access_key_secret", filepath.Join(dir, "credentials", "token")} {
+		text := fmt.Sprintf("credentials:\n  access_key_id: LTAI5tExample\n  access_key_secret_file: %s\n", name)
+		_, err := Parse([]byte(text), dir)
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, name)
+		}
+		if want := fmt.Sprintf("line 3: credentials.access_key_secret_file: file %q not found", path); err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %s", name, err, want)
+		}
+	}
+
+	// An existing file that cannot be used says why, with its path.
+	empty := filepath.Join(dir, "empty")
+	write(t, empty, " \n")
+	if _, err := readSecretFile(empty); err == nil || err.Error() != fmt.Sprintf("%q is empty", empty) {
+		t.Errorf("empty file: %v", err)
+	}
+	folder := filepath.Join(dir, "credentials")
+	if _, err := readSecretFile(folder); err == nil || err.Error() != fmt.Sprintf("%q: cannot read: is a directory", folder) {
+		t.Errorf("directory: %v", err)
+	}
+	if os.Geteuid() != 0 { // root reads any file
+		locked := filepath.Join(dir, "locked")
+		write(t, locked, "secret-value")
+		if err := os.Chmod(locked, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readSecretFile(locked); err == nil || err.Error() != fmt.Sprintf("%q: cannot open: permission denied", locked) {
+			t.Errorf("unreadable file: %v", err)
+		}
+	}
+}
+
+// assertHidden fails if err shows the secret or any long piece of it.
+func assertHidden(t *testing.T, err error, secret string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%q: no error", secret)
+	}
+	for _, piece := range append(strings.FieldsFunc(secret, func(r rune) bool { return r == '/' || r == '.' }), secret) {
+		if len(piece) >= 6 && strings.Contains(err.Error(), piece) {
+			t.Errorf("the error shows %q of the value %q: %v", piece, secret, err)
+		}
+	}
+}
+
+// TestStrictKeysStillAcceptValidValues: the checks against near-misses leave
+// the values they border on alone.
+func TestStrictKeysStillAcceptValidValues(t *testing.T) {
+	for _, text := range []string{
+		"cache_ttl: 5s\n",
+		"page_size: 8\nmax_concurrent_pages: 2\n",
+		"product_type: CloudApp\n",
+		"product_type: CloudDesktop\n", // other products are the API's to judge
+		"timezone: UTC\n",
+		"timezone: Asia/Shanghai\n",
+		"biz_regions:\n- cn-hangzhou\n- cn-shanghai\nfilters:\n  status:\n  - PUBLISHED\n  tags:\n    department: design\n",
+	} {
+		if _, err := Parse([]byte(text), ""); err != nil {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+}
+
+// TestShortCacheTTLWarns: a cache_ttl below 5s loads (stress tests use it)
+// with a warning that names the line and says what to do.
+func TestShortCacheTTLWarns(t *testing.T) {
+	cfg, err := Parse([]byte("region_id: cn-shanghai\ncache_ttl: 2s\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "line 2: cache_ttl: 2s is below 5s: nearly every scrape calls the API and may be throttled; use 5s or more (the default is 60s) unless this is a test"
+	if w := cfg.Warnings(); len(w) != 1 || w[0] != want {
+		t.Errorf("warnings %q, want [%q]", w, want)
+	}
+	cfg, err = Parse([]byte("cache_ttl: 5s\n"), "")
+	if err != nil || len(cfg.Warnings()) != 0 {
+		t.Errorf("cache_ttl 5s: %v, warnings %q", err, cfg.Warnings())
+	}
+}
