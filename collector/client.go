@@ -219,7 +219,13 @@ func (c *apiClient) fetchPage(ctx context.Context, bizRegion string, pageNumber 
 		if res.err == nil {
 			return resp, nil
 		}
-		if !res.retry || ctx.Err() != nil {
+		if !res.retry {
+			return nil, res.err
+		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, canceledFailure()
+		}
+		if ctx.Err() != nil {
 			return nil, res.err
 		}
 		if attempt+1 >= maxAttempts {
@@ -232,6 +238,9 @@ func (c *apiClient) fetchPage(ctx context.Context, bizRegion string, pageNumber 
 		c.logger.Debug("retrying", "biz_region", bizRegion, "page", pageNumber, "attempt", attempt+1, "delay", delay, "err", res.err)
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, canceledFailure()
+			}
 			return nil, res.err
 		case <-time.After(delay):
 		}
@@ -265,7 +274,7 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 			// The SDK type-asserts fields of error bodies and panics on an
 			// odd one ("Code": 42); treat it as an undecodable answer.
 			code = "malformed"
-			resp, res = nil, attemptResult{err: fmt.Errorf("undecodable answer (SDK panic: %v)", p)}
+			resp, res = nil, attemptResult{err: malformedFailure(fmt.Sprintf("undecodable answer (SDK panic: %v)", p))}
 		}
 		if tr.sent.Load() {
 			c.metrics.requests.WithLabelValues(APIAction, code).Inc()
@@ -282,7 +291,8 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 		return nil, attemptResult{err: fmt.Errorf("creating the SDK client: %s", c.redact(err.Error()))}
 	}
 	req := c.request(bizRegion, pageNumber)
-	if dl, ok := ctx.Deadline(); ok {
+	dl, hasDeadline := ctx.Deadline()
+	if hasDeadline {
 		req.ReadTimeout = min(time.Until(dl), maxAttemptTimeout)
 	} else {
 		req.ReadTimeout = maxAttemptTimeout
@@ -292,7 +302,7 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 	out, err := client.ProcessCommonRequest(req)
 	if !tr.sent.Load() {
 		// Nothing went on the wire: the credential provider or signing failed.
-		return nil, attemptResult{err: fmt.Errorf("could not obtain credentials to sign the request: %s", c.redact(errString(err)))}
+		return nil, attemptResult{err: c.credentialsFailure(err)}
 	}
 	var se *sdkerrors.ServerError
 	switch {
@@ -303,29 +313,41 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 		}
 		code = clipCode(code)
 		return nil, attemptResult{
-			err:   c.apiError(code, se.HttpStatus(), se.RequestId(), se.Message()),
+			err:   c.apiCodeFailure(code, se.HttpStatus(), requestIDOf(se.RequestId(), se.RespHeaders), se.Message()),
 			retry: retryable(code, se.HttpStatus()),
 		}
 	case tr.tooLarge.Load():
 		code = "malformed"
-		return nil, attemptResult{err: fmt.Errorf("answer larger than %d MiB; refusing to read it", maxBodyBytes>>20)}
+		return nil, attemptResult{err: malformedFailure(fmt.Sprintf("answer larger than %d MiB; refusing to read it", maxBodyBytes>>20))}
 	case err != nil:
 		code = "transport"
-		if ctx.Err() != nil {
-			return nil, attemptResult{err: fmt.Errorf("request cut by refresh_timeout: %w", ctx.Err())}
+		switch {
+		case errors.Is(ctx.Err(), context.Canceled):
+			// Closed on reload or shutdown: not the API's doing, and not
+			// worth a retry.
+			code = "canceled"
+			return nil, attemptResult{err: canceledFailure()}
+		case ctx.Err() != nil:
+			return nil, attemptResult{err: c.deadlineFailure()}
 		}
-		return nil, attemptResult{err: fmt.Errorf("transport: %s", c.redact(transportError(err))), retry: true}
+		f := transportFailure(err, apiTarget, c.cfg.endpointURL.Host, c.redact)
+		// The attempt's timeout may be what was left of refresh_timeout and
+		// fire a hair before the context does.
+		if f.Class == classTimeout && hasDeadline && time.Until(dl) < 100*time.Millisecond {
+			return nil, attemptResult{err: c.deadlineFailure()}
+		}
+		return nil, attemptResult{err: f, retry: !f.Permanent}
 	}
 
 	resp, err = DecodeListResponse(out.GetHttpContentBytes())
 	if err != nil {
 		code = "malformed"
-		return nil, attemptResult{err: fmt.Errorf("undecodable answer (HTTP %d): %w", out.GetHttpStatus(), err)}
+		return nil, attemptResult{err: malformedFailure(fmt.Sprintf("undecodable answer (HTTP %d): %s", out.GetHttpStatus(), err))}
 	}
 	if apiCode := strings.TrimSpace(resp.Code.V); apiCode != "" && !isSuccessCode(apiCode) {
 		code = clipCode(apiCode)
 		return nil, attemptResult{
-			err:   c.apiError(code, out.GetHttpStatus(), resp.RequestID.V, resp.Message.V),
+			err:   c.apiCodeFailure(code, out.GetHttpStatus(), requestIDOf(resp.RequestID.V, out.GetHttpHeaders()), resp.Message.V),
 			retry: retryable(code, out.GetHttpStatus()),
 		}
 	}
@@ -378,16 +400,25 @@ func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRe
 	return req
 }
 
-func (c *apiClient) apiError(code string, status int, requestID, message string) error {
-	msg := fmt.Sprintf("API error %s (HTTP %d", code, status)
-	if requestID != "" {
-		msg += ", request " + requestID
+// identity names what a query's answers depend on: where it asks, who
+// asks, and what it asks for (the request's parameters but the paging).
+func (c *apiClient) identity(bizRegion string) string {
+	req := c.request(bizRegion, 1)
+	params := url.Values{}
+	for k, v := range req.QueryParams {
+		params.Set("q:"+k, v)
 	}
-	msg += ")"
-	if m := c.redact(message); m != "" {
-		msg += ": " + clip(m, 300)
+	for k, v := range req.FormParams {
+		params.Set("f:"+k, v)
 	}
-	return errors.New(msg)
+	params.Del("q:PageSize")
+	params.Del("q:PageNumber")
+	who := "default credential chain"
+	if cr := c.cfg.Credentials; cr != nil {
+		who = strings.Join([]string{cr.AccessKeyID, string(cr.AccessKeySecret), cr.AccessKeySecretFile,
+			cr.SecurityTokenFile, cr.RoleARN, cr.RoleSessionName}, "\x00")
+	}
+	return strings.Join([]string{c.cfg.endpointURL.String(), c.cfg.RegionID, who, params.Encode()}, "\x01")
 }
 
 // retryable: throttling and server-side trouble may pass; everything else
@@ -415,23 +446,6 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-func errString(err error) string {
-	if err == nil {
-		return "unknown error"
-	}
-	return err.Error()
-}
-
-// transportError drops the URL from `Post "https://...": dial tcp ...`:
-// the URL carries the AccessKeyId, the signature and any STS token.
-func transportError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Op + " " + ue.Err.Error()
-	}
-	return err.Error()
 }
 
 func sortedKeys(m map[string]string) []string {

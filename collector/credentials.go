@@ -28,16 +28,20 @@ func newCredentialsProvider(cfg *Config) (credentials.CredentialsProvider, error
 	if name == "" {
 		name = DefaultRoleSessionName
 	}
+	// The wrappers tell a failed AssumeRole from a key that could not be
+	// read: the SDK returns both from one call, and its AssumeRole errors
+	// carry the signed URL.
 	role, err := credentials.NewRAMRoleARNCredentialsProviderBuilder().
-		WithCredentialsProvider(base).
+		WithCredentialsProvider(&sourceCredentials{inner: base}).
 		WithRoleArn(c.RoleARN).
 		WithRoleSessionName(name).
 		WithStsRegion(cfg.RegionID).
+		WithStsEndpoint(stsEndpoint).
 		Build()
 	if err != nil {
 		return nil, fmt.Errorf("credentials.role_arn: %s", redactSecrets(err.Error()))
 	}
-	return &lockedCredentials{inner: role}, nil
+	return &lockedCredentials{inner: &assumeRoleCredentials{inner: role}}, nil
 }
 
 // fileCredentials reads the secret and STS token at every use, so a rotated
@@ -77,10 +81,24 @@ func (f *fileCredentials) GetCredentials() (*credentials.Credentials, error) {
 
 func (f *fileCredentials) GetProviderName() string { return "appstream_exporter_config" }
 
+// readSecretFile reads a secret or token file, for config validation and at
+// every signing. Its errors never show the content, nor the path when the
+// path may itself be a secret pasted into a *_file key by mistake.
 func readSecretFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("reading %q: %w", path, unwrapPathError(err))
+		_, statErr := os.Lstat(path)
+		printable := statErr == nil || pathLooksReal(path)
+		switch {
+		case printable && os.IsNotExist(err):
+			return "", fmt.Errorf("file %q not found", path)
+		case printable:
+			return "", fmt.Errorf("%q: %w", path, unwrapPathError(err))
+		case os.IsNotExist(err):
+			return "", fmt.Errorf("file not found (value hidden: it may be a secret pasted by mistake)")
+		default:
+			return "", fmt.Errorf("%w (value hidden: it may be a secret pasted by mistake)", unwrapPathError(err))
+		}
 	}
 	s := string(bytes.TrimSpace(b))
 	if s == "" {

@@ -59,6 +59,9 @@ var (
 	MalformedJSON      = Fault{Status: 200, Body: `{"RequestId":"5B1F4C5E","TotalCount":3,"AppInstanceGroupModels":[{"AppInstanceGroupId":"aig-`}
 	NotJSON            = Fault{Status: 200, Body: "<html><body>Service temporarily unavailable</body></html>"}
 	Hang               = Fault{Hang: true}
+	AccessKeyInactive  = Fault{Status: 400, Code: "InvalidAccessKeyId.Inactive", Message: "Specified access key is disabled."}
+	ForbiddenRAM       = Fault{Status: 403, Code: "Forbidden.RAM", Message: "User not authorized to operate on the specified resource, or this API doesn't support RAM."}
+	NoPermission       = Fault{Status: 403, Code: "NoPermission", Message: "You are not authorized to do this action. You should be authorized by RAM."}
 )
 
 // Request is what the simulator recorded of one request it answered.

@@ -1,0 +1,505 @@
+package collector
+
+// Every failure class, produced for real: the SDK against the simulator,
+// closed ports, an unresolvable name, servers with untrusted certificates,
+// and an STS endpoint for role_arn. Each error must say what to do, carry
+// the RequestId when the API sent one, and never show the request's URL,
+// AccessKeyId or signature.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/config"
+
+	"github.com/appstream-exporter/appstream_exporter/simulator"
+)
+
+const testRoleARN = "acs:ram::1234567890123456:role/appstream-reader"
+
+var requestIDRE = regexp.MustCompile(`\(RequestId [0-9A-Za-z-]{8,}\)`)
+
+// wantFailure is what one class of failure must look like.
+type wantFailure struct {
+	class     string
+	permanent bool
+	requestID bool     // the API answered, so its RequestId is quoted
+	says      []string // fragments of the sentence and of the raw detail
+}
+
+// fetchErr runs one refresh's fetch and returns its error.
+func (e *env) fetchErr() error {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout.D())
+	defer cancel()
+	_, _, err := e.exp.client.fetchAll(ctx, "")
+	if err == nil {
+		e.t.Fatal("the fetch succeeded; want a failure")
+	}
+	return err
+}
+
+func checkFailure(t *testing.T, e *env, err error, want wantFailure) {
+	t.Helper()
+	msg := err.Error()
+	t.Logf("error: %s", msg)
+	class, permanent := errorClass(err)
+	if class != want.class || permanent != want.permanent {
+		t.Errorf("errorClass = %q, permanent %v; want %q, %v", class, permanent, want.class, want.permanent)
+	}
+	var f *apiFailure
+	if !errors.As(err, &f) {
+		t.Errorf("%T is not an *apiFailure", err)
+	}
+	for _, s := range want.says {
+		if !strings.Contains(msg, s) {
+			t.Errorf("the error does not say %q", s)
+		}
+	}
+	if got := requestIDRE.MatchString(msg); got != want.requestID {
+		t.Errorf("RequestId quoted: %v, want %v", got, want.requestID)
+	}
+	noURLOrKey(t, "the error", msg)
+	noURLOrKey(t, "the log", e.logs.String())
+}
+
+// noURLOrKey: nothing of the signed request may show.
+func noURLOrKey(t *testing.T, where, text string) {
+	t.Helper()
+	for _, s := range []string{"http://", "https://", "Post ", "AccessKeyId=", "AccessKeyId%3D", testKey.ID, testKey.Secret,
+		"Signature=", "Signature%3D", "SignatureNonce", "POST&", "Action=", "RoleArn", "RoleSessionName"} {
+		if strings.Contains(text, s) {
+			t.Errorf("%s shows %q:\n%s", where, s, text)
+		}
+	}
+}
+
+// failingEnv is an exporter pointed at endpoint, with no simulator behind.
+func failingEnv(t *testing.T, endpoint string, edit func(*Config)) *env {
+	t.Helper()
+	return startEnv(t, nil, nil, testConfig(t, endpoint, func(c *Config) {
+		c.RefreshTimeout = Duration(10 * time.Second)
+		if edit != nil {
+			edit(c)
+		}
+	}))
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func gathered(t *testing.T, e *env) map[string]*dto.MetricFamily {
+	t.Helper()
+	list, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfs := map[string]*dto.MetricFamily{}
+	for _, mf := range list {
+		mfs[mf.GetName()] = mf
+	}
+	return mfs
+}
+
+func TestFailureDNS(t *testing.T) {
+	e := failingEnv(t, "http://nonexistent.invalid", nil)
+	start := time.Now()
+	err := e.fetchErr()
+	checkFailure(t, e, err, wantFailure{class: classDNS, says: []string{
+		"cannot resolve the host name nonexistent.invalid of the API endpoint: check endpoint, DNS, and the proxy settings (HTTPS_PROXY, NO_PROXY)",
+		"cause: dial tcp: lookup nonexistent.invalid",
+	}})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the lookup took %v: not failing fast", took)
+	}
+}
+
+func TestFailureConnectionRefused(t *testing.T) {
+	addr := closedAddr(t)
+	e := failingEnv(t, "http://"+addr, nil)
+	err := e.fetchErr()
+	checkFailure(t, e, err, wantFailure{class: classConnect, says: []string{
+		"cannot connect to the API endpoint " + addr + " (connection refused): check endpoint, and that the network or a proxy (HTTPS_PROXY) lets the exporter reach it",
+		"connect: connection refused",
+		fmt.Sprintf("gave up after %d attempts", maxAttempts),
+	}})
+}
+
+func TestFailureTLS(t *testing.T) {
+	t.Run("untrusted certificate", func(t *testing.T) {
+		sim := simulator.New(testKey)
+		api := httptest.NewTLSServer(sim)
+		t.Cleanup(api.Close)
+		host := api.Listener.Addr().String()
+		e := failingEnv(t, api.URL, nil)
+		err := e.fetchErr()
+		checkFailure(t, e, err, wantFailure{class: classTLS, permanent: true, says: []string{
+			"TLS with the API endpoint " + host + " failed because its certificate is not trusted: check endpoint, and if a proxy or firewall intercepts HTTPS, add its CA to the system trust store (or SSL_CERT_FILE)",
+			"x509: certificate signed by unknown authority",
+		}})
+		// A certificate is not trusted the next second either: no retry.
+		if v := value(t, gathered(t, e), "aliyun_appstream_api_requests_total", "code", "transport"); v != 1 {
+			t.Errorf("%v attempts, want 1", v)
+		}
+	})
+	t.Run("https to a plain HTTP port", func(t *testing.T) {
+		sim := simulator.New(testKey)
+		api := httptest.NewServer(sim)
+		t.Cleanup(api.Close)
+		host := api.Listener.Addr().String()
+		e := failingEnv(t, "https://"+host, nil)
+		err := e.fetchErr()
+		checkFailure(t, e, err, wantFailure{class: classTLS, says: []string{
+			"the TLS handshake with the API endpoint " + host + " failed: check endpoint (with https, the port must speak TLS), and any proxy or firewall that intercepts HTTPS",
+			"server gave HTTP response to HTTPS client",
+		}})
+	})
+}
+
+func TestFailureTimeout(t *testing.T) {
+	e := newEnv(t, fixtures, func(c *Config) { c.RefreshTimeout = Duration(time.Second) })
+	e.sim.SetSticky(&simulator.Hang)
+	t.Cleanup(func() { e.sim.SetSticky(nil) })
+	err := e.fetchErr()
+	checkFailure(t, e, err, wantFailure{class: classTimeout, says: []string{
+		"the API endpoint " + e.cfg.endpointURL.Host,
+		"raise refresh_timeout, or check the network path and proxy (HTTPS_PROXY) to it",
+	}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the error does not wrap context.DeadlineExceeded")
+	}
+}
+
+func TestFailureThrottled(t *testing.T) {
+	for _, f := range []simulator.Fault{simulator.ThrottlingUser, simulator.TooManyRequests} {
+		t.Run(fmt.Sprint(f.Code, f.Status), func(t *testing.T) {
+			e := newEnv(t, fixtures, nil)
+			e.sim.SetSticky(&f)
+			raw := "API error Throttling.User (HTTP 400): Request was denied due to user flow control."
+			if f.Code == "" {
+				// No JSON body: the RequestId comes from x-acs-request-id.
+				raw = "API error HTTP429 (HTTP 429): Too Many Requests"
+			}
+			checkFailure(t, e, e.fetchErr(), wantFailure{class: classThrottled, requestID: true, says: []string{
+				"the API throttled ListAppInstanceGroup; it is retried with backoff, and if this persists raise cache_ttl or lower max_concurrent_pages",
+				raw,
+				fmt.Sprintf("gave up after %d attempts", maxAttempts),
+			}})
+		})
+	}
+}
+
+func TestFailureAccessKey(t *testing.T) {
+	t.Run("unknown", func(t *testing.T) {
+		e := newEnv(t, fixtures, func(c *Config) { c.Credentials.AccessKeyID = "LTAIunknown" })
+		checkFailure(t, e, e.fetchErr(), wantFailure{class: classAccessKey, permanent: true, requestID: true, says: []string{
+			"Alibaba Cloud does not know the access key ID: check credentials.access_key_id (or ALIBABA_CLOUD_ACCESS_KEY_ID) and that the key was not deleted",
+			"API error InvalidAccessKeyId.NotFound (HTTP 404): Specified access key is not found.",
+		}})
+	})
+	t.Run("disabled", func(t *testing.T) {
+		e := newEnv(t, fixtures, nil)
+		e.sim.SetSticky(&simulator.AccessKeyInactive)
+		checkFailure(t, e, e.fetchErr(), wantFailure{class: classAccessKey, permanent: true, requestID: true, says: []string{
+			"the access key is disabled: enable it in the RAM console, or configure an active key in credentials.access_key_id",
+			"API error InvalidAccessKeyId.Inactive (HTTP 400)",
+		}})
+	})
+}
+
+func TestFailureSignature(t *testing.T) {
+	sentence := "Alibaba Cloud rejected the request signature or its timestamp: check that the access key secret belongs to access_key_id, and that the system clock is right (NTP)"
+	t.Run("wrong secret", func(t *testing.T) {
+		e := newEnv(t, fixtures, func(c *Config) { c.Credentials.AccessKeySecret = config.Secret("wrong-secret-ALSO-MUST-NOT-LEAK") })
+		err := e.fetchErr()
+		checkFailure(t, e, err, wantFailure{class: classSignature, permanent: true, requestID: true, says: []string{
+			sentence, "API error SignatureDoesNotMatch (HTTP 400): Specified signature is not matched with our calculation. server string to sign <redacted>",
+		}})
+		if n := e.sim.Requests(); n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+	})
+	t.Run("clock skew", func(t *testing.T) {
+		sim := simulator.New(testKey)
+		sim.Now = func() time.Time { return time.Now().Add(time.Hour) }
+		e := newEnvWith(t, sim, nil)
+		checkFailure(t, e, e.fetchErr(), wantFailure{class: classSignature, permanent: true, requestID: true, says: []string{
+			sentence, "API error InvalidTimeStamp.Expired (HTTP 400): Specified time stamp or date value is expired.",
+		}})
+	})
+}
+
+func TestFailurePermission(t *testing.T) {
+	for _, f := range []simulator.Fault{simulator.ForbiddenRAM, simulator.NoPermission} {
+		t.Run(f.Code, func(t *testing.T) {
+			e := newEnv(t, fixtures, nil)
+			e.sim.SetSticky(&f)
+			checkFailure(t, e, e.fetchErr(), wantFailure{class: classPermission, permanent: true, requestID: true, says: []string{
+				"the RAM user or role of the access key may not call ListAppInstanceGroup: attach a RAM policy that allows the action appstreaming:ListAppInstanceGroup",
+				"API error " + f.Code + " (HTTP 403): " + f.Message,
+			}})
+			if n := e.sim.Requests(); n != 1 {
+				t.Errorf("%d requests, want 1", n)
+			}
+		})
+	}
+}
+
+// withSTS points AssumeRole at a local TLS server answering with h, and
+// makes the SDK's STS client trust that server: the SDK builds its client
+// from http.DefaultTransport and offers no other way in.
+func withSTS(t *testing.T, h http.HandlerFunc) {
+	t.Helper()
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	dt := http.DefaultTransport.(*http.Transport)
+	old := dt.TLSClientConfig
+	dt.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	t.Cleanup(func() { dt.TLSClientConfig = old })
+	setSTSEndpoint(t, srv.Listener.Addr().String())
+}
+
+func setSTSEndpoint(t *testing.T, host string) {
+	t.Helper()
+	old := stsEndpoint
+	stsEndpoint = host
+	t.Cleanup(func() { stsEndpoint = old })
+}
+
+// stsAnswer answers AssumeRole requests with status and body.
+func stsAnswer(t *testing.T, status int, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("Action") != "AssumeRole" || r.URL.Query().Get("AccessKeyId") != testKey.ID {
+			t.Errorf("STS got %s %s", r.Method, r.URL.Query().Get("Action"))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+func withRole(c *Config) { c.Credentials.RoleARN = testRoleARN }
+
+func TestFailureAssumeRole(t *testing.T) {
+	t.Run("STS refuses", func(t *testing.T) {
+		withSTS(t, stsAnswer(t, 403, `{"RequestId":"4C3E6C9B-7A2F-4E43-9D0B-1B2C3D4E5F60","HostId":"sts.aliyuncs.com","Code":"NoPermission",`+
+			`"Message":"You are not authorized to do this action. You should be authorized by RAM.","Recommend":"https://api.aliyun.com/troubleshoot?q=NoPermission&product=Sts"}`))
+		e := newEnv(t, fixtures, withRole)
+		checkFailure(t, e, e.fetchErr(), wantFailure{class: classAssumeRole, permanent: true, requestID: true, says: []string{
+			"STS refused AssumeRole for credentials.role_arn: check role_arn, the role's trust policy (it must trust the account or RAM user of the access key), and that the access key may call sts:AssumeRole",
+			"(RequestId 4C3E6C9B-7A2F-4E43-9D0B-1B2C3D4E5F60)",
+			"API error NoPermission (HTTP 403): You are not authorized to do this action.",
+		}})
+		if n := e.sim.Requests(); n != 0 {
+			t.Errorf("%d API requests without credentials", n)
+		}
+	})
+	t.Run("STS rejects the signature", func(t *testing.T) {
+		// STS echoes its string to sign: every parameter, the AccessKeyId
+		// and the role included.
+		withSTS(t, stsAnswer(t, 400, `{"RequestId":"5D4E3F2A-0000-4E43-9D0B-1B2C3D4E5F60","Code":"SignatureDoesNotMatch",`+
+			`"Message":"Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3D`+testKey.ID+`%26Action%3DAssumeRole%26RoleArn%3Dacs%253Aram"}`))
+		e := newEnv(t, fixtures, withRole)
+		checkFailure(t, e, e.fetchErr(), wantFailure{class: classSignature, permanent: true, requestID: true, says: []string{
+			"AssumeRole for role_arn: Alibaba Cloud rejected the request signature or its timestamp: check that the access key secret belongs to access_key_id, and that the system clock is right (NTP)",
+			"API error SignatureDoesNotMatch (HTTP 400)",
+		}})
+	})
+	t.Run("STS unreachable", func(t *testing.T) {
+		addr := closedAddr(t)
+		setSTSEndpoint(t, addr)
+		e := newEnv(t, fixtures, withRole)
+		checkFailure(t, e, e.fetchErr(), wantFailure{class: classConnect, says: []string{
+			"cannot connect to the STS endpoint for role_arn " + addr + " (connection refused): check region_id (it picks the STS endpoint), and that the network or a proxy (HTTPS_PROXY) lets the exporter reach it",
+			"connect: connection refused",
+		}})
+	})
+	t.Run("the key that signs AssumeRole is unreadable", func(t *testing.T) {
+		setSTSEndpoint(t, closedAddr(t))
+		secretFile := t.TempDir() + "/secret"
+		write(t, secretFile, testKey.Secret)
+		e := newEnv(t, fixtures, func(c *Config) {
+			withRole(c)
+			c.Credentials.AccessKeySecret = ""
+			c.Credentials.AccessKeySecretFile = secretFile
+		})
+		if err := os.Remove(secretFile); err != nil {
+			t.Fatal(err)
+		}
+		checkFailure(t, e, e.fetchErr(), wantFailure{class: classCredentials, permanent: true, says: []string{
+			"could not read the access key to sign requests: check the credentials block (access_key_id, access_key_secret or access_key_secret_file, security_token_file)",
+		}})
+	})
+	t.Run("STS grants the role", func(t *testing.T) {
+		assumed := simulator.Key{ID: "STS.assumed", Secret: "assumed-secret-5e8c1a", SecurityToken: "assumed-token-5e8c1a"}
+		answer, _ := json.Marshal(map[string]any{
+			"RequestId": "6E5F4A3B-0000-4E43-9D0B-1B2C3D4E5F60",
+			"Credentials": map[string]string{
+				"AccessKeyId": assumed.ID, "AccessKeySecret": assumed.Secret, "SecurityToken": assumed.SecurityToken,
+				"Expiration": time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05Z"),
+			},
+		})
+		withSTS(t, stsAnswer(t, 200, string(answer)))
+		sim := simulator.New(assumed)
+		if err := sim.Load(mustRead(t, "testdata/reference.json")); err != nil {
+			t.Fatal(err)
+		}
+		e := newEnvWith(t, sim, withRole)
+		if v := value(t, parse(t, e.scrape()), "aliyun_appstream_up", "biz_region", ""); v != 1 {
+			t.Errorf("up = %v with the assumed role; log:\n%s", v, e.logs)
+		}
+	})
+}
+
+func TestFailureDefaultChainFindsNothing(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "")
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA", "")
+	t.Setenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "")
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_URI", "")
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("HOME", t.TempDir())
+	e := newEnv(t, fixtures, func(c *Config) { c.Credentials = nil })
+	checkFailure(t, e, e.fetchErr(), wantFailure{class: classCredentials, permanent: true, says: []string{
+		"the default credential chain found no usable access key: add a credentials block, or provide ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+	}})
+}
+
+// TestCanceledRefresh: closing the exporter (reload, shutdown) cuts the
+// request in flight; that is counted as canceled, not as a transport
+// failure, and not retried.
+func TestCanceledRefresh(t *testing.T) {
+	t.Run("context canceled", func(t *testing.T) {
+		e := newEnv(t, fixtures, nil)
+		e.sim.SetSticky(&simulator.Hang)
+		t.Cleanup(func() { e.sim.SetSticky(nil) })
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := e.exp.client.fetchAll(ctx, "")
+			done <- err
+		}()
+		waitFor(t, "the request to reach the API", func() bool { return e.sim.Requests() == 1 })
+		cancel()
+		err := <-done
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%v does not wrap context.Canceled", err)
+		}
+		checkFailure(t, e, err, wantFailure{class: classCanceled, says: []string{
+			"the refresh was canceled: the exporter is reloading its configuration or stopping",
+		}})
+		mfs := gathered(t, e)
+		if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "canceled"); v != 1 {
+			t.Errorf("api_requests_total{code=canceled} = %v, want 1", v)
+		}
+		if _, n := find(mfs, "aliyun_appstream_api_requests_total", "code", "transport"); n != 0 {
+			t.Errorf("a canceled request is counted as transport")
+		}
+		if n := e.sim.Requests(); n != 1 {
+			t.Errorf("%d requests, want 1: a canceled request is not retried", n)
+		}
+	})
+	t.Run("exporter closed", func(t *testing.T) {
+		e := newEnv(t, fixtures, nil)
+		e.sim.SetSticky(&simulator.Hang)
+		t.Cleanup(func() { e.sim.SetSticky(nil) })
+		e.exp.Start()
+		waitFor(t, "the request to reach the API", func() bool { return e.sim.Requests() == 1 })
+		e.exp.Close()
+		waitFor(t, "the canceled request to be counted", func() bool {
+			_, n := find(gathered(t, e), "aliyun_appstream_api_requests_total", "code", "canceled")
+			return n == 1
+		})
+		if n := e.sim.Requests(); n != 1 {
+			t.Errorf("%d requests, want 1: a canceled request is not retried", n)
+		}
+	})
+}
+
+func TestErrorClassOfOtherErrors(t *testing.T) {
+	for _, c := range []struct {
+		err       error
+		class     string
+		permanent bool
+		key       string
+	}{
+		{nil, "", false, ""},
+		{fmt.Errorf("page 2: %w", context.Canceled), classCanceled, false, "canceled/"},
+		{context.DeadlineExceeded, classTimeout, false, "timeout/"},
+		{errors.New("the pages listed 20 of TotalCount 30 groups"), classOther, false, "other/"},
+		{fmt.Errorf("%w (gave up after 5 attempts)", &apiFailure{Class: classPermission, Permanent: true, Code: "Forbidden.RAM"}),
+			classPermission, true, "permission/Forbidden.RAM"},
+	} {
+		class, permanent := errorClass(c.err)
+		if class != c.class || permanent != c.permanent || failureKey(c.err) != c.key {
+			t.Errorf("%v: class %q, permanent %v, key %q; want %q, %v, %q", c.err, class, permanent, failureKey(c.err), c.class, c.permanent, c.key)
+		}
+	}
+}
+
+// TestStripURLs: error text the SDK flattened into a string (its default
+// chain joins its providers' errors) still names the signed AssumeRole URL.
+func TestStripURLs(t *testing.T) {
+	in := `unable to get credentials from any of the providers in the chain: Post "https://sts.cn-shanghai.aliyuncs.com/?AccessKeyId=LTAI5tXYZ&Action=AssumeRole&Signature=ab%2Bc%3D&SecurityToken=CAIS.tok": dial tcp: lookup sts.cn-shanghai.aliyuncs.com: no such host, ` +
+		`proxyconnect tcp: dial tcp http://user:pa55@proxy.corp:3128/x refused`
+	got := stripURLs(in)
+	want := `unable to get credentials from any of the providers in the chain: Post "<URL of sts.cn-shanghai.aliyuncs.com>": dial tcp: lookup sts.cn-shanghai.aliyuncs.com: no such host, ` +
+		`proxyconnect tcp: dial tcp <URL of proxy.corp:3128> refused`
+	if got != want {
+		t.Errorf("stripURLs:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestPermanentFailureLoggedOncePerChange: a missing permission repeats at
+// every refresh; it is an ERROR line when it starts and when it changes,
+// debug in between, and a transient failure stays a warning every time.
+func TestPermanentFailureLoggedOncePerChange(t *testing.T) {
+	e := newEnv(t, []string{"testdata/reference.json"}, nil)
+	errorLines := func() int { return strings.Count(e.logs.String(), `level=ERROR msg="refresh failed"`) }
+	refresh := func(f simulator.Fault) {
+		e.sim.SetSticky(&f)
+		e.clock.Advance(2 * e.cfg.CacheTTL.D())
+		e.check(0)
+	}
+	for range 3 {
+		refresh(simulator.ForbiddenRAM)
+	}
+	if n := errorLines(); n != 1 {
+		t.Errorf("three refreshes failing with Forbidden.RAM logged %d ERROR lines, want 1; log:\n%s", n, e.logs)
+	}
+	if n := strings.Count(e.logs.String(), `level=DEBUG msg="refresh failed"`); n != 2 {
+		t.Errorf("the repeats logged %d debug lines, want 2", n)
+	}
+	refresh(simulator.AccessKeyInactive)
+	refresh(simulator.AccessKeyInactive)
+	if n := errorLines(); n != 2 {
+		t.Errorf("a new permanent failure: %d ERROR lines in all, want 2", n)
+	}
+	refresh(simulator.Fault{Status: 400, Code: "Throttling.User", Message: "Request was denied due to user flow control."})
+	refresh(simulator.Fault{Status: 400, Code: "Throttling.User", Message: "Request was denied due to user flow control."})
+	if n := strings.Count(e.logs.String(), `level=WARN msg="refresh failed"`); n != 2 {
+		t.Errorf("transient failures logged %d warnings, want one per refresh (2)", n)
+	}
+}
