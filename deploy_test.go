@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -190,6 +191,24 @@ func TestChartAllOptions(t *testing.T) {
 				t.Errorf("ConfigMap %s differs from dashboards/%s", at(t, cm, "metadata", "name"), name)
 			}
 		}
+	}
+	container := at(t, docs["Deployment"][0], "spec", "template", "spec", "containers", 0)
+	args := fmt.Sprint(at(t, container, "args"))
+	for _, want := range []string{"--web.config.file=/etc/appstream_exporter/web/web-config.yml", "--web.enable-lifecycle"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("container args %s lack %s", args, want)
+		}
+	}
+	if at(t, container, "readinessProbe", "tcpSocket", "port") != "http" {
+		t.Errorf("with basic auth the readiness probe must not need credentials: %v", at(t, container, "readinessProbe"))
+	}
+	volumes := fmt.Sprint(at(t, docs["Deployment"][0], "spec", "template", "spec", "volumes"))
+	if !strings.Contains(volumes, "secretName:appstream-web-config") {
+		t.Errorf("the web config Secret is not mounted: %s", volumes)
+	}
+	if at(t, docs["ServiceMonitor"][0], "spec", "endpoints", 0, "scheme") != "https" ||
+		at(t, docs["ServiceMonitor"][0], "spec", "endpoints", 0, "basicAuth", "username", "name") != "appstream-scrape" {
+		t.Errorf("the ServiceMonitor does not scrape over HTTPS with basic auth: %v", at(t, docs["ServiceMonitor"][0], "spec", "endpoints"))
 	}
 	cfg := renderedConfig(t, docs)
 	for _, want := range []string{"role_arn: acs:ram::1234567890123456:role/appstream-readonly", "security_token_file: /etc/appstream_exporter/credentials/security-token", "- cn-hangzhou"} {

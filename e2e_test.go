@@ -108,6 +108,7 @@ func activeAlerts(t *testing.T, base string) []string {
 // demoAlerts is what the demo data set must raise, and nothing else: the
 // 16 healthy groups raise none.
 var demoAlerts = []string{
+	"AppStreamExporterDemoMode",
 	"AppStreamGroupCeased Legacy Payroll",
 	"AppStreamGroupExpired Archive Viewer",
 	"AppStreamGroupExpired Old Intranet",

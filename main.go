@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -89,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	configCheck := app.Flag("config.check", "Validate the configuration file, print a one-line verdict and exit (0 valid, 1 invalid) without calling the API.").Bool()
 	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	demo := app.Flag("demo", "Serve a simulated appstream-center endpoint with 30 demo delivery groups on loopback and export those; no Alibaba Cloud account needed.").Bool()
+	enableLifecycle := app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload). SIGHUP always reloads.").Bool()
 	webConfig := webflag.AddFlags(app, ":9937")
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
@@ -107,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger:          logger,
 		configFile:      *configFile,
 		configSetByUser: configSetByUser,
+		lifecycle:       *enableLifecycle,
 	}
 	if *configCheck {
 		return a.check(stdout, stderr, *demo)
@@ -151,6 +154,55 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Help: "Unix time of the newest successful configuration load or reload.",
 	})
 	reg.MustRegister(a.reloadSuccess, a.reloadTimestamp)
+	if *demo {
+		// One series that marks every other series of this target as made
+		// up: alerts and dashboards can leave it out with
+		// `unless on(job, instance) aliyun_appstream_demo`.
+		demoMark := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aliyun_appstream_demo",
+			Help: "1: this exporter runs with --demo and serves simulated delivery groups, not a real account.",
+		})
+		demoMark.Set(1)
+		reg.MustRegister(demoMark)
+	}
+
+	server := &http.Server{
+		Handler: a.mux(*metricsPath, reg),
+		// A slow client may take 10 s to send its headers and keeps an
+		// idle connection 2 minutes. Writes are bounded per response (the
+		// metrics handler sets its own deadline from the scrape timeout).
+		// No ReadTimeout: it would cancel a scrape that waits for a slow
+		// refresh longer than the timeout, through the request context.
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          newServerErrorLog(logger),
+	}
+	// Listen before the first refresh, so that a port in use stops the
+	// exporter before it spends an API call. Serve calls BaseContext once
+	// per listener it serves.
+	listening := make(chan struct{}, 64)
+	server.BaseContext = func(net.Listener) context.Context {
+		select {
+		case listening <- struct{}{}:
+		default:
+		}
+		return context.Background()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, webConfig, logger) }()
+	wantListeners := len(*webConfig.WebListenAddresses)
+	if *webConfig.WebSystemdSocket {
+		wantListeners = 1
+	}
+	for range wantListeners {
+		select {
+		case <-listening:
+		case err := <-serveErr:
+			logger.Error("cannot listen", "err", err)
+			return 1
+		}
+	}
 
 	if err := a.reload(); err != nil {
 		logger.Error("cannot load configuration", "err", err)
@@ -161,22 +213,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			e.Close()
 		}
 	}()
-
-	server := &http.Server{
-		Handler:           a.mux(*metricsPath, reg),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	serveErr := make(chan error, 1)
-	if *webConfig.WebSystemdSocket {
-		go func() { serveErr <- web.ListenAndServe(server, webConfig, logger) }()
-	} else {
-		listeners, err := listen(webConfig)
-		if err != nil {
-			logger.Error("cannot listen", "err", err)
-			return 1
-		}
-		go func() { serveErr <- web.ServeMultiple(listeners, server, webConfig, logger) }()
-	}
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
@@ -215,23 +251,6 @@ func shutdown(server *http.Server, logger *slog.Logger) int {
 	return 0
 }
 
-// listen opens every --web.listen-address up front, so a port in use is a
-// clear startup error rather than a failure inside the server goroutine.
-func listen(flags *web.FlagConfig) ([]net.Listener, error) {
-	var ls []net.Listener
-	for _, addr := range *flags.WebListenAddresses {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			for _, o := range ls {
-				o.Close()
-			}
-			return nil, err
-		}
-		ls = append(ls, l)
-	}
-	return ls, nil
-}
-
 // exporterApp holds what survives a reload: the metrics registry, the
 // reload state and the current exporter.
 type exporterApp struct {
@@ -239,6 +258,7 @@ type exporterApp struct {
 	configFile      string
 	configSetByUser bool
 	demoURL         string // set in --demo mode
+	lifecycle       bool   // POST /-/reload is allowed
 
 	apiMetrics      *collector.APIMetrics
 	reloadSuccess   prometheus.Gauge
@@ -250,63 +270,103 @@ type exporterApp struct {
 }
 
 // loadConfig reads the config file; in demo mode it points the result at
-// the demo endpoint, and a missing default file means demo defaults.
-func (a *exporterApp) loadConfig() (*collector.Config, error) {
+// the demo endpoint, and a missing default file means demo defaults. It
+// returns the file it read, "" for none.
+func (a *exporterApp) loadConfig() (*collector.Config, string, error) {
+	_, statErr := os.Stat(a.configFile)
 	if a.demoURL == "" {
-		return collector.LoadFile(a.configFile)
+		if errors.Is(statErr, fs.ErrNotExist) && !a.configSetByUser {
+			return nil, "", fmt.Errorf("no configuration file %q (the default --config.file): copy config.example.yml to %s and edit it, "+
+				"or try the exporter without an Alibaba Cloud account with --demo", a.configFile, a.configFile)
+		}
+		cfg, err := collector.LoadFile(a.configFile)
+		return cfg, a.configFile, err
 	}
 	cfg := collector.DefaultConfig()
 	cfg.TagLabels = []string{"department", "cost-center"}
-	if _, err := os.Stat(a.configFile); err == nil || a.configSetByUser {
+	file := ""
+	if statErr == nil || a.configSetByUser {
 		loaded, err := collector.LoadFile(a.configFile)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		cfg = loaded
+		cfg, file = loaded, a.configFile
 	}
 	cfg.Endpoint = a.demoURL
 	cfg.Credentials = &collector.Credentials{AccessKeyID: simulator.DemoKey.ID, AccessKeySecret: config.Secret(simulator.DemoKey.Secret)}
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return cfg, nil
+	return cfg, file, nil
 }
+
+// demoEndpointText stands for the demo's loopback endpoint in
+// --config.check, which does not start it.
+const demoEndpointText = "the demo's simulated endpoint on loopback"
 
 func (a *exporterApp) check(stdout, stderr io.Writer, demo bool) int {
 	if demo {
-		a.demoURL = "http://127.0.0.1:1"
+		a.demoURL = "http://127.0.0.1:1" // validated, never called
 	}
-	cfg, err := a.loadConfig()
+	cfg, file, err := a.loadConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "FAILED: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "OK: config file %q: %s\n", a.configFile, cfg.Summary())
+	summary := cfg.Summary()
+	if demo {
+		summary = strings.ReplaceAll(summary, a.demoURL, demoEndpointText)
+	}
+	if file == "" {
+		fmt.Fprintf(stdout, "OK: demo mode, no config file (demo defaults): %s\n", summary)
+	} else {
+		fmt.Fprintf(stdout, "OK: config file %q: %s\n", file, summary)
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stdout, "WARNING: %s\n", w)
+	}
 	return 0
 }
 
-// reload loads the config and swaps in a new exporter; on error the old
-// one stays in force.
+// reload loads the config and puts it in force; on error the old one stays.
+// An unchanged configuration keeps the running exporter and its cache; a
+// changed one hands each query's data to the new exporter when the query
+// itself is unchanged, so a reload costs no API call and loses no data.
 func (a *exporterApp) reload() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	cfg, err := a.loadConfig()
-	if err == nil {
-		var e *collector.Exporter
-		e, err = collector.NewExporter(cfg, collector.Options{Logger: a.logger, Metrics: a.apiMetrics})
-		if err == nil {
-			e.Start()
-			if old := a.current.Swap(e); old != nil {
-				old.Close()
-			}
-			a.reloadSuccess.Set(1)
-			a.reloadTimestamp.SetToCurrentTime()
-			a.logger.Info("configuration loaded", "file", a.configFile, "summary", cfg.Summary())
-			return nil
-		}
+	cfg, file, err := a.loadConfig()
+	if err != nil {
+		a.reloadSuccess.Set(0)
+		return err
 	}
-	a.reloadSuccess.Set(0)
-	return err
+	if file == "" {
+		file = "none (demo defaults)"
+	}
+	for _, w := range cfg.Warnings() {
+		a.logger.Warn("configuration: "+w, "file", file)
+	}
+	old := a.current.Load()
+	if old != nil && old.Config().Equal(cfg) {
+		a.reloadSuccess.Set(1)
+		a.reloadTimestamp.SetToCurrentTime()
+		a.logger.Info("configuration unchanged; the running exporter and its cache stay", "file", file)
+		return nil
+	}
+	e, err := collector.NewExporter(cfg, collector.Options{Logger: a.logger, Metrics: a.apiMetrics, Previous: old})
+	if err != nil {
+		a.reloadSuccess.Set(0)
+		return err
+	}
+	e.Start()
+	a.current.Store(e)
+	if old != nil {
+		old.Close()
+	}
+	a.reloadSuccess.Set(1)
+	a.reloadTimestamp.SetToCurrentTime()
+	a.logger.Info("configuration loaded", "file", file, "summary", cfg.Summary())
+	return nil
 }
 
 func (a *exporterApp) mux(metricsPath string, reg *prometheus.Registry) *http.ServeMux {
@@ -328,6 +388,12 @@ func (a *exporterApp) mux(metricsPath string, reg *prometheus.Registry) *http.Se
 		fmt.Fprintln(w, "Ready.")
 	})
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if !a.lifecycle {
+			// A simple POST is all a web page needs to send here (CSRF):
+			// off unless asked for, as in Prometheus.
+			http.Error(w, "Lifecycle API is not enabled: start with --web.enable-lifecycle to reload over HTTP, or send SIGHUP.", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
@@ -341,9 +407,19 @@ func (a *exporterApp) mux(metricsPath string, reg *prometheus.Registry) *http.Se
 		fmt.Fprintln(w, "Configuration reloaded.")
 	})
 	if metricsPath != "/" {
+		description := "Prometheus exporter for Alibaba Cloud WUYING Cloud Application delivery groups"
+		extraHTML := ""
+		if a.demoURL != "" {
+			description = "DEMO MODE: simulated delivery groups, not a real account. " + description
+			extraHTML = `<p class="demo"><strong>Demo mode.</strong> Every group served here is made up by the built-in simulator; ` +
+				`alerts on it are not real. Every series of this target can be left out with ` +
+				`<code>unless on(job, instance) aliyun_appstream_demo</code>.</p>`
+		}
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "AppStream Exporter",
-			Description: "Prometheus exporter for Alibaba Cloud WUYING Cloud Application delivery groups",
+			Description: description,
+			ExtraHTML:   extraHTML,
+			ExtraCSS:    ".demo { background: #fff3cd; border: 2px solid #d39e00; padding: 0.8em; }",
 			Version:     version.Info(),
 			Profiling:   "false",
 			Links: []web.LandingLinks{

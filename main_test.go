@@ -220,7 +220,7 @@ func TestServeReloadShutdown(t *testing.T) {
 	goodConfig := fmt.Sprintf("endpoint: %s\ncredentials:\n  access_key_id: LTAItest\n  access_key_secret_file: secret\n", api.URL)
 	cfgPath := writeFile(t, dir, "config.yml", goodConfig)
 
-	e := startExporter(t, "--config.file", cfgPath)
+	e := startExporter(t, "--config.file", cfgPath, "--web.enable-lifecycle")
 	if code, body := e.get("/-/healthy"); code != 200 {
 		t.Errorf("/-/healthy: %d %s", code, body)
 	}
@@ -294,6 +294,12 @@ func TestServeReloadShutdown(t *testing.T) {
 func TestDemoServesEveryFamily(t *testing.T) {
 	e := startExporter(t, "--demo")
 	m := e.metrics()
+	if !strings.Contains(m, "\naliyun_appstream_demo 1\n") {
+		t.Errorf("--demo does not mark itself with aliyun_appstream_demo 1")
+	}
+	if code, body := e.get("/"); code != 200 || !strings.Contains(body, "Demo mode.") {
+		t.Errorf("the landing page does not say demo mode: %d", code)
+	}
 	for _, name := range specFamilies {
 		if !strings.Contains(m, "\n"+name+"{") && !strings.Contains(m, "\n"+name+" ") {
 			t.Errorf("--demo does not serve %s", name)

@@ -14,8 +14,6 @@ type queryState struct {
 	lastSuccess  time.Time // zero until a refresh succeeds
 	lastDuration time.Duration
 	finished     bool // at least one refresh has finished
-	successes    float64
-	failures     float64
 }
 
 // queryCache is the single-flight TTL cache of one query. At most one
@@ -29,8 +27,16 @@ type queryCache struct {
 	timeout   time.Duration
 	now       func() time.Time
 	refresh   func(ctx context.Context, prev *snapshot) (*snapshot, error)
-	onResult  func(bizRegion string, snap *snapshot, err error, took time.Duration)
-	parent    context.Context
+	onResult  func(bizRegion string, snap *snapshot, err error, took time.Duration, canceled bool)
+	parent    context.Context // cancelled when the exporter is closed
+	// identity is what the data depends on: endpoint, credentials, and the
+	// request's parameters. Another query with the same identity may take
+	// this one's data over on reload.
+	identity string
+	// rendering is what the stored series depend on besides the data (tag
+	// labels, time zone): taken-over data rendered otherwise is refreshed
+	// at once, and served as it is until then.
+	rendering string
 
 	mu           sync.Mutex
 	good         *snapshot
@@ -38,8 +44,7 @@ type queryCache struct {
 	lastOK       bool
 	lastSuccess  time.Time
 	lastDuration time.Duration
-	successes    float64
-	failures     float64
+	due          bool          // refresh at the next start, whatever cache_ttl says
 	inflight     chan struct{} // closed when the running refresh finishes
 }
 
@@ -52,7 +57,7 @@ func (c *queryCache) start() <-chan struct{} {
 	if c.inflight != nil {
 		return c.inflight
 	}
-	if !c.lastFinished.IsZero() && c.now().Sub(c.lastFinished) < c.ttl {
+	if !c.due && !c.lastFinished.IsZero() && c.now().Sub(c.lastFinished) < c.ttl {
 		return nil
 	}
 	done := make(chan struct{})
@@ -74,23 +79,41 @@ func (c *queryCache) run(done chan struct{}) {
 	cancel()
 
 	c.mu.Lock()
-	c.lastFinished = c.now()
-	c.lastDuration = took
-	c.lastOK = err == nil
-	if err == nil {
-		c.good = snap
-		c.lastSuccess = snap.fetchedAt
-		c.successes++
-	} else {
-		c.failures++
+	closed := c.parent.Err() != nil
+	if !closed {
+		// A refresh cut short because the exporter was closed (reload,
+		// shutdown) says nothing about the API: it is not a result.
+		c.lastFinished = c.now()
+		c.lastDuration = took
+		c.lastOK = err == nil
+		c.due = false
+		if err == nil {
+			c.good = snap
+			c.lastSuccess = snap.fetchedAt
+		}
 	}
 	c.inflight = nil
 	close(done)
 	c.mu.Unlock()
 
 	if c.onResult != nil {
-		c.onResult(c.bizRegion, snap, err, took)
+		c.onResult(c.bizRegion, snap, err, took, closed)
 	}
+}
+
+// takeOver continues from prev, the same query of the exporter this one
+// replaces: its data, its health and its cache age carry over, so a reload
+// costs no API call and loses nothing, during an outage too. It must be
+// called before start.
+func (c *queryCache) takeOver(prev *queryCache) {
+	prev.mu.Lock()
+	defer prev.mu.Unlock()
+	c.good = prev.good
+	c.lastFinished = prev.lastFinished
+	c.lastOK = prev.lastOK
+	c.lastSuccess = prev.lastSuccess
+	c.lastDuration = prev.lastDuration
+	c.due = prev.due || prev.rendering != c.rendering
 }
 
 // state returns what to serve now. Last good data is served while the newest
@@ -109,8 +132,6 @@ func (c *queryCache) state() queryState {
 		lastSuccess:  c.lastSuccess,
 		lastDuration: c.lastDuration,
 		finished:     !c.lastFinished.IsZero(),
-		successes:    c.successes,
-		failures:     c.failures,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 // APIMetrics are the exporter's own API telemetry. They live as long as the
 // process, across config reloads.
 type APIMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	refreshes *prometheus.CounterVec
 }
 
 // NewAPIMetrics registers the API request counter and latency histogram.
@@ -23,7 +25,7 @@ func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 	m := &APIMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "aliyun_appstream_api_requests_total",
-			Help: "HTTP requests sent to the appstream-center API, by action and result code (Success, the API error code, HTTP<status>, malformed or transport).",
+			Help: "HTTP requests sent to the appstream-center API, by action and result code (Success, the API error code, HTTP<status>, malformed, transport, or canceled: cut by a reload or shutdown).",
 		}, []string{"action", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "aliyun_appstream_api_request_duration_seconds",
@@ -31,9 +33,15 @@ func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20},
 		}, []string{"action"}),
 	}
+	// Refreshes are counted here, for the process, not by the cache that
+	// ran them: a reload replaces the caches and counters must not restart.
+	m.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aliyun_appstream_refreshes_total",
+		Help: "Finished refreshes of the query by result (success or failure).",
+	}, []string{"biz_region", "result"})
 	m.requests.WithLabelValues(APIAction, "Success")
 	m.duration.WithLabelValues(APIAction)
-	reg.MustRegister(m.requests, m.duration)
+	reg.MustRegister(m.requests, m.duration, m.refreshes)
 	return m
 }
 
@@ -45,6 +53,10 @@ type Options struct {
 	// tests pin it. Defaults to time.Now.
 	Now func() time.Time
 
+	// Previous is the exporter this one replaces on reload: each query whose
+	// identity is unchanged takes over its data and cache age.
+	Previous *Exporter
+
 	retryBase time.Duration // tests shorten the retry backoff
 }
 
@@ -55,11 +67,15 @@ type Exporter struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	client  *apiClient
+	metrics *APIMetrics
 	queries []*queryCache
 	cancel  context.CancelFunc
 
 	problemsMu   sync.Mutex
 	seenProblems map[problem]bool
+
+	failuresMu  sync.Mutex
+	lastFailure map[string]string // by biz region: failureKey of the newest refresh
 }
 
 // NewExporter builds an exporter for a validated configuration. It makes no
@@ -91,8 +107,10 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 		cfg:          cfg,
 		logger:       o.Logger,
 		now:          o.Now,
+		metrics:      o.Metrics,
 		cancel:       cancel,
 		seenProblems: map[problem]bool{},
+		lastFailure:  map[string]string{},
 		client: &apiClient{
 			cfg:       cfg,
 			maxGroups: maxGroups,
@@ -104,20 +122,37 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 			retryBase: o.retryBase,
 		},
 	}
+	rendering := strings.Join(cfg.TagLabels, "\x00") + "\x01" + cfg.Timezone
 	for _, biz := range cfg.Queries() {
-		e.queries = append(e.queries, &queryCache{
+		q := &queryCache{
 			bizRegion: biz,
 			ttl:       cfg.CacheTTL.D(),
 			maxStale:  cfg.MaxStale.D(),
 			timeout:   cfg.RefreshTimeout.D(),
 			now:       o.Now,
 			refresh:   func(ctx context.Context, prev *snapshot) (*snapshot, error) { return e.refresh(ctx, biz, prev) },
-			onResult:  e.logResult,
+			onResult:  e.recordResult,
 			parent:    ctx,
-		})
+			identity:  e.client.identity(biz),
+			rendering: rendering,
+		}
+		if o.Previous != nil {
+			for _, prev := range o.Previous.queries {
+				if prev.identity == q.identity {
+					q.takeOver(prev)
+				}
+			}
+		}
+		for _, result := range []string{"success", "failure"} {
+			o.Metrics.refreshes.WithLabelValues(biz, result)
+		}
+		e.queries = append(e.queries, q)
 	}
 	return e, nil
 }
+
+// Config is the configuration the exporter serves.
+func (e *Exporter) Config() *Config { return e.cfg }
 
 // Start begins the first refresh of every query in the background, so the
 // exporter becomes ready without waiting for a scrape.
@@ -157,9 +192,34 @@ func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *snapshot
 	return snap, nil
 }
 
-func (e *Exporter) logResult(bizRegion string, snap *snapshot, err error, took time.Duration) {
+// recordResult counts and logs a finished refresh.
+func (e *Exporter) recordResult(bizRegion string, snap *snapshot, err error, took time.Duration, canceled bool) {
+	if canceled {
+		e.logger.Debug("refresh canceled: the exporter was reloaded or is shutting down", "biz_region", bizRegion, "took", took.Round(time.Millisecond))
+		return
+	}
+	result := "success"
 	if err != nil {
-		e.logger.Warn("refresh failed", "biz_region", bizRegion, "took", took.Round(time.Millisecond), "err", err)
+		result = "failure"
+	}
+	e.metrics.refreshes.WithLabelValues(bizRegion, result).Inc()
+
+	// A permanent failure (a bad key, a missing permission) repeats at every
+	// refresh until someone acts: it is logged at error level when it
+	// starts or changes, and at debug level while it stays the same.
+	e.failuresMu.Lock()
+	key, changed := failureKey(err), e.lastFailure[bizRegion] != failureKey(err)
+	e.lastFailure[bizRegion] = key
+	e.failuresMu.Unlock()
+	if err != nil {
+		level := slog.LevelWarn
+		if _, permanent := errorClass(err); permanent {
+			level = slog.LevelDebug
+			if changed {
+				level = slog.LevelError
+			}
+		}
+		e.logger.Log(context.Background(), level, "refresh failed", "biz_region", bizRegion, "took", took.Round(time.Millisecond), "err", err)
 		return
 	}
 	e.logger.Debug("refresh done", "biz_region", bizRegion, "groups", len(snap.groups), "pages", snap.pages, "took", took.Round(time.Millisecond))
@@ -361,8 +421,6 @@ var (
 		"Age of the data being served for the query; absent when none is served.", []string{"biz_region"}, nil)
 	refreshDurationDesc = prometheus.NewDesc("aliyun_appstream_refresh_duration_seconds",
 		"Wall time of the newest finished refresh of the query, all pages and retries.", []string{"biz_region"}, nil)
-	refreshesDesc = prometheus.NewDesc("aliyun_appstream_refreshes_total",
-		"Finished refreshes of the query by result (success or failure).", []string{"biz_region", "result"}, nil)
 )
 
 // healthCollector reports the state of the queries as one scrape saw it, so
@@ -370,7 +428,7 @@ var (
 type healthCollector struct{ v *view }
 
 func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, refreshesDesc} {
+	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc} {
 		ch <- d
 	}
 }
@@ -391,7 +449,5 @@ func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
 		if s.finished {
 			ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.lastDuration.Seconds(), biz)
 		}
-		ch <- prometheus.MustNewConstMetric(refreshesDesc, prometheus.CounterValue, s.successes, biz, "success")
-		ch <- prometheus.MustNewConstMetric(refreshesDesc, prometheus.CounterValue, s.failures, biz, "failure")
 	}
 }

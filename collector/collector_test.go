@@ -143,6 +143,25 @@ func TestSchedulePerScrape(t *testing.T) {
 
 func TestGzipNegotiated(t *testing.T) {
 	e := goldenEnv(t)
+	for header, want := range map[string]string{
+		"GZIP":                 "gzip", // codings are case-insensitive
+		"br, Gzip;q=0.5":       "gzip",
+		"gzip;q=0":             "",
+		"gzip; q=0.000":        "",
+		"identity, deflate":    "",
+		"gzip;q=1, identity":   "gzip",
+		"x-gzip, gzipped;q=1":  "",
+		"*;q=0.1, gzip ; Q=1 ": "gzip",
+	} {
+		resp, err := e.metrics.Client().Do(mustRequest(t, e.metrics.URL, "Accept-Encoding", header))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding"); got != want {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", header, got, want)
+		}
+	}
 	resp, err := e.metrics.Client().Do(mustRequest(t, e.metrics.URL, "Accept-Encoding", "gzip"))
 	if err != nil {
 		t.Fatal(err)

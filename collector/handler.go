@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -35,9 +37,10 @@ type handler struct {
 	current  func() *Exporter
 	gatherer prometheus.Gatherer
 	logger   *slog.Logger
-	// writing bounds how many scrapes encode at once. Encoding is CPU-bound
-	// and each gzip writer holds about a megabyte, so more at once only adds
-	// memory; scrapes beyond it wait their turn instead of being refused.
+	// writing bounds how many scrapes encode at once. Encoding is CPU-bound,
+	// so more at once only adds memory; scrapes beyond it wait their turn
+	// instead of being refused. A slot is held only while encoding, never
+	// while waiting for a client to read.
 	writing chan struct{}
 }
 
@@ -47,6 +50,7 @@ var (
 )
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
 	ctx := r.Context()
 	if t := scrapeTimeout(r); t > 0 {
 		var cancel context.CancelFunc
@@ -57,14 +61,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e := h.current(); e != nil {
 		v = e.collect(ctx)
 	}
+	// Every write to the client is bounded: a client that stops reading is
+	// cut off when its scrape would have timed out anyway.
+	_ = http.NewResponseController(w).SetWriteDeadline(writeDeadline(r, began, time.Now()))
+
 	// Wait for a turn to encode even past the scrape timeout: the answer is
 	// a 200 with what there is; only a scraper that went away gives it up.
-	select {
-	case h.writing <- struct{}{}:
-	case <-r.Context().Done():
+	slot := &encodeSlot{slots: h.writing, done: r.Context().Done()}
+	if !slot.acquire() {
 		return
 	}
-	defer func() { <-h.writing }()
+	defer slot.release()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(healthCollector{v})
@@ -75,28 +82,28 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	// The slot is given up while the client's socket takes the bytes, so
+	// a slow or stalled reader holds only its own connection.
+	out := io.Writer(&slotReleasingWriter{w: w, slot: slot})
 	var gz *gzip.Writer
 	if acceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Add("Vary", "Accept-Encoding")
 		gz = gzipPool.Get().(*gzip.Writer)
-		gz.Reset(w)
+		gz.Reset(out)
 		defer func() {
 			gz.Close()
 			gz.Reset(nil) // pooled writers must not keep the response alive
 			gzipPool.Put(gz)
 		}()
+		out = gz
 	}
 	bw := bufPool.Get().(*bufio.Writer)
 	defer func() {
 		bw.Reset(nil)
 		bufPool.Put(bw)
 	}()
-	if gz != nil {
-		bw.Reset(gz)
-	} else {
-		bw.Reset(w)
-	}
+	bw.Reset(out)
 	for _, mf := range mfs {
 		if _, err := expfmt.MetricFamilyToText(bw, mf); err != nil {
 			h.logger.Debug("writing metrics", "err", err)
@@ -108,24 +115,103 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// scrapeTimeout reads X-Prometheus-Scrape-Timeout-Seconds, less a margin.
-func scrapeTimeout(r *http.Request) time.Duration {
+// defaultWriteBudget bounds the writing of an answer to a client that sends
+// no scrape timeout (curl, a browser).
+const defaultWriteBudget = time.Minute
+
+// writeDeadline is when the scraper gives up (the request's start plus its
+// scrape timeout), and never less than a second from now so that an answer
+// prepared at the last moment still has a chance.
+func writeDeadline(r *http.Request, began, now time.Time) time.Time {
+	t := headerTimeout(r)
+	if t <= 0 {
+		return now.Add(defaultWriteBudget)
+	}
+	return later(began.Add(t), now.Add(time.Second))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// encodeSlot is one scrape's hold on the handler's encoding slots.
+type encodeSlot struct {
+	slots chan struct{}
+	done  <-chan struct{} // the client went away
+	held  bool
+}
+
+func (s *encodeSlot) acquire() bool {
+	select {
+	case s.slots <- struct{}{}:
+		s.held = true
+	case <-s.done:
+	}
+	return s.held
+}
+
+func (s *encodeSlot) release() {
+	if s.held {
+		<-s.slots
+		s.held = false
+	}
+}
+
+// slotReleasingWriter writes to the client without holding the slot.
+type slotReleasingWriter struct {
+	w    io.Writer
+	slot *encodeSlot
+}
+
+func (s *slotReleasingWriter) Write(p []byte) (int, error) {
+	s.slot.release()
+	n, err := s.w.Write(p)
+	if err != nil {
+		return n, err
+	}
+	if !s.slot.acquire() {
+		return n, errClientGone
+	}
+	return n, nil
+}
+
+var errClientGone = errors.New("the client went away")
+
+// headerTimeout reads X-Prometheus-Scrape-Timeout-Seconds; 0 when absent.
+func headerTimeout(r *http.Request) time.Duration {
 	s := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
 	if s == "" {
 		return 0
 	}
 	secs, err := strconv.ParseFloat(s, 64)
-	if err != nil || secs <= 0 {
+	if err != nil || secs <= 0 || secs > 1e6 {
 		return 0
 	}
-	t := time.Duration(secs * float64(time.Second))
+	return time.Duration(secs * float64(time.Second))
+}
+
+// scrapeTimeout is the scraper's timeout less a margin to encode and send.
+func scrapeTimeout(r *http.Request) time.Duration {
+	t := headerTimeout(r)
 	return t - min(scrapeTimeoutMargin, t/10)
 }
 
+// acceptsGzip: content codings are case-insensitive (RFC 9110 §8.4.1), and
+// a q-value of 0 (0, 0.0, 0.000) refuses the coding.
 func acceptsGzip(r *http.Request) bool {
 	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
-		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.TrimSpace(enc) == "gzip" && strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0" {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			continue
+		}
+		name, q, found := strings.Cut(strings.ReplaceAll(params, " ", ""), "=")
+		if !found || !strings.EqualFold(name, "q") {
+			return true
+		}
+		if v, err := strconv.ParseFloat(q, 64); err != nil || v > 0 {
 			return true
 		}
 	}

@@ -80,7 +80,7 @@ func exporter() *dashboard.DashboardBuilder {
 		WithRow(dashboard.NewRowBuilder("API")).
 		WithPanel(lines().
 			Title("API requests by code").
-			Description("HTTP requests to appstream-center per second, by result code: Success, the API error code (Throttling.User, ...), HTTP<status>, malformed or transport.").
+			Description("HTTP requests to appstream-center per second, by result code: Success, the API error code (Throttling.User, ...), HTTP<status>, malformed, transport, or canceled (cut by a reload or shutdown).").
 			Span(12).Height(8).
 			Unit("reqps").
 			Min(0).
