@@ -310,7 +310,7 @@ func TestDemoServesEveryFamily(t *testing.T) {
 	}
 }
 
-// specFamilies is every metric family SPEC §3 names.
+// specFamilies is every metric family the README's metric reference lists.
 var specFamilies = []string{
 	"aliyun_appstream_group_info", "aliyun_appstream_group_status", "aliyun_appstream_group_resource_status",
 	"aliyun_appstream_group_expiry_timestamp_seconds", "aliyun_appstream_group_expires_in_seconds",

@@ -1,6 +1,6 @@
 package collector
 
-// The group and pool metric families (SPEC §3), in exposition order. Most
+// The group and pool metric families (README, Metrics), in exposition order. Most
 // are rendered to text once per refresh; the three marked perScrape depend
 // on the clock and are written at scrape time.
 
