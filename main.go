@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer d.Close()
 		a.demoURL = d.URL
-		logger.Info("demo mode: exporting a simulated appstream-center endpoint, not a real account", "endpoint", d.URL)
+		logger.Warn("DEMO MODE: exporting simulated delivery groups from a loopback endpoint, not a real account", "endpoint", d.URL)
 	}
 
 	reg := prometheus.NewRegistry()

@@ -300,6 +300,9 @@ func TestDemoServesEveryFamily(t *testing.T) {
 	if code, body := e.get("/"); code != 200 || !strings.Contains(body, "Demo mode.") {
 		t.Errorf("the landing page does not say demo mode: %d", code)
 	}
+	if !strings.Contains(e.stderr.String(), `level=WARN`) || !strings.Contains(e.stderr.String(), `msg="DEMO MODE`) {
+		t.Errorf("the log does not say DEMO MODE:\n%s", e.stderr)
+	}
 	for _, name := range specFamilies {
 		if !strings.Contains(m, "\n"+name+"{") && !strings.Contains(m, "\n"+name+" ") {
 			t.Errorf("--demo does not serve %s", name)
