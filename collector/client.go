@@ -301,6 +301,9 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 
 	out, err := client.ProcessCommonRequest(req)
 	if !tr.sent.Load() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, attemptResult{err: canceledFailure()}
+		}
 		// Nothing went on the wire: the credential provider or signing failed.
 		return nil, attemptResult{err: c.credentialsFailure(err)}
 	}
@@ -468,6 +471,10 @@ type attemptTransport struct {
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.ctx.Err(); err != nil {
+		// Cut before it left: not a request the API saw, so not counted.
+		return nil, err
+	}
 	t.sent.Store(true)
 	ctx, cancel := context.WithCancel(req.Context())
 	stop := context.AfterFunc(t.ctx, cancel)

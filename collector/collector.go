@@ -208,7 +208,9 @@ func (e *Exporter) recordResult(bizRegion string, snap *snapshot, err error, too
 	// refresh until someone acts: it is logged at error level when it
 	// starts or changes, and at debug level while it stays the same.
 	e.failuresMu.Lock()
-	key, changed := failureKey(err), e.lastFailure[bizRegion] != failureKey(err)
+	previous := e.lastFailure[bizRegion]
+	key := failureKey(err)
+	changed := previous != key
 	e.lastFailure[bizRegion] = key
 	e.failuresMu.Unlock()
 	if err != nil {
@@ -220,6 +222,11 @@ func (e *Exporter) recordResult(bizRegion string, snap *snapshot, err error, too
 			}
 		}
 		e.logger.Log(context.Background(), level, "refresh failed", "biz_region", bizRegion, "took", took.Round(time.Millisecond), "err", err)
+		return
+	}
+	if previous != "" {
+		// The failure was logged at warning or error level: say it is over.
+		e.logger.Info("refresh succeeded again", "biz_region", bizRegion, "groups", len(snap.groups), "after", previous)
 		return
 	}
 	e.logger.Debug("refresh done", "biz_region", bizRegion, "groups", len(snap.groups), "pages", snap.pages, "took", took.Round(time.Millisecond))

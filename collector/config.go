@@ -776,13 +776,16 @@ func pathLooksReal(path string) bool {
 	if !fileNameRE.MatchString(base) {
 		return false
 	}
-	if strings.ContainsAny(base, "._-") {
-		return true
-	}
 	upper := strings.ContainsFunc(base, unicode.IsUpper)
 	lower := strings.ContainsFunc(base, unicode.IsLower)
 	digit := strings.ContainsFunc(base, unicode.IsDigit)
-	return len(base) < 16 && (!upper || !lower || !digit)
+	randomLooking := upper && lower && digit
+	if strings.ContainsAny(base, "._-") {
+		// base64url tokens carry "-" and "_" too: long random-looking
+		// names are hidden even with separators.
+		return !randomLooking || len(base) < 20
+	}
+	return len(base) < 16 && !randomLooking
 }
 
 // ParseEndpoint accepts a host ("appstream-center.cn-shanghai.aliyuncs.com"),

@@ -176,6 +176,8 @@ func TestSecretPastedIntoFileKey(t *testing.T) {
 	secrets := []string{
 		"LTAI5tSecretValue123abc/xyz+=",
 		"LTAI5tSecretValue123abc",
+		"Xy9k_LmN0pQrStUvWxYz1234AbCdEf", // base64url carries "_" and "-"
+		"eyJhbGciOi-JIUzI1NiJ9.eyJzdWIiOiIx",
 		"WlsqJZ8mTQ3hp0TCaqRaxvPS6gHHTr", // the shape of an AccessKey secret
 		"/LTAI5tSecretValue123abc/xyz+=",
 		"CAIS8QF1q6Ft5B2yfSjIr5bSEsj4oe1K1ZuGcV3Yh2UgYvpa3qPDhTz2IHhMdXRvAOsdsfQ/mmhW6/YYlqx0+Q==",

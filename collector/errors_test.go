@@ -502,4 +502,27 @@ func TestPermanentFailureLoggedOncePerChange(t *testing.T) {
 	if n := strings.Count(e.logs.String(), `level=WARN msg="refresh failed"`); n != 2 {
 		t.Errorf("transient failures logged %d warnings, want one per refresh (2)", n)
 	}
+	e.sim.SetSticky(nil)
+	for range 2 {
+		e.clock.Advance(2 * e.cfg.CacheTTL.D())
+		e.check(1)
+	}
+	if n := strings.Count(e.logs.String(), `level=INFO msg="refresh succeeded again"`); n != 1 {
+		t.Errorf("recovery logged %d info lines, want 1 (then quiet); log:\n%s", n, e.logs)
+	}
+}
+
+// TestCanceledBeforeSendingIsNotCounted: an attempt the exporter cut before
+// it left is no request the API saw; api_requests_total counts none.
+func TestCanceledBeforeSendingIsNotCounted(t *testing.T) {
+	e := newEnv(t, fixtures, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := e.exp.client.fetchAll(ctx, "")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("%v does not wrap context.Canceled", err)
+	}
+	if _, n := find(gathered(t, e), "aliyun_appstream_api_requests_total", "code", "canceled"); n != 0 || e.sim.Requests() != 0 {
+		t.Errorf("an attempt canceled before sending was counted (%d series) or sent (%d requests)", n, e.sim.Requests())
+	}
 }

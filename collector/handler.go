@@ -85,10 +85,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The slot is given up while the client's socket takes the bytes, so
 	// a slow or stalled reader holds only its own connection.
 	out := io.Writer(&slotReleasingWriter{w: w, slot: slot})
+	w.Header().Add("Vary", "Accept-Encoding") // caches must not serve one encoding for the other
 	var gz *gzip.Writer
 	if acceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Add("Vary", "Accept-Encoding")
 		gz = gzipPool.Get().(*gzip.Writer)
 		gz.Reset(out)
 		defer func() {
