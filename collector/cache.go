@@ -92,13 +92,17 @@ func (c *queryCache) run(done chan struct{}) {
 			c.lastSuccess = snap.fetchedAt
 		}
 	}
-	c.inflight = nil
-	close(done)
 	c.mu.Unlock()
 
+	// Counted and logged before the scrapes waiting for it are let go, so
+	// what they serve and what the log says agree.
 	if c.onResult != nil {
 		c.onResult(c.bizRegion, snap, err, took, closed)
 	}
+	c.mu.Lock()
+	c.inflight = nil
+	close(done)
+	c.mu.Unlock()
 }
 
 // takeOver continues from prev, the same query of the exporter this one
