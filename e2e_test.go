@@ -167,6 +167,25 @@ func TestEndToEndAlertsAndDashboards(t *testing.T) {
 			}
 		}
 	})
+	t.Run("README queries", func(t *testing.T) {
+		// Every ```promql block of the README must parse and evaluate.
+		blocks := regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(mustRead(t, "README.md")), -1)
+		if len(blocks) < 2 {
+			t.Fatalf("only %d promql blocks in README.md", len(blocks))
+		}
+		for _, b := range blocks {
+			for _, q := range promqlQueries(b[1]) {
+				var r struct {
+					Status string `json:"status"`
+					Error  string `json:"error"`
+				}
+				apiGet(t, base+"/api/v1/query?query="+url.QueryEscape(q), &r)
+				if r.Status != "success" {
+					t.Errorf("README query: %s\n  %s", r.Error, q)
+				}
+			}
+		}
+	})
 	t.Run("dashboard variables", func(t *testing.T) {
 		for _, v := range dashboardVariables(t) {
 			var r struct {
@@ -179,6 +198,22 @@ func TestEndToEndAlertsAndDashboards(t *testing.T) {
 			}
 		}
 	})
+}
+
+// promqlQueries splits a README block into its queries: comment lines
+// dropped, an unindented line starting a query, indented lines continuing it.
+func promqlQueries(block string) []string {
+	var out []string
+	for _, line := range strings.Split(block, "\n") {
+		switch {
+		case strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#"):
+		case strings.HasPrefix(line, " ") && len(out) > 0:
+			out[len(out)-1] += "\n" + line
+		default:
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 type panelQuery struct{ dashboard, panel, expr string }

@@ -283,7 +283,7 @@ func (a *exporterApp) loadConfig() (*collector.Config, string, error) {
 		return cfg, a.configFile, err
 	}
 	cfg := collector.DefaultConfig()
-	cfg.TagLabels = []string{"department", "cost-center"}
+	cfg.TagLabels = collector.TagLabelsOf("department", "cost-center")
 	file := ""
 	if statErr == nil || a.configSetByUser {
 		loaded, err := collector.LoadFile(a.configFile)
@@ -322,8 +322,10 @@ func (a *exporterApp) check(stdout, stderr io.Writer, demo bool) int {
 	} else {
 		fmt.Fprintf(stdout, "OK: config file %q: %s\n", file, summary)
 	}
-	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(stdout, "WARNING: %s\n", w)
+	if file != "" {
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintf(stdout, "WARNING: %s\n", w)
+		}
 	}
 	return 0
 }
@@ -341,10 +343,12 @@ func (a *exporterApp) reload() error {
 		return err
 	}
 	if file == "" {
+		// Demo defaults: the simulated endpoint has no regions to miss.
 		file = "none (demo defaults)"
-	}
-	for _, w := range cfg.Warnings() {
-		a.logger.Warn("configuration: "+w, "file", file)
+	} else {
+		for _, w := range cfg.Warnings() {
+			a.logger.Warn("configuration: "+w, "file", file)
+		}
 	}
 	old := a.current.Load()
 	if old != nil && old.Config().Equal(cfg) {

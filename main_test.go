@@ -119,9 +119,9 @@ func TestConfigCheck(t *testing.T) {
 
 func TestStartupErrors(t *testing.T) {
 	dir := t.TempDir()
-	bad := writeFile(t, dir, "bad.yml", "filters:\n  status: [PUBLISH]\n")
+	bad := writeFile(t, dir, "bad.yml", "filters:\n  status: [published]\n")
 	assertOneLineError(t, runBinary(t, "--config.file", bad, "--web.listen-address", freeAddr(t)),
-		`line 2: filters.status[0]: unknown status \"PUBLISH\"`)
+		`line 2: filters.status[0]: \"published\": did you mean PUBLISHED?`)
 	assertOneLineError(t, runBinary(t, "--config.file", filepath.Join(dir, "missing.yml"), "--web.listen-address", freeAddr(t)),
 		"cannot open: no such file or directory")
 
@@ -396,4 +396,20 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.String()
+}
+
+// TestAlertsAndDashboardsNameNoTagLabel: the shipped rules and dashboards
+// match groups on group_id and region only, so they work the same whether
+// tag labels are on every series (tag_labels_on: all) or only on
+// aliyun_appstream_group_tags (info).
+func TestAlertsAndDashboardsNameNoTagLabel(t *testing.T) {
+	files, err := filepath.Glob("dashboards/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("dashboards: %v %v", files, err)
+	}
+	for _, f := range append(files, "alerts/appstream.rules.yml") {
+		if i := strings.Index(string(mustRead(t, f)), "tag_"); i >= 0 {
+			t.Errorf("%s names a tag label at byte %d", f, i)
+		}
+	}
 }

@@ -40,7 +40,7 @@ func benchEnv(b *testing.B, n int) (*Exporter, *simulator.Server, http.Handler) 
 	api := httptest.NewServer(sim)
 	b.Cleanup(api.Close)
 	cfg := testConfig(b, api.URL, func(c *Config) {
-		c.TagLabels = []string{"department", "cost-center"}
+		c.TagLabels = TagLabelsOf("department", "cost-center")
 		c.CacheTTL = Duration(time.Hour)
 		c.RefreshTimeout = Duration(time.Minute)
 	})

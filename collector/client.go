@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,6 +67,11 @@ type apiClient struct {
 // and so does a page set that stays incomplete (fewer groups than
 // TotalCount) when read twice: serving it would make groups vanish.
 func (c *apiClient) fetchAll(ctx context.Context, bizRegion string) ([]*Group, int, error) {
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		query, body := c.requestParams(bizRegion)
+		c.logger.Debug(APIAction+" request", "biz_region", bizRegion, "query", query, "body", body,
+			"paging", "PageNumber left out: page N is sent with PageNumber=N")
+	}
 	ps, err := c.fetchPages(ctx, bizRegion)
 	if err != nil || ps.consistent() {
 		return ps.groups, ps.pages, err
@@ -215,7 +219,8 @@ func (gc *groupCollector) add(r *ListResponse) int {
 // the refresh deadline. Auth, parameter and malformed answers are final.
 func (c *apiClient) fetchPage(ctx context.Context, bizRegion string, pageNumber int) (*ListResponse, error) {
 	for attempt := 0; ; attempt++ {
-		resp, res := c.attempt(ctx, bizRegion, pageNumber)
+		// A fresh request each attempt: signing writes into it.
+		resp, res := c.attempt(ctx, c.request(bizRegion, pageNumber))
 		if res.err == nil {
 			return resp, nil
 		}
@@ -262,10 +267,11 @@ type attemptResult struct {
 	retry bool
 }
 
-// attempt makes exactly one HTTP request. Each attempt gets its own SDK
-// client: sdk.Client rewrites its http.Client's timeout and transport on
-// every call, so a shared client races under parallel pages.
-func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber int) (resp *ListResponse, res attemptResult) {
+// attempt sends req (from request, unsigned) as exactly one HTTP request.
+// Each attempt gets its own SDK client: sdk.Client rewrites its
+// http.Client's timeout and transport on every call, so a shared client
+// races under parallel pages.
+func (c *apiClient) attempt(ctx context.Context, req *requests.CommonRequest) (resp *ListResponse, res attemptResult) {
 	tr := &attemptTransport{ctx: ctx, base: c.transport}
 	code := ""
 	start := time.Now()
@@ -290,7 +296,6 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 	if err != nil {
 		return nil, attemptResult{err: fmt.Errorf("creating the SDK client: %s", c.redact(err.Error()))}
 	}
-	req := c.request(bizRegion, pageNumber)
 	dl, hasDeadline := ctx.Deadline()
 	if hasDeadline {
 		req.ReadTimeout = min(time.Until(dl), maxAttemptTimeout)
@@ -358,8 +363,14 @@ func (c *apiClient) attempt(ctx context.Context, bizRegion string, pageNumber in
 	return resp, attemptResult{}
 }
 
-// request builds the signed call. Status.N travel in the form body, the
-// other filters in the query string, as the API expects.
+// request builds one page's call, unsigned: the SDK adds the signature
+// parameters when it sends it. Each parameter goes where Alibaba's
+// generated SDKs put it for ListAppInstanceGroup: the list filters
+// Status.N, UserGroupIds.N and ExcludedUserGroupIds.N in the form body,
+// everything else in the query string. A gateway that reads a parameter
+// only from its own place would ignore a filter sent in the other one,
+// silently. RegionId is region_id: the SDK's signer would add that value
+// anyway, and setting it here makes what is built (and logged) what is sent.
 func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRequest {
 	u := c.cfg.endpointURL
 	req := requests.NewCommonRequest()
@@ -371,7 +382,8 @@ func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRe
 	req.Version = APIVersion
 	req.ApiName = APIAction
 
-	q := req.QueryParams
+	q, body := req.QueryParams, req.FormParams
+	q["RegionId"] = c.cfg.RegionID
 	q["ProductType"] = c.cfg.ProductType
 	q["PageSize"] = strconv.Itoa(c.cfg.PageSize)
 	q["PageNumber"] = strconv.Itoa(pageNumber)
@@ -387,20 +399,46 @@ func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRe
 	setIf("AppCenterImageId", f.AppCenterImageID)
 	setIf("NodeInstanceType", f.NodeInstanceType)
 	setIf("OfficeSiteId", f.OfficeSiteID)
-	for i, k := range sortedKeys(f.Tags) {
-		q[fmt.Sprintf("Tag.%d.Key", i+1)] = k
-		q[fmt.Sprintf("Tag.%d.Value", i+1)] = f.Tags[k]
-	}
-	for i, id := range f.UserGroupIDs {
-		q[fmt.Sprintf("UserGroupIds.%d", i+1)] = id
-	}
-	for i, id := range f.ExcludedUserGroupIDs {
-		q[fmt.Sprintf("ExcludedUserGroupIds.%d", i+1)] = id
+	for i, t := range f.Tags {
+		q[fmt.Sprintf("Tag.%d.Key", i+1)] = t.Key
+		q[fmt.Sprintf("Tag.%d.Value", i+1)] = t.Value
 	}
 	for i, s := range f.Status {
-		req.FormParams[fmt.Sprintf("Status.%d", i+1)] = s
+		body[fmt.Sprintf("Status.%d", i+1)] = s
+	}
+	for i, id := range f.UserGroupIDs {
+		body[fmt.Sprintf("UserGroupIds.%d", i+1)] = id
+	}
+	for i, id := range f.ExcludedUserGroupIDs {
+		body[fmt.Sprintf("ExcludedUserGroupIds.%d", i+1)] = id
 	}
 	return req
+}
+
+// signerParams are what the SDK adds when it signs a request.
+var signerParams = []string{"AccessKeyId", "BearerToken", "Format", "SecurityToken", "Signature", "SignatureMethod",
+	"SignatureNonce", "SignatureType", "SignatureVersion", "Timestamp", "Action", "Version"}
+
+// requestParams is a query's parameters for the debug log, sorted and
+// URL-encoded: page 1's query string without PageNumber, and its form
+// body. They come from a request that is never signed, so they hold no
+// credential; the signer's parameters are dropped all the same, should
+// that ever change.
+func (c *apiClient) requestParams(bizRegion string) (query, body string) {
+	req := c.request(bizRegion, 1)
+	q, f := url.Values{}, url.Values{}
+	for k, v := range req.QueryParams {
+		q.Set(k, v)
+	}
+	for k, v := range req.FormParams {
+		f.Set(k, v)
+	}
+	q.Del("PageNumber")
+	for _, k := range signerParams {
+		q.Del(k)
+		f.Del(k)
+	}
+	return q.Encode(), f.Encode()
 }
 
 // identity names what a query's answers depend on: where it asks, who
@@ -449,15 +487,6 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // attemptTransport carries one attempt: it ties the request to the refresh

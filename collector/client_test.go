@@ -94,7 +94,7 @@ func TestRequestParameters(t *testing.T) {
 			AppCenterImageID:     "img-1",
 			NodeInstanceType:     "appstreaming.general.4c8g",
 			OfficeSiteID:         "cn-hangzhou+dir-1",
-			Tags:                 map[string]string{"department": "design", "cost-center": "cc 1"},
+			Tags:                 TagFilters{{Key: "cost-center", Value: "cc 1"}, {Key: "department", Value: "design"}},
 			UserGroupIDs:         []string{"ug-1", "ug-2"},
 			ExcludedUserGroupIDs: []string{"ug-3"},
 		}
@@ -115,16 +115,24 @@ func TestRequestParameters(t *testing.T) {
 			"AppInstanceGroupId": {"aig-1"}, "AppInstanceGroupName": {"Office"}, "AppCenterImageId": {"img-1"},
 			"NodeInstanceType": {"appstreaming.general.4c8g"}, "OfficeSiteId": {"cn-hangzhou+dir-1"},
 			"Tag.1.Key": {"cost-center"}, "Tag.1.Value": {"cc 1"}, "Tag.2.Key": {"department"}, "Tag.2.Value": {"design"},
-			"UserGroupIds.1": {"ug-1"}, "UserGroupIds.2": {"ug-2"}, "ExcludedUserGroupIds.1": {"ug-3"},
-			"Action": {"ListAppInstanceGroup"}, "Version": {"2021-09-01"},
+			"RegionId": {"cn-shanghai"}, "Action": {"ListAppInstanceGroup"}, "Version": {"2021-09-01"},
 		}
 		for k, v := range wantQuery {
 			if got := r.Query.Get(k); got != v[0] {
 				t.Errorf("query %s = %q, want %q", k, got, v[0])
 			}
 		}
-		if r.Form.Get("Status.1") != "PUBLISHED" || r.Form.Get("Status.2") != "FAILED" || r.Query.Get("Status.1") != "" {
-			t.Errorf("Status.N must be form fields: form %v, query Status.1=%q", r.Form, r.Query.Get("Status.1"))
+		// The list filters are form fields (TestParameterPlacement lists
+		// every parameter's place).
+		wantForm := url.Values{
+			"Status.1": {"PUBLISHED"}, "Status.2": {"FAILED"},
+			"UserGroupIds.1": {"ug-1"}, "UserGroupIds.2": {"ug-2"}, "ExcludedUserGroupIds.1": {"ug-3"},
+		}
+		if r.Form.Encode() != wantForm.Encode() {
+			t.Errorf("form body = %s, want %s", r.Form.Encode(), wantForm.Encode())
+		}
+		if len(r.Misplaced) > 0 {
+			t.Errorf("parameters in the wrong place: %v", r.Misplaced)
 		}
 		if r.Query.Get("AccessKeyId") != testKey.ID || r.Query.Get("Signature") == "" {
 			t.Errorf("request not signed with the configured key")

@@ -3,9 +3,11 @@ package collector
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,6 +78,8 @@ type Exporter struct {
 
 	failuresMu  sync.Mutex
 	lastFailure map[string]string // by biz region: failureKey of the newest refresh
+
+	zonelessLogged sync.Map // time field names logged as read without a zone
 }
 
 // NewExporter builds an exporter for a validated configuration. It makes no
@@ -122,7 +126,7 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 			retryBase: o.retryBase,
 		},
 	}
-	rendering := strings.Join(cfg.TagLabels, "\x00") + "\x01" + cfg.Timezone
+	rendering := fmt.Sprintf("%q %q %q", cfg.TagLabels, cfg.TagLabelsOn, cfg.Timezone)
 	for _, biz := range cfg.Queries() {
 		q := &queryCache{
 			bizRegion: biz,
@@ -189,6 +193,7 @@ func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *snapshot
 	snap := r.renderAll(groups, bizRegion)
 	snap.fetchedAt, snap.pages = e.now(), pages
 	e.logProblems(bizRegion, r.problems)
+	e.logZoneless(bizRegion, r.zoneless)
 	return snap, nil
 }
 
@@ -251,6 +256,19 @@ func (e *Exporter) logProblems(bizRegion string, problems []problem) {
 		}
 		e.logger.Log(context.Background(), level, "unreadable field in API answer; its series is dropped",
 			"biz_region", bizRegion, "group_id", p.group, "field", p.field, "value", p.value)
+	}
+}
+
+// logZoneless says once per field, at info level, that times without a
+// zone were read in the configured time zone: not a problem, but a reading
+// the operator should know of.
+func (e *Exporter) logZoneless(bizRegion string, fields map[string]string) {
+	for _, field := range slices.Sorted(maps.Keys(fields)) {
+		if _, logged := e.zonelessLogged.LoadOrStore(field, true); logged {
+			continue
+		}
+		e.logger.Info("time without a zone in API answer; read in the configured timezone",
+			"biz_region", bizRegion, "field", field, "timezone", e.cfg.Location().String(), "example", fields[field])
 	}
 }
 

@@ -40,7 +40,7 @@ func goldenFamilies() []string {
 }
 
 func goldenEnv(t *testing.T) *env {
-	return newEnv(t, fixtures, func(c *Config) { c.TagLabels = []string{"department", "cost-center"} })
+	return newEnv(t, fixtures, func(c *Config) { c.TagLabels = TagLabelsOf("department", "cost-center") })
 }
 
 // TestGoldenExposition scrapes the API reference's example group plus edge
@@ -98,7 +98,10 @@ func TestEveryFamilyServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, nil, nil)
+	// tag_labels_on: info, so that aliyun_appstream_group_tags is written too.
+	e := newEnv(t, nil, func(c *Config) {
+		c.TagLabels, c.TagLabelsOn = TagLabelsOf("department"), TagLabelsOnInfo
+	})
 	if err := e.sim.SetData(d); err != nil {
 		t.Fatal(err)
 	}
@@ -116,10 +119,13 @@ func TestEveryFamilyServed(t *testing.T) {
 
 func TestSchedulePerScrape(t *testing.T) {
 	e := newEnv(t, fixtures, func(c *Config) { c.CacheTTL = Duration(3 * time.Hour) })
-	pool := []string{"node_pool_id", "rg-g6922kced36hx****"}
+	pool := []string{"node_pool_id", "rg-edge-office"}
 	mfs := parse(t, e.scrape())
 	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 1 {
 		t.Fatalf("schedule_active at Monday 10:00 = %v, want 1", v)
+	}
+	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_target_nodes", pool...); v != 5 {
+		t.Fatalf("schedule_target_nodes at Monday 10:00 = %v, want 5", v)
 	}
 	// Two hours later the window (09:30–11:00) is over; the data is cached,
 	// so only the per-scrape values move.

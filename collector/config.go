@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -57,7 +58,8 @@ type Config struct {
 	BizRegions         []string     `yaml:"biz_regions"`
 	ProductType        string       `yaml:"product_type"`
 	Filters            Filters      `yaml:"filters"`
-	TagLabels          []string     `yaml:"tag_labels"`
+	TagLabels          []TagLabel   `yaml:"tag_labels"`
+	TagLabelsOn        string       `yaml:"tag_labels_on"`
 	CacheTTL           Duration     `yaml:"cache_ttl"`
 	MaxStale           Duration     `yaml:"max_stale"`
 	RefreshTimeout     Duration     `yaml:"refresh_timeout"`
@@ -94,16 +96,73 @@ func (c *Credentials) String() string {
 
 // Filters are passed to ListAppInstanceGroup for server-side filtering.
 type Filters struct {
-	Status               []string          `yaml:"status"`
-	AppInstanceGroupID   string            `yaml:"app_instance_group_id"`
-	AppInstanceGroupName string            `yaml:"app_instance_group_name"`
-	AppCenterImageID     string            `yaml:"app_center_image_id"`
-	NodeInstanceType     string            `yaml:"node_instance_type"`
-	OfficeSiteID         string            `yaml:"office_site_id"`
-	Tags                 map[string]string `yaml:"tags"`
-	UserGroupIDs         []string          `yaml:"user_group_ids"`
-	ExcludedUserGroupIDs []string          `yaml:"excluded_user_group_ids"`
+	Status               []string   `yaml:"status"`
+	AppInstanceGroupID   string     `yaml:"app_instance_group_id"`
+	AppInstanceGroupName string     `yaml:"app_instance_group_name"`
+	AppCenterImageID     string     `yaml:"app_center_image_id"`
+	NodeInstanceType     string     `yaml:"node_instance_type"`
+	OfficeSiteID         string     `yaml:"office_site_id"`
+	Tags                 TagFilters `yaml:"tags"`
+	UserGroupIDs         []string   `yaml:"user_group_ids"`
+	ExcludedUserGroupIDs []string   `yaml:"excluded_user_group_ids"`
 }
+
+// TagFilter is one Tag.N filter: groups carrying this key with this value.
+type TagFilter struct {
+	Key   string `yaml:"key"`
+	Value string `yaml:"value"`
+}
+
+// TagFilters are the Tag.N filters, in the order they are sent. The API
+// takes a list, so one key may appear with several values; the file may
+// give a list of {key, value} or, when every key is distinct, a mapping.
+type TagFilters []TagFilter
+
+// UnmarshalYAML accepts a mapping (sent in key order) or a list.
+func (t *TagFilters) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return n.Decode((*[]TagFilter)(t))
+	}
+	var m map[string]string
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	*t = (*t)[:0]
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		*t = append(*t, TagFilter{Key: k, Value: m[k]})
+	}
+	return nil
+}
+
+// TagLabel puts a group tag on the group's series as label tag_<label>.
+type TagLabel struct {
+	Key   string `yaml:"key"`
+	Label string `yaml:"label"` // empty: derived from Key
+}
+
+// UnmarshalYAML accepts a bare tag key ("department") or {key, label}.
+func (t *TagLabel) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&t.Key)
+	}
+	type plain TagLabel
+	return n.Decode((*plain)(t))
+}
+
+// TagLabelsOf lists plain tag_labels entries, one per key.
+func TagLabelsOf(keys ...string) []TagLabel {
+	out := make([]TagLabel, len(keys))
+	for i, k := range keys {
+		out[i] = TagLabel{Key: k}
+	}
+	return out
+}
+
+// Where tag labels go (tag_labels_on).
+const (
+	TagLabelsOnAll  = "all"  // on every group and pool series
+	TagLabelsOnInfo = "info" // only on aliyun_appstream_group_tags
+)
 
 // Duration accepts Prometheus-style durations ("90s", "10m", "1d").
 type Duration time.Duration
@@ -146,6 +205,7 @@ func DefaultConfig() *Config {
 		PageSize:           DefaultPageSize,
 		MaxConcurrentPages: DefaultMaxConcurrentPages,
 		Timezone:           DefaultTimezone,
+		TagLabelsOn:        TagLabelsOnAll,
 	}
 }
 
@@ -224,7 +284,9 @@ func checkKnownKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]
 		t = t.Elem()
 	}
 	switch {
-	case t.Kind() == reflect.Struct && t != reflect.TypeOf(Duration(0)):
+	case t.Kind() == reflect.Struct && n.Kind == yaml.ScalarNode && reflect.PointerTo(t).Implements(yamlUnmarshaler):
+		// A short form (tag_labels: [department]); its decoder reads it.
+	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 				return nil
@@ -266,7 +328,8 @@ func checkKnownKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]
 				return err
 			}
 		}
-	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+	case (t.Kind() == reflect.Map || t.Kind() == reflect.Slice) && n.Kind == yaml.MappingNode:
+		// A map, or a list that also takes a mapping (filters.tags).
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			lines[joinPath(path, n.Content[i].Value)] = n.Content[i].Line
 		}
@@ -302,6 +365,10 @@ func belongsUnder(prevKey, prevVal *yaml.Node, fields map[string]reflect.Type, k
 	}
 	switch t.Kind() {
 	case reflect.Map:
+	case reflect.Slice:
+		if t != reflect.TypeOf(TagFilters(nil)) { // the one list that takes a mapping
+			return false
+		}
 	case reflect.Struct:
 		if f, _ := yamlFields(t); f[key] == nil {
 			return false
@@ -678,35 +745,51 @@ func (c *Config) Validate() error {
 		// The API compares it exactly and would match no group.
 		bad("product_type", "%q: did you mean %s? The API's value is case-sensitive", c.ProductType, DefaultProductType)
 	}
-	for i, s := range c.Filters.Status {
-		if !slices.Contains(GroupStatuses, s) {
-			bad(fmt.Sprintf("filters.status[%d]", i), "unknown status %q; valid values: %s", s, strings.Join(GroupStatuses, ", "))
-		}
-	}
-	for k := range c.Filters.Tags {
-		if strings.TrimSpace(k) == "" {
-			bad("filters.tags", "a tag key must not be empty")
-		}
-	}
-	labelOf := map[string]string{}
-	for i, k := range c.TagLabels {
-		p := fmt.Sprintf("tag_labels[%d]", i)
-		name := TagLabelName(k)
-		if strings.TrimSpace(k) == "" {
-			bad(p, "a tag key must not be empty")
-		} else if prev, dup := labelOf[name]; dup {
-			bad(p, "tag keys %q and %q both become label %q; keep one", prev, k, name)
-		}
-		labelOf[name] = k
-	}
 	c.warnings = nil
+	warn := func(path, format string, args ...any) {
+		c.warnings = append(c.warnings, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	for i, s := range c.Filters.Status {
+		p := fmt.Sprintf("filters.status[%d]", i)
+		switch known := slices.IndexFunc(GroupStatuses, func(k string) bool { return strings.EqualFold(k, s) }); {
+		case strings.TrimSpace(s) == "":
+			bad(p, "must not be empty; valid values: %s", strings.Join(GroupStatuses, ", "))
+		case known >= 0 && GroupStatuses[known] != s:
+			bad(p, "%q: did you mean %s? The API's value is case-sensitive", s, GroupStatuses[known])
+		case known < 0:
+			// A status added to the API after this release must be usable
+			// before the exporter is updated; a typo filters out everything.
+			hint := ""
+			if c := closest(s, GroupStatuses); c != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", c)
+			}
+			warn(p, "%q is not a documented status%s; it is sent as it is and matches only groups with exactly that status. Documented values: %s",
+				s, hint, strings.Join(GroupStatuses, ", "))
+		}
+	}
+	seenTag := map[TagFilter]bool{}
+	for i, t := range c.Filters.Tags {
+		p := fmt.Sprintf("filters.tags[%d]", i)
+		switch {
+		case strings.TrimSpace(t.Key) == "":
+			bad(p, "a tag key must not be empty")
+		case seenTag[t]:
+			bad(p, "tag %s=%s is listed twice; keep one", t.Key, t.Value)
+		}
+		seenTag[t] = true
+	}
+	c.validateTagLabels(bad)
+	if len(c.BizRegions) == 0 {
+		warn("biz_regions", "is empty: one query without BizRegionId. Every request also carries RegionId=%s (region_id; the API documents it as a deprecated filter): "+
+			"if the service still filtered by it, groups of other regions would be missing while aliyun_appstream_up is 1. List the regions to query, e.g. [%s, cn-hangzhou], to rule that out",
+			c.RegionID, c.RegionID)
+	}
 	switch {
 	case c.CacheTTL <= 0:
 		bad("cache_ttl", "must be greater than 0 (e.g. 60s); it also spaces retries after a failed refresh")
 	case c.CacheTTL < Duration(MinCacheTTL):
-		c.warnings = append(c.warnings, &FieldError{Path: "cache_ttl", Msg: fmt.Sprintf(
-			"%s is below %s: nearly every scrape calls the API and may be throttled; use %s or more (the default is 60s) unless this is a test",
-			c.CacheTTL.D(), MinCacheTTL, MinCacheTTL)})
+		warn("cache_ttl", "%s is below %s: nearly every scrape calls the API and may be throttled; use %s or more (the default is 60s) unless this is a test",
+			c.CacheTTL.D(), MinCacheTTL, MinCacheTTL)
 	}
 	if c.MaxStale < 0 {
 		bad("max_stale", "must not be negative (0 drops the data as soon as a refresh fails)")
@@ -855,12 +938,56 @@ func (c *Config) Queries() []string {
 	return c.BizRegions
 }
 
-var labelUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+var (
+	labelUnsafe    = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+	labelName      = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	mappableTagKey = regexp.MustCompile(`^[\x20-\x7e]*[a-zA-Z0-9][\x20-\x7e]*$`)
+)
 
-// TagLabelName is the label a tag key becomes: tag_<key> with every
-// character outside [a-zA-Z0-9_] replaced by "_".
-func TagLabelName(key string) string {
-	return "tag_" + labelUnsafe.ReplaceAllString(key, "_")
+// Name is the label the tag becomes: tag_<label>, or for a plain key
+// tag_<key> with every character outside [a-zA-Z0-9_] replaced by "_".
+func (t TagLabel) Name() string {
+	if t.Label != "" {
+		return "tag_" + t.Label
+	}
+	return "tag_" + labelUnsafe.ReplaceAllString(t.Key, "_")
+}
+
+func (c *Config) validateTagLabels(bad func(path, format string, args ...any)) {
+	switch c.TagLabelsOn {
+	case TagLabelsOnAll, TagLabelsOnInfo:
+	default:
+		bad("tag_labels_on", "%q: use %q (tag labels on every group and pool series, the default) or %q (only on aliyun_appstream_group_tags, joined by group_id and region)",
+			c.TagLabelsOn, TagLabelsOnAll, TagLabelsOnInfo)
+	}
+	keyAt := map[string]int{}
+	nameOf := map[string]string{}
+	for i, t := range c.TagLabels {
+		p := fmt.Sprintf("tag_labels[%d]", i)
+		if strings.TrimSpace(t.Key) == "" {
+			bad(p, "a tag key must not be empty")
+			continue
+		}
+		if j, dup := keyAt[t.Key]; dup {
+			bad(p, "tag key %q is already listed at tag_labels[%d]; keep one", t.Key, j)
+			continue
+		}
+		keyAt[t.Key] = i
+		switch {
+		case t.Label != "" && !labelName.MatchString(t.Label):
+			bad(p+".label", "%q is not a label name: use letters, digits and _, not starting with a digit (it becomes tag_<label>)", t.Label)
+			continue
+		case t.Label == "" && !mappableTagKey.MatchString(t.Key):
+			bad(p, "tag key %q has characters a label name cannot hold; name the label with the rename form: - {key: %s, label: dept} (becomes tag_dept)",
+				t.Key, t.Key)
+			continue
+		}
+		name := t.Name()
+		if prev, dup := nameOf[name]; dup {
+			bad(p, "tag keys %q and %q both become label %q; give one a label with the rename form {key: ..., label: ...}", prev, t.Key, name)
+		}
+		nameOf[name] = t.Key
+	}
 }
 
 // Summary is the one-line description --config.check prints on success.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestFullConfig(t *testing.T) {
 		t.Errorf("a relative secret file must resolve against the config's directory, got %q", cfg.Credentials.AccessKeySecretFile)
 	}
 	if cfg.EndpointURL().String() != "http://127.0.0.1:8080" || cfg.PageSize != 50 || cfg.CacheTTL.D() != 2*time.Minute ||
-		cfg.Filters.Tags["department"] != "design" || len(cfg.Filters.Status) != 2 || cfg.Location() != time.UTC {
+		!slices.Equal(cfg.Filters.Tags, TagFilters{{Key: "department", Value: "design"}}) || len(cfg.Filters.Status) != 2 || cfg.Location() != time.UTC {
 		t.Errorf("values not read: %+v", cfg)
 	}
 	if got := cfg.Summary(); !strings.Contains(got, "assuming acs:ram::1234567890123456:role/appstream-reader") {
@@ -135,11 +136,104 @@ func TestEndpointForms(t *testing.T) {
 	}
 }
 
-func TestTagLabelName(t *testing.T) {
-	for in, want := range map[string]string{"department": "tag_department", "cost-center": "tag_cost_center", "acs:rm:rgId": "tag_acs_rm_rgId", "部门": "tag___"} {
-		if got := TagLabelName(in); got != want {
-			t.Errorf("TagLabelName(%q) = %q, want %q", in, got, want)
+// TestTagLabels: plain keys map to tag_<key>; a key in any script takes
+// the rename form; a key that cannot map alone is an error that shows it.
+func TestTagLabels(t *testing.T) {
+	cfg, err := Parse([]byte("tag_labels:\n  - department\n  - cost-center\n  - acs:rm:rgId\n  - key: 部门\n    label: dept\n  - {key: 成本中心, label: cost_centre}\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range cfg.TagLabels {
+		got = append(got, l.Key+"→"+l.Name())
+	}
+	want := []string{"department→tag_department", "cost-center→tag_cost_center", "acs:rm:rgId→tag_acs_rm_rgId", "部门→tag_dept", "成本中心→tag_cost_centre"}
+	if !slices.Equal(got, want) {
+		t.Errorf("labels %q, want %q", got, want)
+	}
+	if cfg.TagLabelsOn != TagLabelsOnAll {
+		t.Errorf("tag_labels_on defaults to %q, want %q", cfg.TagLabelsOn, TagLabelsOnAll)
+	}
+	for text, wantErr := range map[string]string{
+		"tag_labels: [部门]\n":                           `line 1: tag_labels[0]: tag key "部门" has characters a label name cannot hold; name the label with the rename form: - {key: 部门, label: dept} (becomes tag_dept)`,
+		"tag_labels:\n  - key: 部门\n    label: 部门\n":    `line 3: tag_labels[0].label: "部门" is not a label name: use letters, digits and _, not starting with a digit (it becomes tag_<label>)`,
+		"tag_labels:\n  - key: 部门\n    lable: dept\n":  `line 3: unknown key "lable" in tag_labels[0] (did you mean "label"?)`,
+		"tag_labels: [dept, {key: 部门, label: dept}]\n": `line 1: tag_labels[1]: tag keys "dept" and "部门" both become label "tag_dept"; give one a label with the rename form {key: ..., label: ...}`,
+		"tag_labels: [dept, dept]\n":                   `line 1: tag_labels[1]: tag key "dept" is already listed at tag_labels[0]; keep one`,
+		"tag_labels_on: labels\n":                      `line 1: tag_labels_on: "labels": use "all" (tag labels on every group and pool series, the default) or "info" (only on aliyun_appstream_group_tags, joined by group_id and region)`,
+	} {
+		_, err := Parse([]byte(text), "")
+		if err == nil || err.Error() != wantErr {
+			t.Errorf("%q:\n got  %v\n want %s", text, err, wantErr)
 		}
+	}
+}
+
+// TestTagFilterForms: filters.tags as a mapping (sent in key order) or as
+// a list, which can repeat a key as the API's Tag.N allows.
+func TestTagFilterForms(t *testing.T) {
+	cfg, err := Parse([]byte("filters:\n  tags: {team: b, department: a}\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (TagFilters{{"department", "a"}, {"team", "b"}}); !slices.Equal(cfg.Filters.Tags, want) {
+		t.Errorf("mapping form: %v, want %v", cfg.Filters.Tags, want)
+	}
+	cfg, err = Parse([]byte("filters:\n  tags:\n    - {key: 部门, value: 设计}\n    - key: 部门\n      value: 研发\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (TagFilters{{"部门", "设计"}, {"部门", "研发"}}); !slices.Equal(cfg.Filters.Tags, want) {
+		t.Errorf("list form: %v, want %v", cfg.Filters.Tags, want)
+	}
+	for text, wantErr := range map[string]string{
+		"filters:\n  tags:\n    - {key: a, value: b}\n    - {key: a, value: b}\n": "line 4: filters.tags[1]: tag a=b is listed twice; keep one",
+		"filters:\n  tags:\n    - {key: a, vale: b}\n":                            `line 3: unknown key "vale" in filters.tags[0] (did you mean "value"?)`,
+		"filters:\n  tags:\n    - {value: b}\n":                                   "line 3: filters.tags[0]: a tag key must not be empty",
+	} {
+		_, err := Parse([]byte(text), "")
+		if err == nil || err.Error() != wantErr {
+			t.Errorf("%q:\n got  %v\n want %s", text, err, wantErr)
+		}
+	}
+}
+
+// TestStatusFilter: a documented status loads quietly, a case slip is an
+// error, and an undocumented one loads with a warning so a status the API
+// adds later can be filtered before the exporter knows it.
+func TestStatusFilter(t *testing.T) {
+	cfg, err := Parse([]byte("biz_regions: [cn-hangzhou]\nfilters:\n  status: [PUBLISHED, PAUSED, PUBLISH]\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := "Documented values: " + strings.Join(GroupStatuses, ", ")
+	want := []string{
+		`line 3: filters.status[1]: "PAUSED" is not a documented status; it is sent as it is and matches only groups with exactly that status. ` + documented,
+		`line 3: filters.status[2]: "PUBLISH" is not a documented status (did you mean PUBLISHED?); it is sent as it is and matches only groups with exactly that status. ` + documented,
+	}
+	if got := cfg.Warnings(); !slices.Equal(got, want) {
+		t.Errorf("warnings:\n got  %q\n want %q", got, want)
+	}
+	_, err = Parse([]byte("filters:\n  status: [published]\n"), "")
+	if want := `line 2: filters.status[0]: "published": did you mean PUBLISHED? The API's value is case-sensitive`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestEmptyBizRegionsWarns: one unfiltered query depends on the service
+// ignoring the RegionId every request carries; the warning says so.
+func TestEmptyBizRegionsWarns(t *testing.T) {
+	cfg, err := Parse([]byte("region_id: cn-beijing\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.Warnings()
+	if len(w) != 1 || !strings.HasPrefix(w[0], "biz_regions: is empty: one query without BizRegionId. Every request also carries RegionId=cn-beijing") ||
+		!strings.Contains(w[0], "List the regions to query, e.g. [cn-beijing, cn-hangzhou]") {
+		t.Errorf("warnings %q", w)
+	}
+	if cfg, err = Parse([]byte("biz_regions: [cn-beijing]\n"), ""); err != nil || len(cfg.Warnings()) != 0 {
+		t.Errorf("biz_regions listed: %v, warnings %q", err, cfg.Warnings())
 	}
 }
 
@@ -278,7 +372,7 @@ func TestStrictKeysStillAcceptValidValues(t *testing.T) {
 // TestShortCacheTTLWarns: a cache_ttl below 5s loads (stress tests use it)
 // with a warning that names the line and says what to do.
 func TestShortCacheTTLWarns(t *testing.T) {
-	cfg, err := Parse([]byte("region_id: cn-shanghai\ncache_ttl: 2s\n"), "")
+	cfg, err := Parse([]byte("biz_regions: [cn-shanghai]\ncache_ttl: 2s\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,8 +380,44 @@ func TestShortCacheTTLWarns(t *testing.T) {
 	if w := cfg.Warnings(); len(w) != 1 || w[0] != want {
 		t.Errorf("warnings %q, want [%q]", w, want)
 	}
-	cfg, err = Parse([]byte("cache_ttl: 5s\n"), "")
+	cfg, err = Parse([]byte("biz_regions: [cn-shanghai]\ncache_ttl: 5s\n"), "")
 	if err != nil || len(cfg.Warnings()) != 0 {
 		t.Errorf("cache_ttl 5s: %v, warnings %q", err, cfg.Warnings())
+	}
+}
+
+// TestExampleTagBlocksLoad: the commented tag_labels and filters.tags
+// examples in config.example.yml load and mean what they say.
+func TestExampleTagBlocksLoad(t *testing.T) {
+	example := string(mustRead(t, "../config.example.yml"))
+	block := func(after, indent string) string {
+		_, rest, ok := strings.Cut(example, after+"\n")
+		if !ok {
+			t.Fatalf("config.example.yml has no %q", after)
+		}
+		var out []string
+		for _, line := range strings.Split(rest, "\n") {
+			body, ok := strings.CutPrefix(strings.TrimLeft(line, " "), "#   ")
+			if !ok {
+				break
+			}
+			out = append(out, indent+body)
+		}
+		return strings.Join(out, "\n") + "\n"
+	}
+	cfg, err := Parse([]byte("tag_labels:\n"+block("tag_labels: []\n# Example:", "  ")+
+		"filters:\n  tags:\n"+block("  # Example:", "    ")), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range cfg.TagLabels {
+		names = append(names, l.Name())
+	}
+	if want := []string{"tag_department", "tag_cost_center", "tag_dept"}; !slices.Equal(names, want) {
+		t.Errorf("example tag_labels give %q, want %q", names, want)
+	}
+	if want := (TagFilters{{"部门", "设计"}, {"cost-center", "cc-42"}}); !slices.Equal(cfg.Filters.Tags, want) {
+		t.Errorf("example filters.tags give %v, want %v", cfg.Filters.Tags, want)
 	}
 }

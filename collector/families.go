@@ -15,6 +15,7 @@ type family struct {
 
 const (
 	famGroupInfo = iota
+	famGroupTags
 	famGroupStatus
 	famGroupResourceStatus
 	famGroupExpiry
@@ -58,18 +59,19 @@ const (
 
 var families = [numFamilies]family{
 	famGroupInfo:                   {name: "aliyun_appstream_group_info", help: "Static attributes of a delivery group; always 1."},
+	famGroupTags:                   {name: "aliyun_appstream_group_tags", help: "The group's tags named in tag_labels, as tag_* labels; always 1. Written only with tag_labels_on: info."},
 	famGroupStatus:                 {name: "aliyun_appstream_group_status", help: "Delivery group status (Status) as a state set: 1 for the current value, 0 for the other documented values."},
 	famGroupResourceStatus:         {name: "aliyun_appstream_group_resource_status", help: "Delivery group resource status (ResourceStatus) as a state set: 1 for the current value, 0 for the other documented values."},
 	famGroupExpiry:                 {name: "aliyun_appstream_group_expiry_timestamp_seconds", help: "Expiration time of the delivery group (ExpiredTime) as a Unix timestamp."},
 	famGroupExpiresIn:              {name: "aliyun_appstream_group_expires_in_seconds", help: "Seconds from the scrape until the delivery group expires (ExpiredTime); negative once expired.", perScrape: true},
 	famGroupCreated:                {name: "aliyun_appstream_group_created_timestamp_seconds", help: "Creation time of the delivery group (GmtCreate) as a Unix timestamp."},
 	famGroupAmount:                 {name: "aliyun_appstream_group_amount", help: "Number of subscription resources configured for the group (Amount)."},
-	famGroupMinAmount:              {name: "aliyun_appstream_group_min_amount", help: "Minimum number of instances of the group (MinAmount)."},
-	famGroupMaxAmount:              {name: "aliyun_appstream_group_max_amount", help: "Maximum number of instances of the group (MaxAmount)."},
-	famGroupReserveAmountRatio:     {name: "aliyun_appstream_group_reserve_amount_ratio", help: "Share of sessions kept unused in reserve (ReserveAmountRatio / 100)."},
-	famGroupReserveMinAmount:       {name: "aliyun_appstream_group_reserve_min_amount", help: "Minimum number of unused sessions kept in reserve (ReserveMinAmount)."},
-	famGroupReserveMaxAmount:       {name: "aliyun_appstream_group_reserve_max_amount", help: "Maximum number of unused sessions kept in reserve (ReserveMaxAmount)."},
-	famGroupScalingStep:            {name: "aliyun_appstream_group_scaling_step", help: "Sessions created by each scale-out of the group (ScalingStep)."},
+	famGroupMinAmount:              {name: "aliyun_appstream_group_min_amount", help: "Minimum number of sessions (instances) of the group (MinAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
+	famGroupMaxAmount:              {name: "aliyun_appstream_group_max_amount", help: "Maximum number of sessions (instances) of the group (MaxAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
+	famGroupReserveAmountRatio:     {name: "aliyun_appstream_group_reserve_amount_ratio", help: "Share of sessions kept unused in reserve (ReserveAmountRatio / 100). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
+	famGroupReserveMinAmount:       {name: "aliyun_appstream_group_reserve_min_amount", help: "Minimum number of unused sessions kept in reserve (ReserveMinAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
+	famGroupReserveMaxAmount:       {name: "aliyun_appstream_group_reserve_max_amount", help: "Maximum number of unused sessions kept in reserve (ReserveMaxAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
+	famGroupScalingStep:            {name: "aliyun_appstream_group_scaling_step", help: "Sessions created by each scale-out of the group (ScalingStep). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
 	famGroupScalingUsageThreshold:  {name: "aliyun_appstream_group_scaling_usage_threshold_ratio", help: "Session usage above which the group scales out (ScalingUsageThreshold / 100)."},
 	famGroupScalingDownAfterIdle:   {name: "aliyun_appstream_group_scaling_down_after_idle_seconds", help: "Idle time without sessions after which the group scales in (ScalingDownAfterIdleMinutes x 60)."},
 	famGroupSessionTimeout:         {name: "aliyun_appstream_group_session_timeout_seconds", help: "How long a disconnected session is kept before logoff (SessionTimeout x 60); +Inf when kept forever (-1)."},

@@ -200,7 +200,7 @@ func TestFaultOversizedBody(t *testing.T) {
 
 func TestFaultInvalidUTF8(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.TagLabels = []string{"department"} })
+	e := newEnv(t, nil, func(c *Config) { c.TagLabels = TagLabelsOf("department") })
 	g := "{\"AppInstanceGroupId\":\"aig-utf8\",\"AppInstanceGroupName\":\"bad \xff\xfe name \xc3\",\"RegionId\":\"cn-shanghai\"," +
 		"\"Status\":\"PUBLISHED\",\"Amount\":1,\"Tags\":[{\"Key\":\"department\",\"Value\":\"\xe4\xbd\"}]}"
 	if err := e.sim.SetData(simulator.Dataset{AppInstanceGroupModels: []json.RawMessage{json.RawMessage(g)}}); err != nil {
@@ -314,7 +314,7 @@ func TestFaultPageThatNeverEnds(t *testing.T) {
 
 func TestFaultThousandsOfTags(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.TagLabels = []string{"department", "tag-4999"} })
+	e := newEnv(t, nil, func(c *Config) { c.TagLabels = TagLabelsOf("department", "tag-4999") })
 	tags := make([]string, 5000)
 	for i := range tags {
 		tags[i] = fmt.Sprintf(`{"Key":"tag-%d","Value":"v%d"}`, i, i)

@@ -26,7 +26,7 @@ func FuzzDecodeListResponse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	cfg := DefaultConfig()
-	cfg.TagLabels = []string{"department"}
+	cfg.TagLabels = TagLabelsOf("department")
 	if err := cfg.Validate(); err != nil {
 		f.Fatal(err)
 	}

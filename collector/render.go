@@ -76,19 +76,24 @@ type renderer struct {
 	loc       *time.Location
 	tagKeys   []string
 	tagLabels []string
-	problems  []problem
-	snap      *snapshot
-	fam       int // the family add writes to
+	// tagsOnInfo: tag labels go only on group_tags, so a tag edit does
+	// not rename every series of the group.
+	tagsOnInfo bool
+	problems   []problem
+	snap       *snapshot
+	fam        int               // the family add writes to
+	zoneless   map[string]string // time fields read without a zone: an example of each
 }
 
 // newRenderer starts a snapshot. prev, the query's previous snapshot,
 // sizes the buffers so a refresh of a stable fleet does not grow them.
 func newRenderer(cfg *Config, prev *snapshot) *renderer {
 	r := &renderer{loc: cfg.Location(), snap: &snapshot{}}
-	for _, k := range cfg.TagLabels {
-		r.tagKeys = append(r.tagKeys, k)
-		r.tagLabels = append(r.tagLabels, TagLabelName(k))
+	for _, t := range cfg.TagLabels {
+		r.tagKeys = append(r.tagKeys, t.Key)
+		r.tagLabels = append(r.tagLabels, t.Name())
 	}
+	r.tagsOnInfo = cfg.TagLabelsOn == TagLabelsOnInfo
 	if prev != nil {
 		for f := range numFamilies {
 			r.snap.recs[f] = make([]byte, 0, len(prev.recs[f])+len(prev.recs[f])/16)
@@ -222,9 +227,16 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) {
 	labels = appendLabel(labels, "group_name", str("AppInstanceGroupName", g.AppInstanceGroupName))
 	labels = appendLabel(labels, "region", region)
 	labels = appendLabel(labels, "charge_type", str("ChargeType", g.ChargeType))
+	var tagLabels []byte
 	tags := r.tagValues(g, report)
 	for i, l := range r.tagLabels {
-		labels = appendLabel(labels, l, tags[i])
+		tagLabels = appendLabel(tagLabels, l, tags[i])
+	}
+	if r.tagsOnInfo && len(tagLabels) > 0 {
+		r.at(famGroupTags)
+		r.add(nil, tagLabels, 1)
+	} else if len(tagLabels) > 0 {
+		labels = append(append(labels, ','), tagLabels...)
 	}
 	meta.labels = labels
 
@@ -395,17 +407,20 @@ func (r *renderer) renderPools(g *Group, report func(string, string)) (schedules
 	}
 	for i := range rows {
 		p := rows[i].p
-		if p.RecurrenceSchedules.Bad != "" {
-			report(rows[i].field+".RecurrenceSchedules", p.RecurrenceSchedules.Bad)
-		}
-		if len(p.RecurrenceSchedules.Items) == 0 {
-			continue
+		if strings.TrimSpace(p.StrategyType.V) != scheduleStrategy {
+			continue // a schedule the pool does not scale by is not in force: not read
 		}
 		sub := func(field, value string) { report(rows[i].field+"."+field, value) }
-		schedules = append(schedules, poolScheduleSeries{
-			labels: rows[i].labels,
-			sched:  parseSchedule(p, r.loc, enable[i], disable[i], sub),
-		})
+		sched := parseSchedule(p, r.loc, enable[i], disable[i], sub)
+		if sched == nil {
+			continue
+		}
+		// A strategy date that is there but unreadable (reported above)
+		// leaves the schedule's bounds unknown.
+		if (enable[i].IsZero() && given(p.StrategyEnableDate)) || (disable[i].IsZero() && given(p.StrategyDisableDate)) {
+			continue
+		}
+		schedules = append(schedules, poolScheduleSeries{labels: rows[i].labels, sched: sched})
 	}
 	return schedules
 }
@@ -481,17 +496,56 @@ func textField(field string, s Str, report func(string, string)) string {
 	return strings.TrimSpace(s.V)
 }
 
-// Layouts seen for ISO 8601 times in Alibaba Cloud APIs.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05", "2006-01-02 15:04:05"}
+// timeLayouts are the RFC 3339 forms Alibaba Cloud APIs send, by whether
+// the seconds are there ([1]) or not ([0]) and by the zone: Z or ±hh:mm,
+// ±hhmm, ±hh, none. Parsing takes fractional seconds after the seconds
+// without the layout saying so.
+var timeLayouts = [2][4]string{
+	{"2006-01-02T15:04Z07:00", "2006-01-02T15:04Z0700", "2006-01-02T15:04Z07", "2006-01-02T15:04"},
+	{"2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07", "2006-01-02T15:04:05"},
+}
 
+// timestamp reads an RFC 3339 time: T, t or a space between date and
+// time, seconds and their fraction optional, and a zone of Z, z, ±hh:mm,
+// ±hhmm or ±hh. A time without a zone is read in the configured time zone
+// and its field noted in r.zoneless.
 func (r *renderer) timestamp(field string, s Str, report func(string, string)) (time.Time, bool) {
 	v := textField(field, s, report)
 	if v == "" {
 		return time.Time{}, false
 	}
-	for _, layout := range timeLayouts {
-		if ts, err := time.ParseInLocation(layout, v, r.loc); err == nil {
-			return ts, true
+	u := strings.ToUpper(v) // t and z; no copy when already upper case
+	if len(u) > 10 && u[10] == ' ' {
+		u = u[:10] + "T" + u[11:]
+	}
+	zone := 3 // index in timeLayouts: none
+	if len(u) > 11 {
+		clock := u[11:]
+		if i := strings.LastIndexAny(clock, "Z+-"); i >= 0 {
+			switch {
+			case clock[i] == 'Z' || len(clock)-i == len("+08:00"):
+				zone = 0
+			case len(clock)-i == len("+0800"):
+				zone = 1
+			case len(clock)-i == len("+08"):
+				zone = 2
+			default:
+				zone = -1
+			}
+			clock = clock[:i]
+		}
+		if secs := strings.Count(clock, ":") - 1; zone >= 0 && (secs == 0 || secs == 1) {
+			if ts, err := time.ParseInLocation(timeLayouts[secs][zone], u, r.loc); err == nil {
+				if zone == 3 {
+					if r.zoneless == nil {
+						r.zoneless = map[string]string{}
+					}
+					if _, ok := r.zoneless[field]; !ok {
+						r.zoneless[field] = v
+					}
+				}
+				return ts, true
+			}
 		}
 	}
 	report(field, v)

@@ -71,41 +71,91 @@ func isoWeekday(d time.Weekday) int {
 	return int(d)
 }
 
-// parseSchedule turns a pool's RecurrenceSchedules into a poolSchedule,
-// reporting each part it cannot read; the unreadable part never matches.
+// scheduleStrategy is the StrategyType of a pool that scales by its
+// RecurrenceSchedules; other pools may still carry a schedule, not in force.
+const scheduleStrategy = "NODE_SCALING_BY_SCHEDULE"
+
+// parseSchedule turns a pool's RecurrenceSchedules into a poolSchedule. It
+// returns nil when the pool has no schedule, or when any part of it cannot
+// be read: each such part is reported, and a schedule read in part would
+// give made-up values, so none are given.
 func parseSchedule(p *NodePool, loc *time.Location, enable, disable time.Time, report func(field, value string)) *poolSchedule {
+	bad := false
+	fail := func(field, value string) {
+		bad = true
+		report(field, value)
+	}
+	list := &p.RecurrenceSchedules
+	if list.Bad != "" {
+		fail("RecurrenceSchedules", list.Bad)
+	}
+	if list.BadItems > 0 {
+		fail("RecurrenceSchedules", strconv.Itoa(list.BadItems)+" entries that are not objects")
+	}
 	s := &poolSchedule{loc: loc, enable: enable, disable: disable}
-	for i, rs := range p.RecurrenceSchedules.Items {
+	for i := range list.Items {
+		rs := &list.Items[i]
 		field := fmt.Sprintf("RecurrenceSchedules[%d]", i)
-		if t := strings.ToLower(strings.TrimSpace(rs.RecurrenceType.V)); rs.RecurrenceType.Set && t != "weekly" {
-			report(field+".RecurrenceType", rs.RecurrenceType.V)
-			continue
+		if rs.RecurrenceType.Bad != "" {
+			fail(field+".RecurrenceType", rs.RecurrenceType.Bad)
+		} else if t := strings.ToLower(strings.TrimSpace(rs.RecurrenceType.V)); rs.RecurrenceType.Set && t != "weekly" {
+			fail(field+".RecurrenceType", rs.RecurrenceType.V)
 		}
 		var r scheduleRule
+		switch {
+		case rs.RecurrenceValues.Bad != "":
+			fail(field+".RecurrenceValues", rs.RecurrenceValues.Bad)
+		case !rs.RecurrenceValues.Set:
+			fail(field+".RecurrenceValues", "missing")
+		}
+		if rs.RecurrenceValues.BadItems > 0 {
+			fail(field+".RecurrenceValues", strconv.Itoa(rs.RecurrenceValues.BadItems)+" entries that are not numbers")
+		}
 		for j, v := range rs.RecurrenceValues.Items {
 			if !v.Set || v.V != float64(int(v.V)) || v.V < 1 || v.V > 7 {
 				raw := v.Bad
 				if raw == "" {
 					raw = strconv.FormatFloat(v.V, 'g', -1, 64)
+					if !v.Set {
+						raw = "null"
+					}
 				}
-				report(fmt.Sprintf("%s.RecurrenceValues[%d]", field, j), raw)
+				fail(fmt.Sprintf("%s.RecurrenceValues[%d]", field, j), raw)
 				continue
 			}
 			r.weekdays[int(v.V)] = true
 		}
-		for j, tp := range rs.TimerPeriods.Items {
+		switch {
+		case rs.TimerPeriods.Bad != "":
+			fail(field+".TimerPeriods", rs.TimerPeriods.Bad)
+		case !rs.TimerPeriods.Set:
+			fail(field+".TimerPeriods", "missing")
+		}
+		if rs.TimerPeriods.BadItems > 0 {
+			fail(field+".TimerPeriods", strconv.Itoa(rs.TimerPeriods.BadItems)+" entries that are not objects")
+		}
+		for j := range rs.TimerPeriods.Items {
+			tp := &rs.TimerPeriods.Items[j]
+			tpField := fmt.Sprintf("%s.TimerPeriods[%d]", field, j)
 			start, ok1 := parseClock(tp.StartTime.V)
 			end, ok2 := parseClock(tp.EndTime.V)
-			if !ok1 || !ok2 || start == end || start == 1440 {
-				report(fmt.Sprintf("%s.TimerPeriods[%d]", field, j), tp.StartTime.V+"-"+tp.EndTime.V)
-				continue
+			switch {
+			case tp.StartTime.Bad != "":
+				fail(tpField+".StartTime", tp.StartTime.Bad)
+			case tp.EndTime.Bad != "":
+				fail(tpField+".EndTime", tp.EndTime.Bad)
+			case !ok1 || !ok2 || start == end || start == 1440:
+				fail(tpField, tp.StartTime.V+"-"+tp.EndTime.V)
 			}
 			if tp.Amount.Bad != "" {
-				report(fmt.Sprintf("%s.TimerPeriods[%d].Amount", field, j), tp.Amount.Bad)
+				fail(tpField+".Amount", tp.Amount.Bad)
 			}
 			r.periods = append(r.periods, timerPeriod{start: start, end: end, amount: tp.Amount.V, hasAmount: tp.Amount.Set})
 		}
 		s.rules = append(s.rules, r)
+	}
+	if bad || len(s.rules) == 0 {
+		return nil
 	}
 	return s
 }
@@ -123,3 +173,6 @@ func parseClock(s string) (int, bool) {
 	}
 	return hh*60 + mm, true
 }
+
+// given reports whether a field carries a value, readable or not.
+func given(s Str) bool { return s.Bad != "" || strings.TrimSpace(s.V) != "" }

@@ -1,7 +1,8 @@
 // Package simulator plays the appstream-center endpoint for ListAppInstanceGroup
 // on loopback: it checks each request's RPC signature (HMAC-SHA1, timestamp,
-// nonce) the way the real service does, applies the documented filters,
-// pages a data set, and can inject faults. --demo and the tests use it; it
+// nonce) the way the real service does, applies the documented filters
+// (each read only from the place the SDKs send it: query string or form
+// body), pages a data set, and can inject faults. --demo and the tests use it; it
 // shares no code with the exporter, so a signing or paging bug on either
 // side shows up as a failed request.
 package simulator
@@ -69,6 +70,69 @@ type Request struct {
 	Query url.Values
 	Form  url.Values
 	Code  string // "Success" or the error code answered
+	// Misplaced lists the ListAppInstanceGroup parameters that came in the
+	// wrong place (a body parameter in the query string or the other way
+	// round), sorted. They were ignored.
+	Misplaced []string
+}
+
+// Place is where a request parameter travels.
+type Place string
+
+// The places of a request parameter.
+const (
+	InQuery Place = "query" // the URL's query string
+	InBody  Place = "body"  // the application/x-www-form-urlencoded form body
+)
+
+// params is every ListAppInstanceGroup request parameter and where
+// Alibaba's generated SDKs send it. Lists are flattened (Status.1,
+// Tag.1.Key, ...) and named here by their first part. The simulator reads
+// each one from its place only, as a gateway that takes body parameters
+// only from the body would: a parameter in the wrong place is ignored, so a
+// filter sent there silently does not filter. RegionId is read from
+// nowhere: the reference lists it as a deprecated filter, and the
+// simulator does not filter by it.
+var params = map[string]Place{
+	"AppCenterImageId":     InQuery,
+	"AppInstanceGroupId":   InQuery,
+	"AppInstanceGroupName": InQuery,
+	"BizRegionId":          InQuery,
+	"NodeInstanceType":     InQuery,
+	"OfficeSiteId":         InQuery,
+	"PageNumber":           InQuery,
+	"PageSize":             InQuery,
+	"ProductType":          InQuery,
+	"RegionId":             InQuery,
+	"Tag":                  InQuery, // Tag.N.Key, Tag.N.Value
+	"ExcludedUserGroupIds": InBody,  // ExcludedUserGroupIds.N
+	"Status":               InBody,  // Status.N
+	"UserGroupIds":         InBody,  // UserGroupIds.N
+}
+
+// PlaceOf is where the SDKs send a ListAppInstanceGroup parameter, by its
+// full name ("Status.2", "Tag.1.Key"); "" for a name that is not one of
+// them (the signature's and other common parameters).
+func PlaceOf(name string) Place {
+	base, _, _ := strings.Cut(name, ".")
+	return params[base]
+}
+
+// misplaced lists the parameters in the wrong place, sorted.
+func misplaced(query, form url.Values) []string {
+	var out []string
+	for _, in := range []struct {
+		vals  url.Values
+		place Place
+	}{{query, InQuery}, {form, InBody}} {
+		for k := range in.vals {
+			if p := PlaceOf(k); p != "" && p != in.place {
+				out = append(out, k)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Server is the simulated endpoint. It is safe for concurrent use.
@@ -215,9 +279,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			form = r.PostForm
 		}
 	}
+	wrong := misplaced(query, form)
 	record := func(code string) {
 		s.mu.Lock()
-		s.log = append(s.log, Request{Query: query, Form: form, Code: code})
+		s.log = append(s.log, Request{Query: query, Form: form, Code: code, Misplaced: wrong})
 		s.mu.Unlock()
 	}
 
@@ -428,13 +493,17 @@ func percentEncode(s string) string {
 	return strings.ReplaceAll(e, "%7E", "~")
 }
 
-// page applies the filters and returns the requested page.
+// page applies the filters and returns the requested page. Each parameter
+// is read from its place only (see params).
 func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiError) {
 	get := func(k string) string {
-		if v := query.Get(k); v != "" {
-			return v
+		switch PlaceOf(k) {
+		case InQuery:
+			return query.Get(k)
+		case InBody:
+			return form.Get(k)
 		}
-		return form.Get(k)
+		return ""
 	}
 	productType := get("ProductType")
 	if productType == "" {
@@ -455,13 +524,14 @@ func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiErr
 		}
 		pageNumber = n
 	}
-	statuses := indexed(query, form, "Status.%d")
-	tags := map[string]string{}
+	statuses := indexed(get, "Status.%d")
+	// Each Tag.N is one condition, a key may repeat; a group must meet all.
+	var tags [][2]string
 	for i := 1; get(fmt.Sprintf("Tag.%d.Key", i)) != ""; i++ {
-		tags[get(fmt.Sprintf("Tag.%d.Key", i))] = get(fmt.Sprintf("Tag.%d.Value", i))
+		tags = append(tags, [2]string{get(fmt.Sprintf("Tag.%d.Key", i)), get(fmt.Sprintf("Tag.%d.Value", i))})
 	}
-	userGroups := indexed(query, form, "UserGroupIds.%d")
-	excluded := indexed(query, form, "ExcludedUserGroupIds.%d")
+	userGroups := indexed(get, "UserGroupIds.%d")
+	excluded := indexed(get, "ExcludedUserGroupIds.%d")
 
 	s.mu.Lock()
 	var matched []json.RawMessage
@@ -506,13 +576,13 @@ func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiErr
 
 func matches(filter, value string) bool { return filter == "" || filter == value }
 
-func hasTags(g groupIndex, want map[string]string) bool {
-	for k, v := range want {
+func hasTags(g groupIndex, want [][2]string) bool {
+	for _, kv := range want {
 		if !slices.ContainsFunc(g.Tags, func(t struct {
 			Key   string `json:"Key"`
 			Value string `json:"Value"`
 		}) bool {
-			return t.Key == k && t.Value == v
+			return t.Key == kv[0] && t.Value == kv[1]
 		}) {
 			return false
 		}
@@ -520,14 +590,10 @@ func hasTags(g groupIndex, want map[string]string) bool {
 	return true
 }
 
-func indexed(query, form url.Values, pattern string) []string {
+func indexed(get func(string) string, pattern string) []string {
 	var out []string
 	for i := 1; ; i++ {
-		k := fmt.Sprintf(pattern, i)
-		v := query.Get(k)
-		if v == "" {
-			v = form.Get(k)
-		}
+		v := get(fmt.Sprintf(pattern, i))
 		if v == "" {
 			return out
 		}
