@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -419,9 +421,9 @@ func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRe
 var signerParams = []string{"AccessKeyId", "BearerToken", "Format", "SecurityToken", "Signature", "SignatureMethod",
 	"SignatureNonce", "SignatureType", "SignatureVersion", "Timestamp", "Action", "Version"}
 
-// requestParams is a query's parameters for the debug log, sorted and
-// URL-encoded: page 1's query string without PageNumber, and its form
-// body. They come from a request that is never signed, so they hold no
+// requestParams is a query's parameters for the debug log, sorted and not
+// percent-encoded, so tag keys in any script stay readable: page 1's query
+// string without PageNumber, and its form body. They come from a request that is never signed, so they hold no
 // credential; the signer's parameters are dropped all the same, should
 // that ever change.
 func (c *apiClient) requestParams(bizRegion string) (query, body string) {
@@ -438,7 +440,19 @@ func (c *apiClient) requestParams(bizRegion string) (query, body string) {
 		q.Del(k)
 		f.Del(k)
 	}
-	return q.Encode(), f.Encode()
+	return readableParams(q), readableParams(f)
+}
+
+// readableParams writes k=v pairs in key order, joined by "&", unescaped.
+func readableParams(v url.Values) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(k + "=" + v.Get(k))
+	}
+	return b.String()
 }
 
 // identity names what a query's answers depend on: where it asks, who

@@ -407,8 +407,8 @@ func TestRequestDebugLog(t *testing.T) {
 	}
 	want := `biz_region=cn-shenzhen ` +
 		`query="AppCenterImageId=img-1&AppInstanceGroupId=aig-match&AppInstanceGroupName=Office&BizRegionId=cn-shenzhen&` +
-		`NodeInstanceType=appstreaming.general.4c8g&OfficeSiteId=cn-shenzhen%2Bdir-1&PageSize=2&ProductType=CloudApp&RegionId=cn-hangzhou&` +
-		`Tag.1.Key=cost-center&Tag.1.Value=cc+1&Tag.2.Key=department&Tag.2.Value=design" ` +
+		`NodeInstanceType=appstreaming.general.4c8g&OfficeSiteId=cn-shenzhen+dir-1&PageSize=2&ProductType=CloudApp&RegionId=cn-hangzhou&` +
+		`Tag.1.Key=cost-center&Tag.1.Value=cc 1&Tag.2.Key=department&Tag.2.Value=design" ` +
 		`body="ExcludedUserGroupIds.1=ug-x&Status.1=PUBLISHED&Status.2=MAINTAINING&UserGroupIds.1=ug-a&UserGroupIds.2=ug-b" `
 	if !strings.Contains(got[0], want) {
 		t.Errorf("request line:\n%s\nwant it to contain\n%s", got[0], want)
@@ -443,5 +443,10 @@ func TestRequestParamsHoldNoCredentials(t *testing.T) {
 	}
 	if strings.Contains(query, "Status") || strings.Contains(query, "UserGroupIds") || !strings.Contains(body, "UserGroupIds.1=ug-a") {
 		t.Errorf("query %q, body %q: list filters belong in the body", query, body)
+	}
+	// Tag keys in any script stay readable in the log.
+	c = &apiClient{cfg: testConfig(t, "http://127.0.0.1:9", func(c *Config) { c.Filters.Tags = TagFilters{{Key: "部门", Value: "设计"}} })}
+	if query, _ := c.requestParams(""); !strings.Contains(query, "Tag.1.Key=部门&Tag.1.Value=设计") {
+		t.Errorf("query %q: tag not readable", query)
 	}
 }
