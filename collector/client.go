@@ -421,36 +421,28 @@ func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRe
 var signerParams = []string{"AccessKeyId", "BearerToken", "Format", "SecurityToken", "Signature", "SignatureMethod",
 	"SignatureNonce", "SignatureType", "SignatureVersion", "Timestamp", "Action", "Version"}
 
-// requestParams is a query's parameters for the debug log, sorted and not
-// percent-encoded, so tag keys in any script stay readable: page 1's query
-// string without PageNumber, and its form body. They come from a request that is never signed, so they hold no
-// credential; the signer's parameters are dropped all the same, should
-// that ever change.
+// requestParams is a query's parameters for the debug log: page 1's query
+// string without PageNumber, and its form body, sorted and not
+// percent-encoded so tag keys in any script stay readable.
 func (c *apiClient) requestParams(bizRegion string) (query, body string) {
 	req := c.request(bizRegion, 1)
-	q, f := url.Values{}, url.Values{}
-	for k, v := range req.QueryParams {
-		q.Set(k, v)
-	}
-	for k, v := range req.FormParams {
-		f.Set(k, v)
-	}
-	q.Del("PageNumber")
-	for _, k := range signerParams {
-		q.Del(k)
-		f.Del(k)
-	}
-	return readableParams(q), readableParams(f)
+	delete(req.QueryParams, "PageNumber")
+	return readableParams(req.QueryParams), readableParams(req.FormParams)
 }
 
 // readableParams writes k=v pairs in key order, joined by "&", unescaped.
-func readableParams(v url.Values) string {
+// The request is not signed yet, so it holds no credential; the signer's
+// parameters are left out all the same, should that ever change.
+func readableParams(params map[string]string) string {
 	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(v)) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if slices.Contains(signerParams, k) {
+			continue
+		}
 		if b.Len() > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(k + "=" + v.Get(k))
+		b.WriteString(k + "=" + params[k])
 	}
 	return b.String()
 }

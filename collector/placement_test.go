@@ -27,6 +27,22 @@ func setTags(f *Filters, kv ...string) {
 // fullFilters sets every filter, a biz region and every request setting,
 // each to a value of its own. Tags are given in key order, so the Tag.N
 // numbering is the same whether the exporter keeps their order or sorts.
+// pagedMatchEnv serves five groups that all pass fullFilters, two per page,
+// so a refresh reads three pages.
+func pagedMatchEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t, nil, func(c *Config) { fullFilters(c); c.PageSize = 2 })
+	d := generated(5, "cn-shenzhen")
+	for i := range d.AppInstanceGroupModels {
+		d.AppInstanceGroupModels[i] = matchingGroup(fmt.Sprint(i))
+	}
+	d.UserGroups = map[string][]string{"aig-match": {"ug-a"}}
+	if err := e.sim.SetData(d); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func fullFilters(c *Config) {
 	c.RegionID = "cn-hangzhou"
 	c.BizRegions = []string{"cn-shenzhen"}
@@ -164,15 +180,7 @@ func TestParameterPlacement(t *testing.T) {
 	})
 
 	t.Run("sent, later page", func(t *testing.T) {
-		e := newEnv(t, nil, func(c *Config) { fullFilters(c); c.PageSize = 2 })
-		d := generated(5, "cn-shenzhen")
-		for i := range d.AppInstanceGroupModels {
-			d.AppInstanceGroupModels[i] = matchingGroup(fmt.Sprint(i))
-		}
-		d.UserGroups = map[string][]string{"aig-match": {"ug-a"}}
-		if err := e.sim.SetData(d); err != nil {
-			t.Fatal(err)
-		}
+		e := pagedMatchEnv(t)
 		e.scrape()
 		log := e.sim.Log()
 		if len(log) != 3 {
@@ -382,15 +390,7 @@ func TestMisplacedFilterIgnored(t *testing.T) {
 // TestRequestDebugLog: each refresh logs its request's parameters once at
 // debug level, PageNumber left out, with nothing of the credentials.
 func TestRequestDebugLog(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) { fullFilters(c); c.PageSize = 2 })
-	d := generated(5, "cn-shenzhen")
-	for i := range d.AppInstanceGroupModels {
-		d.AppInstanceGroupModels[i] = matchingGroup(fmt.Sprint(i))
-	}
-	d.UserGroups = map[string][]string{"aig-match": {"ug-a"}}
-	if err := e.sim.SetData(d); err != nil {
-		t.Fatal(err)
-	}
+	e := pagedMatchEnv(t)
 	lines := func() []string {
 		var out []string
 		for l := range strings.Lines(e.logs.String()) {

@@ -291,7 +291,7 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) {
 		r.at(famGroupUnifiedPolicySupported)
 		r.add(nil, nil, v)
 	}
-	reportList(report, "Apps", g.Apps.Bad, g.Apps.BadItems)
+	reportList(report, "Apps", &g.Apps, "objects")
 	if g.Apps.Set {
 		apps := appLabels(g, str)
 		r.at(famGroupApps)
@@ -347,7 +347,7 @@ func appLabels(g *Group, str func(string, Str) string) [][]byte {
 // renderPools renders the group's pools and returns their schedules, which
 // are evaluated at scrape time.
 func (r *renderer) renderPools(g *Group, report func(string, string)) (schedules []poolScheduleSeries) {
-	reportList(report, "NodePool", g.NodePool.Bad, g.NodePool.BadItems)
+	reportList(report, "NodePool", &g.NodePool, "objects")
 	var rows []poolRow
 	seen := map[string]bool{}
 	for i := range g.NodePool.Items {
@@ -446,12 +446,14 @@ func (r *renderer) tagValues(g *Group, report func(string, string)) []string {
 	return out
 }
 
-func reportList(report func(string, string), field, bad string, badItems int) {
-	if bad != "" {
-		report(field, bad)
+// reportList reports a list field sent in another shape, and entries that
+// are not <what> (kept aside by List).
+func reportList[T any](report func(string, string), field string, l *List[T], what string) {
+	if l.Bad != "" {
+		report(field, l.Bad)
 	}
-	if badItems > 0 {
-		report(field, strconv.Itoa(badItems)+" entries that are not objects")
+	if l.BadItems > 0 {
+		report(field, strconv.Itoa(l.BadItems)+" entries that are not "+what)
 	}
 }
 

@@ -86,12 +86,7 @@ func parseSchedule(p *NodePool, loc *time.Location, enable, disable time.Time, r
 		report(field, value)
 	}
 	list := &p.RecurrenceSchedules
-	if list.Bad != "" {
-		fail("RecurrenceSchedules", list.Bad)
-	}
-	if list.BadItems > 0 {
-		fail("RecurrenceSchedules", strconv.Itoa(list.BadItems)+" entries that are not objects")
-	}
+	reportList(fail, "RecurrenceSchedules", list, "objects")
 	s := &poolSchedule{loc: loc, enable: enable, disable: disable}
 	for i := range list.Items {
 		rs := &list.Items[i]
@@ -102,15 +97,7 @@ func parseSchedule(p *NodePool, loc *time.Location, enable, disable time.Time, r
 			fail(field+".RecurrenceType", rs.RecurrenceType.V)
 		}
 		var r scheduleRule
-		switch {
-		case rs.RecurrenceValues.Bad != "":
-			fail(field+".RecurrenceValues", rs.RecurrenceValues.Bad)
-		case !rs.RecurrenceValues.Set:
-			fail(field+".RecurrenceValues", "missing")
-		}
-		if rs.RecurrenceValues.BadItems > 0 {
-			fail(field+".RecurrenceValues", strconv.Itoa(rs.RecurrenceValues.BadItems)+" entries that are not numbers")
-		}
+		requireList(fail, field+".RecurrenceValues", &rs.RecurrenceValues, "numbers")
 		for j, v := range rs.RecurrenceValues.Items {
 			if !v.Set || v.V != float64(int(v.V)) || v.V < 1 || v.V > 7 {
 				raw := v.Bad
@@ -125,15 +112,7 @@ func parseSchedule(p *NodePool, loc *time.Location, enable, disable time.Time, r
 			}
 			r.weekdays[int(v.V)] = true
 		}
-		switch {
-		case rs.TimerPeriods.Bad != "":
-			fail(field+".TimerPeriods", rs.TimerPeriods.Bad)
-		case !rs.TimerPeriods.Set:
-			fail(field+".TimerPeriods", "missing")
-		}
-		if rs.TimerPeriods.BadItems > 0 {
-			fail(field+".TimerPeriods", strconv.Itoa(rs.TimerPeriods.BadItems)+" entries that are not objects")
-		}
+		requireList(fail, field+".TimerPeriods", &rs.TimerPeriods, "objects")
 		for j := range rs.TimerPeriods.Items {
 			tp := &rs.TimerPeriods.Items[j]
 			tpField := fmt.Sprintf("%s.TimerPeriods[%d]", field, j)
@@ -172,6 +151,14 @@ func parseClock(s string) (int, bool) {
 		return 0, false
 	}
 	return hh*60 + mm, true
+}
+
+// requireList is reportList for a list a schedule cannot do without.
+func requireList[T any](report func(string, string), field string, l *List[T], what string) {
+	if !l.Set && l.Bad == "" {
+		report(field, "missing")
+	}
+	reportList(report, field, l, what)
 }
 
 // given reports whether a field carries a value, readable or not.
