@@ -332,7 +332,8 @@ var specFamilies = []string{
 	"aliyun_appstream_node_pool_strategy_start_timestamp_seconds", "aliyun_appstream_node_pool_strategy_end_timestamp_seconds",
 	"aliyun_appstream_node_pool_schedule_active", "aliyun_appstream_node_pool_schedule_target_nodes",
 	"aliyun_appstream_up", "aliyun_appstream_groups", "aliyun_appstream_last_refresh_success_timestamp_seconds",
-	"aliyun_appstream_data_age_seconds", "aliyun_appstream_refresh_duration_seconds", "aliyun_appstream_api_requests_total",
+	"aliyun_appstream_data_age_seconds", "aliyun_appstream_refresh_duration_seconds", "aliyun_appstream_cache_ttl_seconds",
+	"aliyun_appstream_api_requests_total",
 	"aliyun_appstream_api_request_duration_seconds_bucket", "aliyun_appstream_config_last_reload_successful",
 	"aliyun_appstream_config_last_reload_success_timestamp_seconds", "aliyun_appstream_exporter_build_info",
 }

@@ -130,6 +130,42 @@ func TestReloadSpendsNoAPICalls(t *testing.T) {
 	}
 }
 
+// TestReloadCacheTTL: aliyun_appstream_cache_ttl_seconds follows the
+// configuration in force: a reload that changes cache_ttl changes it, and
+// a failed reload leaves it with the configuration that stays.
+func TestReloadCacheTTL(t *testing.T) {
+	r := startReloadEnv(t, "", "--web.enable-lifecycle")
+	const ttl = `aliyun_appstream_cache_ttl_seconds`
+	if v := sample(r.metrics(), ttl); v != 60 {
+		t.Errorf("cache_ttl_seconds = %v with no cache_ttl in the file, want 60 (the default)", v)
+	}
+	r.writeConfig("cache_ttl: 2m\n")
+	if err := r.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("cache_ttl 2m in force after SIGHUP", func() bool { return sample(r.metrics(), ttl) == 120 })
+
+	r.writeConfig("cache_ttl: 5m\npage_sise: 10\n")
+	if code, body := r.post("/-/reload"); code != http.StatusInternalServerError {
+		t.Fatalf("reload of an invalid config: %d %s, want 500", code, body)
+	}
+	m := r.metrics()
+	if v := sample(m, ttl); v != 120 {
+		t.Errorf("cache_ttl_seconds = %v after a failed reload, want 120 (the configuration still in force)", v)
+	}
+	if v := sample(m, `aliyun_appstream_config_last_reload_successful`); v != 0 {
+		t.Errorf("config_last_reload_successful = %v after a failed reload, want 0", v)
+	}
+
+	r.writeConfig("cache_ttl: 30s\n")
+	if code, body := r.post("/-/reload"); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	if v := sample(r.metrics(), ttl); v != 30 {
+		t.Errorf("cache_ttl_seconds = %v after a reload to cache_ttl 30s, want 30", v)
+	}
+}
+
 // TestReloadDuringOutageKeepsData: with the API down, a reload (changed
 // file, so a new exporter) serves the last good data with up 0, as a
 // failed refresh would, instead of dropping it.

@@ -272,10 +272,12 @@ func (e *Exporter) logZoneless(bizRegion string, fields map[string]string) {
 	}
 }
 
-// view is what one scrape serves: every query's state at one instant.
+// view is what one scrape serves: every query's state at one instant, and
+// the cache_ttl of the exporter that served it.
 type view struct {
-	now    time.Time
-	states []queryState
+	now      time.Time
+	states   []queryState
+	cacheTTL time.Duration // 0: no exporter, no configuration in force
 }
 
 // collect brings every query up to date as far as ctx allows: refreshes due
@@ -295,7 +297,7 @@ func (e *Exporter) collect(ctx context.Context) *view {
 		case <-ctx.Done():
 		}
 	}
-	v := &view{now: e.now()}
+	v := &view{now: e.now(), cacheTTL: e.cfg.CacheTTL.D()}
 	for _, q := range e.queries {
 		v.states = append(v.states, q.state())
 	}
@@ -446,6 +448,11 @@ var (
 		"Age of the data being served for the query; absent when none is served.", []string{"biz_region"}, nil)
 	refreshDurationDesc = prometheus.NewDesc("aliyun_appstream_refresh_duration_seconds",
 		"Wall time of the newest finished refresh of the query, all pages and retries.", []string{"biz_region"}, nil)
+	// Alerts on data age and refresh rate derive their thresholds from it,
+	// so it is read from the exporter that served the scrape: a reload
+	// changes it together with the data it describes.
+	cacheTTLDesc = prometheus.NewDesc("aliyun_appstream_cache_ttl_seconds",
+		"The configured cache_ttl: how long a refreshed result is served before the next scrape refreshes it.", nil, nil)
 )
 
 // healthCollector reports the state of the queries as one scrape saw it, so
@@ -453,12 +460,15 @@ var (
 type healthCollector struct{ v *view }
 
 func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc} {
+	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, cacheTTLDesc} {
 		ch <- d
 	}
 }
 
 func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
+	if h.v.cacheTTL > 0 {
+		ch <- prometheus.MustNewConstMetric(cacheTTLDesc, prometheus.GaugeValue, h.v.cacheTTL.Seconds())
+	}
 	for _, s := range h.v.states {
 		biz := s.bizRegion
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(s.up), biz)

@@ -3,6 +3,10 @@ package collector
 import (
 	"bytes"
 	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -30,6 +34,7 @@ func goldenFamilies() []string {
 		"aliyun_appstream_groups",
 		"aliyun_appstream_last_refresh_success_timestamp_seconds",
 		"aliyun_appstream_data_age_seconds",
+		"aliyun_appstream_cache_ttl_seconds",
 		"aliyun_appstream_refreshes_total",
 		"aliyun_appstream_api_requests_total",
 	}
@@ -212,5 +217,36 @@ func TestConcurrentScrapesShareOneRefresh(t *testing.T) {
 	e.scrape()
 	if n := e.sim.Requests(); n != 2 {
 		t.Errorf("a scrape past cache_ttl made %d requests, want 1", n-1)
+	}
+}
+
+// TestCacheTTLExported: aliyun_appstream_cache_ttl_seconds is the cache_ttl
+// of the configuration in force, with or without data (alert thresholds
+// built on it must not vanish in an API outage), and absent while no
+// configuration is.
+func TestCacheTTLExported(t *testing.T) {
+	e := newEnv(t, fixtures, func(c *Config) { c.CacheTTL = Duration(90 * time.Second) })
+	e.sim.SetSticky(&simulator.ServiceUnavailable)
+	mfs := parse(t, e.scrape())
+	if up := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); up != 0 {
+		t.Fatalf("up = %v with the API down, want 0", up)
+	}
+	if v := value(t, mfs, "aliyun_appstream_cache_ttl_seconds"); v != 90 {
+		t.Errorf("cache_ttl_seconds = %v with cache_ttl 90s, want 90", v)
+	}
+	if mf := mfs["aliyun_appstream_cache_ttl_seconds"]; mf.GetType() != dto.MetricType_GAUGE || len(mf.GetMetric()[0].GetLabel()) != 0 {
+		t.Errorf("cache_ttl_seconds is not an unlabelled gauge: %v", mf)
+	}
+
+	none := httptest.NewServer(NewHandler(func() *Exporter { return nil }, e.reg, slog.New(slog.DiscardHandler)))
+	defer none.Close()
+	resp, err := http.Get(none.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if _, n := find(parse(t, string(body)), "aliyun_appstream_cache_ttl_seconds"); n != 0 {
+		t.Errorf("cache_ttl_seconds served with no configuration in force")
 	}
 }
