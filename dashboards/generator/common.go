@@ -7,6 +7,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
 
@@ -14,7 +15,8 @@ import (
 var promDS = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
 
 // newDashboard is the frame both dashboards share: tags, refresh, time
-// range, a link to the other one, and the data source and job variables.
+// range, a link to the other one (carrying the time range and the
+// variables), and the data source and job variables.
 func newDashboard(title, uid, description, linkTo string) *dashboard.DashboardBuilder {
 	return dashboard.NewDashboardBuilder(title).
 		Uid(uid).
@@ -29,7 +31,7 @@ func newDashboard(title, uid, description, linkTo string) *dashboard.DashboardBu
 			Tags([]string{"appstream"}).
 			AsDropdown(false).
 			KeepTime(true).
-			IncludeVars(false)).
+			IncludeVars(true)).
 		WithVariable(datasourceVariable()).
 		WithVariable(queryVariable("job", "Job", `label_values(aliyun_appstream_up, job)`,
 			"Prometheus job(s) scraping appstream_exporter."))
@@ -61,13 +63,58 @@ func queryVariable(name, label, query, description string) *dashboard.QueryVaria
 		AllValue(".*")
 }
 
-func query(expr, legend string) *prometheus.DataqueryBuilder {
-	return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat(legend)
+// resultVariable is a queryVariable whose values come out of an instant
+// query's series by regex (Grafana's query_result): an aggregation keeps
+// the answer to one short series per value, however many series match.
+func resultVariable(name, label, expr, regex, description string) *dashboard.QueryVariableBuilder {
+	return queryVariable(name, label, "query_result("+expr+")", description).Regex(regex)
+}
+
+// query is a range query (time series panels).
+func query(expr, legend, refID string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat(legend).Range().RefId(refID)
+}
+
+// instant is an instant query at the end of the time range: stat and bar
+// gauge panels show the current value, and nothing (noData) once the series
+// are gone, never the last value of a dead exporter.
+func instant(expr, legend, refID string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat(legend).Instant().RefId(refID)
 }
 
 // tableQuery is an instant query shaped as a table, one row per series.
 func tableQuery(expr, refID string) *prometheus.DataqueryBuilder {
 	return prometheus.NewDataqueryBuilder().Expr(expr).Instant().Format(prometheus.PromQueryFormatTable).RefId(refID)
+}
+
+// noData is what stat, bar gauge and table panels show when their query
+// returns nothing: no data, not a reassuring zero.
+const noData = "No data"
+
+// listsAllMarker, in a table's description, says the table lists every
+// matching group, so its rows grow with the fleet; every other panel
+// returns a bounded number of series. The scale test (scale_e2e_test.go in
+// the repository root) reads it; keep the two in step.
+const listsAllMarker = "Lists every matching group"
+
+// listsAll marks a table's description with listsAllMarker.
+func listsAll(description string) string {
+	return description + " " + listsAllMarker + " (a table, searchable and sorted; no top-N cut)."
+}
+
+// groupLink opens the overview narrowed to the group of a table row (or of
+// a bar: fieldLabels), keeping the time range, data source and job.
+func groupLink(fieldLabels bool) []cog.Builder[dashboard.DashboardLink] {
+	region, group := "${__data.fields.region}", "${__data.fields.group_id}"
+	if fieldLabels {
+		region, group = "${__field.labels.region}", "${__field.labels.group_id}"
+	}
+	return []cog.Builder[dashboard.DashboardLink]{
+		dashboard.NewDashboardLinkBuilder("Show this delivery group").
+			Type(dashboard.DashboardLinkTypeLink).
+			Url("/d/appstream-overview?var-region=" + region + "&var-group=" + group +
+				"&${datasource:queryparam}&${job:queryparam}&${__url_time_range}"),
+	}
 }
 
 func thresholds(base string, steps ...any) *dashboard.ThresholdsConfigBuilder {
@@ -87,17 +134,28 @@ func valueText(pairs ...string) []dashboard.ValueMapping {
 	return []dashboard.ValueMapping{{ValueMap: vm}}
 }
 
-// lastValue reduces a series to its newest value (stat and bar gauge panels).
+// lastValue reduces a series to its value (stat and bar gauge panels, whose
+// instant queries return one sample per series).
 func lastValue() *common.ReduceDataOptionsBuilder {
 	return common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)
 }
 
+// statPanel shows current values: its queries are instant ones.
 func statPanel() *stat.PanelBuilder {
-	return stat.NewPanelBuilder().Datasource(promDS).ReduceOptions(lastValue()).Orientation(common.VizOrientationAuto)
+	return stat.NewPanelBuilder().Datasource(promDS).ReduceOptions(lastValue()).Orientation(common.VizOrientationAuto).
+		GraphMode(common.BigValueGraphModeNone).
+		NoValue(noData)
 }
 
+// barGauge shows current values: its queries are instant ones.
 func barGauge() *bargauge.PanelBuilder {
-	return bargauge.NewPanelBuilder().Datasource(promDS).ReduceOptions(lastValue())
+	return bargauge.NewPanelBuilder().Datasource(promDS).ReduceOptions(lastValue()).NoValue(noData)
+}
+
+// groupTable is a table of group (or pool) rows, each linking to the
+// overview narrowed to its group.
+func groupTable() *table.PanelBuilder {
+	return table.NewPanelBuilder().Datasource(promDS).NoValue(noData).DataLinks(groupLink(false))
 }
 
 func lines() *timeseries.PanelBuilder {

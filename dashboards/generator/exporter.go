@@ -18,34 +18,32 @@ func exporter() *dashboard.DashboardBuilder {
 		WithRow(dashboard.NewRowBuilder("Status")).
 		WithPanel(statPanel().
 			Title("Up per query").
-			Description("aliyun_appstream_up per biz_region: UP when the newest refresh succeeded (empty biz_region: the unfiltered query).").
+			Description("aliyun_appstream_up per biz_region: UP when the newest refresh succeeded (empty biz_region: the unfiltered query); and Prometheus' up per exporter (scrape): DOWN when the scrape fails. No data: nothing scraped any more.").
 			Span(8).Height(5).
 			ColorMode(common.BigValueColorModeBackground).
-			GraphMode(common.BigValueGraphModeNone).
+			TextMode(common.BigValueTextModeValueAndName).
 			Mappings(valueText("0", "DOWN", "red", "1", "UP", "green")).
-			WithTarget(query(`aliyun_appstream_up{`+esel+`}`, "{{instance}} {{biz_region}}"))).
+			WithTarget(instant(`aliyun_appstream_up{`+esel+`}`, "{{instance}} {{biz_region}}", "A")).
+			WithTarget(instant(`up{job=~"$job", instance=~"$instance"}`, "{{instance}} scrape", "B"))).
 		WithPanel(statPanel().
 			Title("Groups served").
 			Description("Delivery groups in the data being served, per query.").
 			Span(6).Height(5).
 			Unit("short").
-			GraphMode(common.BigValueGraphModeArea).
-			WithTarget(query(`aliyun_appstream_groups{`+esel+`}`, "{{instance}} {{biz_region}}"))).
+			WithTarget(instant(`aliyun_appstream_groups{`+esel+`}`, "{{instance}} {{biz_region}}", "A"))).
 		WithPanel(statPanel().
 			Title("Configuration").
 			Description("Whether the newest configuration load or reload succeeded. A failed reload keeps the previous configuration in force.").
 			Span(5).Height(5).
 			ColorMode(common.BigValueColorModeBackground).
-			GraphMode(common.BigValueGraphModeNone).
 			Mappings(valueText("0", "RELOAD FAILED", "red", "1", "OK", "green")).
-			WithTarget(query(`aliyun_appstream_config_last_reload_successful{`+esel+`}`, "{{instance}}"))).
+			WithTarget(instant(`aliyun_appstream_config_last_reload_successful{`+esel+`}`, "{{instance}}", "A"))).
 		WithPanel(statPanel().
 			Title("Configuration loaded").
 			Description("When the configuration in force was loaded.").
 			Span(5).Height(5).
 			Unit("dateTimeFromNow").
-			GraphMode(common.BigValueGraphModeNone).
-			WithTarget(query(`aliyun_appstream_config_last_reload_success_timestamp_seconds{`+esel+`} * 1000`, "{{instance}}"))).
+			WithTarget(instant(`aliyun_appstream_config_last_reload_success_timestamp_seconds{`+esel+`} * 1000`, "{{instance}}", "A"))).
 		WithRow(dashboard.NewRowBuilder("Refreshes")).
 		WithPanel(lines().
 			Title("Data age").
@@ -53,7 +51,7 @@ func exporter() *dashboard.DashboardBuilder {
 			Span(8).Height(8).
 			Unit("s").
 			Min(0).
-			WithTarget(query(`aliyun_appstream_data_age_seconds{`+esel+`}`, "{{instance}} {{biz_region}}"))).
+			WithTarget(query(`aliyun_appstream_data_age_seconds{`+esel+`}`, "{{instance}} {{biz_region}}", "A"))).
 		WithPanel(lines().
 			Title("Time since last successful refresh").
 			Description("The AppStreamDataStale alert fires above 15 minutes.").
@@ -62,21 +60,27 @@ func exporter() *dashboard.DashboardBuilder {
 			Min(0).
 			Thresholds(thresholds("green", 900.0, "red")).
 			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
-			WithTarget(query(`time() - aliyun_appstream_last_refresh_success_timestamp_seconds{`+esel+`}`, "{{instance}} {{biz_region}}"))).
+			WithTarget(query(`time() - aliyun_appstream_last_refresh_success_timestamp_seconds{`+esel+`}`, "{{instance}} {{biz_region}}", "A"))).
 		WithPanel(lines().
 			Title("Refresh duration").
 			Description("Wall time of the newest refresh of each query: all pages and retries.").
 			Span(8).Height(8).
 			Unit("s").
 			Min(0).
-			WithTarget(query(`aliyun_appstream_refresh_duration_seconds{`+esel+`}`, "{{instance}} {{biz_region}}"))).
-		WithPanel(lines().
+			WithTarget(query(`aliyun_appstream_refresh_duration_seconds{`+esel+`}`, "{{instance}} {{biz_region}}", "A"))).
+		WithPanel(barGauge().
 			Title("Refreshes by result").
-			Description("Finished refreshes per interval, successful and failed.").
+			Description("Finished refreshes in the dashboard's time range, per query (biz_region; empty: the unfiltered query) and result: whole numbers, the increase over the range rounded.").
 			Span(12).Height(8).
 			Unit("short").
+			Decimals(0).
 			Min(0).
-			WithTarget(query(`sum by (biz_region, result) (increase(aliyun_appstream_refreshes_total{`+esel+`}[$__rate_interval]))`, "{{biz_region}} {{result}}"))).
+			DisplayMode(common.BarGaugeDisplayModeBasic).
+			Orientation(common.VizOrientationHorizontal).
+			Thresholds(thresholds("blue")).
+			OverrideByRegexp(".*failure$", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "red"}}}).
+			OverrideByRegexp(".*success$", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "green"}}}).
+			WithTarget(instant(`round(sum by (biz_region, result) (increase(aliyun_appstream_refreshes_total{`+esel+`}[$__range])))`, "{{biz_region}} {{result}}", "A"))).
 		WithRow(dashboard.NewRowBuilder("API")).
 		WithPanel(lines().
 			Title("API requests by code").
@@ -84,19 +88,28 @@ func exporter() *dashboard.DashboardBuilder {
 			Span(12).Height(8).
 			Unit("reqps").
 			Min(0).
-			WithTarget(query(`sum by (code) (rate(aliyun_appstream_api_requests_total{`+esel+`}[$__rate_interval]))`, "{{code}}"))).
+			WithTarget(query(`sum by (code) (rate(aliyun_appstream_api_requests_total{`+esel+`}[$__rate_interval]))`, "{{code}}", "A"))).
 		WithPanel(heatmap.NewPanelBuilder().Datasource(promDS).
 			Title("API request latency").
-			Description("Distribution of appstream-center request durations, body included.").
+			Description("Distribution of appstream-center request durations, body included: requests per bucket (le, in seconds) and interval.").
 			Span(12).Height(8).
 			Calculate(false).
-			WithTarget(query(`sum by (le) (increase(aliyun_appstream_api_request_duration_seconds_bucket{`+esel+`}[$__rate_interval]))`, "{{le}}").
+			YAxis(heatmap.NewYAxisConfigBuilder().Unit("s")).
+			RowsFrame(heatmap.NewRowsHeatmapOptionsBuilder().Layout(common.HeatmapCellLayoutLe)).
+			WithTarget(query(`sum by (le) (increase(aliyun_appstream_api_request_duration_seconds_bucket{`+esel+`}[$__rate_interval]))`, "{{le}}", "A").
 				Format("heatmap"))).
 		WithPanel(lines().
-			Title("Mean API request duration").
-			Description("Mean duration of appstream-center requests since the exporter started.").
+			Title("API request duration quantiles").
+			Description("Median, 90th and 99th percentile of appstream-center request durations per action, over each $__rate_interval (interpolated within the histogram's buckets: 50 ms to 20 s).").
 			Span(12).Height(8).
 			Unit("s").
 			Min(0).
-			WithTarget(query(`aliyun_appstream_api_request_duration_seconds_sum{`+esel+`} / aliyun_appstream_api_request_duration_seconds_count{`+esel+`}`, "{{instance}}")))
+			WithTarget(query(quantile("0.5"), "p50 {{action}}", "A")).
+			WithTarget(query(quantile("0.9"), "p90 {{action}}", "B")).
+			WithTarget(query(quantile("0.99"), "p99 {{action}}", "C")))
+}
+
+// quantile is a quantile of the API request durations per action.
+func quantile(q string) string {
+	return `histogram_quantile(` + q + `, sum by (le, action) (rate(aliyun_appstream_api_request_duration_seconds_bucket{` + esel + `}[$__rate_interval])))`
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +69,71 @@ func TestPanelsAreDocumented(t *testing.T) {
 			}
 			if len(p.Targets) == 0 {
 				t.Errorf("%s: panel %q has no query", name, p.Title)
+			}
+		}
+	}
+}
+
+// TestPanelsShowCurrentValues: stat and bar gauge panels run instant
+// queries (a range query reduced to its last value shows a dead exporter's
+// last value), show "No data" rather than a zero made up by `or vector(0)`,
+// tables of groups link to the overview of the row's group, and the links
+// between the dashboards carry the time range and the variables.
+func TestPanelsShowCurrentValues(t *testing.T) {
+	for name, build := range dashboards {
+		out, err := render(build)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Links []struct {
+				KeepTime    bool `json:"keepTime"`
+				IncludeVars bool `json:"includeVars"`
+			} `json:"links"`
+			Panels []struct {
+				Type, Title, Description string
+				FieldConfig              struct {
+					Defaults struct {
+						NoValue string `json:"noValue"`
+						Links   []struct {
+							URL string `json:"url"`
+						} `json:"links"`
+					} `json:"defaults"`
+				} `json:"fieldConfig"`
+				Targets []struct {
+					Expr    string `json:"expr"`
+					Instant bool   `json:"instant"`
+					Range   bool   `json:"range"`
+				} `json:"targets"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(out, &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range d.Links {
+			if !l.KeepTime || !l.IncludeVars {
+				t.Errorf("%s: a dashboard link drops the time range or the variables", name)
+			}
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				if strings.Contains(tg.Expr, "vector(0)") {
+					t.Errorf("%s: panel %q makes up a zero: %s", name, p.Title, tg.Expr)
+				}
+				if (p.Type == "stat" || p.Type == "bargauge" || p.Type == "table") && (!tg.Instant || tg.Range) {
+					t.Errorf("%s: panel %q (%s) runs a range query", name, p.Title, p.Type)
+				}
+			}
+			if (p.Type == "stat" || p.Type == "bargauge") && p.FieldConfig.Defaults.NoValue != noData {
+				t.Errorf("%s: panel %q has noValue %q", name, p.Title, p.FieldConfig.Defaults.NoValue)
+			}
+			if p.Type == "table" {
+				if len(p.FieldConfig.Defaults.Links) == 0 || !strings.Contains(p.FieldConfig.Defaults.Links[0].URL, "/d/appstream-overview?var-region=${__data.fields.region}&var-group=${__data.fields.group_id}") {
+					t.Errorf("%s: table %q does not link its rows to their group", name, p.Title)
+				}
+			}
+			if strings.Contains(p.Description, listsAllMarker) && p.Type != "table" {
+				t.Errorf("%s: panel %q is marked as listing every group but is a %s", name, p.Title, p.Type)
 			}
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
-	"github.com/grafana/grafana-foundation-sdk/go/table"
 )
 
 // sel narrows every overview query to the variables' choice.
@@ -12,66 +11,111 @@ const sel = `job=~"$job", region=~"$region", charge_type=~"$charge_type", group_
 
 const day = 86400.0
 
+// A group is its group_id in its region (and job); a pool, a node_pool_id
+// of a group. Aggregating to these labels drops the tag labels and the
+// instance (two exporters of one job count once) and keeps answers small.
+const (
+	groupKey    = "job, region, group_id"
+	groupLabels = "job, region, charge_type, group_id, group_name"
+	poolLabels  = "job, region, group_id, group_name, node_pool_id"
+)
+
+// topPools is how many pools the per-pool panels show.
+const topPools = "20"
+
 // Columns that add nothing to a group table.
 var plumbing = []string{"Time", "__name__", "job", "instance", "Value"}
 
+// The column names of group and pool tables.
+var groupColumns = map[string]string{"group_name": "Group", "group_id": "ID", "region": "Region", "charge_type": "Charge type", "node_pool_id": "Pool"}
+
+// byPool selects the series of expr of the pools in top (an expression
+// aggregated to poolLabels), aggregated to poolLabels too.
+func byPool(expr, top string) string {
+	return "max by (" + poolLabels + ") (" + expr + ")\n  and on (" + poolLabels + ")\n" + top
+}
+
 func overview() *dashboard.DashboardBuilder {
+	busiest := "topk(" + topPools + ", max by (" + poolLabels + ") (pool:aliyun_appstream_node_pool_nodes_used:ratio{" + sel + "}))"
+	shortfall := "topk(" + topPools + ",\n  max by (" + poolLabels + ") (aliyun_appstream_node_pool_schedule_target_nodes{" + sel + "})\n  - on (" + poolLabels + ")\n  max by (" + poolLabels + ") (aliyun_appstream_node_pool_nodes{" + sel + "})\n)"
 	return newDashboard("AppStream overview", "appstream-overview",
 		"WUYING Cloud Application delivery groups: status, expiry, capacity and scheduled scaling, from appstream_exporter.",
 		"AppStream exporter").
-		WithVariable(queryVariable("region", "Region", `label_values(aliyun_appstream_group_info{job=~"$job"}, region)`,
-			"Region of the delivery group (RegionId).")).
-		WithVariable(queryVariable("charge_type", "Charge type", `label_values(aliyun_appstream_group_info{job=~"$job", region=~"$region"}, charge_type)`,
+		WithVariable(queryVariable("region", "Region", `label_values(region_status:aliyun_appstream_group_status:sum{job=~"$job"}, region)`,
+			"Region of the delivery group (RegionId), from the recording rule region_status:aliyun_appstream_group_status:sum (alerts/appstream.rules.yml).")).
+		WithVariable(resultVariable("charge_type", "Charge type",
+			`count by (charge_type) (aliyun_appstream_group_info{job=~"$job", region=~"$region"})`,
+			`/charge_type="(?<value>[^"]*)"/`,
 			"PrePaid (subscription) or PostPaid (pay-as-you-go).")).
-		WithVariable(queryVariable("group", "Delivery group",
-			`query_result(aliyun_appstream_group_info{job=~"$job", region=~"$region", charge_type=~"$charge_type"})`,
-			"Delivery groups, shown by name, selected by ID.").
-			Regex(`/group_id="(?<value>[^"]*)".*group_name="(?<text>[^"]*)"/`)).
+		WithVariable(resultVariable("group", "Delivery group",
+			`max by (group_id, group_name) (aliyun_appstream_group_info{job=~"$job", region=~"$region", charge_type=~"$charge_type"})`,
+			`/group_id="(?<value>[^"]*)".*group_name="(?<text>[^"]*)"/`,
+			"Delivery groups of the selected regions, shown by name, selected by ID: pick a region first in a large fleet.")).
 		WithRow(dashboard.NewRowBuilder("Fleet")).
+		WithPanel(statPanel().
+			Title("Data freshness").
+			Description("Whether Prometheus reaches each exporter (up; DOWN: the scrape fails), and the age of the data each query serves (aliyun_appstream_data_age_seconds): it grows up to cache_ttl between refreshes; orange from 5 minutes, red from 15 minutes (the AppStreamDataStale alert). No data: nothing scraped any more, so every other panel is empty too.").
+			Span(6).Height(4).
+			Unit("s").
+			Decimals(0).
+			ColorMode(common.BigValueColorModeBackground).
+			TextMode(common.BigValueTextModeValueAndName).
+			Thresholds(thresholds("green", 300.0, "orange", 900.0, "red")).
+			OverrideByQuery("A", []dashboard.DynamicConfigValue{
+				{Id: "unit", Value: "none"},
+				{Id: "mappings", Value: valueText("0", "DOWN", "red", "1", "UP", "green")},
+				{Id: "thresholds", Value: buildThresholds(thresholds("red", 1.0, "green"))},
+			}).
+			WithTarget(instant(`up{job=~"$job"}`, "scrape {{instance}}", "A")).
+			WithTarget(instant(`aliyun_appstream_data_age_seconds{job=~"$job"}`, "data age {{instance}} {{biz_region}}", "B"))).
 		WithPanel(statPanel().
 			Title("Delivery groups").
 			Description("Delivery groups exported (after the variables' filters).").
-			Span(4).Height(4).
+			Span(3).Height(4).
 			Unit("short").
-			GraphMode(common.BigValueGraphModeNone).
-			WithTarget(query(`count(aliyun_appstream_group_info{`+sel+`}) or vector(0)`, "groups"))).
+			WithTarget(instant(`count(aliyun_appstream_group_info{`+sel+`})`, "groups", "A"))).
 		WithPanel(statPanel().
 			Title("Need attention").
-			Description("Groups ceased for an overdue payment, expired, failed to publish or update, or with unavailable resources.").
-			Span(5).Height(4).
+			Description("Groups ceased for an overdue payment, expired, failed to publish or update, or with unavailable resources (a group is its ID in its region). 0 when none; no data when nothing is scraped.").
+			Span(4).Height(4).
 			Unit("short").
 			ColorMode(common.BigValueColorModeBackground).
-			GraphMode(common.BigValueGraphModeNone).
 			Thresholds(thresholds("green", 1.0, "red")).
-			WithTarget(query(`count(
-  max by (job, group_id) (aliyun_appstream_group_status{`+sel+`, status=~"CEASED|EXPIRED|EXPIRED_RECYCLING|FAILED|MAINTAIN_FAILED"} == 1)
-  or
-  max by (job, group_id) (aliyun_appstream_group_resource_status{`+sel+`, resource_status="UNAVAILABLE"} == 1)
-) or vector(0)`, "groups"))).
+			WithTarget(instant(`sum(
+  max by (`+groupKey+`) (
+    aliyun_appstream_group_status{`+sel+`, status=~"CEASED|EXPIRED|EXPIRED_RECYCLING|FAILED|MAINTAIN_FAILED"}
+    or
+    aliyun_appstream_group_resource_status{`+sel+`, resource_status="UNAVAILABLE"}
+  )
+)`, "groups", "A"))).
 		WithPanel(statPanel().
 			Title("Expire within 7 days").
-			Description("Groups whose ExpiredTime is less than 7 days away.").
-			Span(5).Height(4).
+			Description("Groups whose ExpiredTime is less than 7 days away, or whose ResourceStatus is EXPIRED_IN_7_DAYS (as the AppStreamGroupExpiringSoon alert counts them). 0 when none; no data when nothing is scraped.").
+			Span(4).Height(4).
 			Unit("short").
 			ColorMode(common.BigValueColorModeBackground).
-			GraphMode(common.BigValueGraphModeNone).
 			Thresholds(thresholds("green", 1.0, "orange")).
-			WithTarget(query(`count(aliyun_appstream_group_expires_in_seconds{`+sel+`} > 0 < 7 * 86400) or vector(0)`, "groups"))).
+			WithTarget(instant(`sum(
+  max by (`+groupKey+`) (
+    (aliyun_appstream_group_expires_in_seconds{`+sel+`} > bool 0)
+      * (aliyun_appstream_group_expires_in_seconds{`+sel+`} < bool 7 * 86400)
+    or
+    aliyun_appstream_group_resource_status{`+sel+`, resource_status="EXPIRED_IN_7_DAYS"}
+  )
+)`, "groups", "A"))).
 		WithPanel(statPanel().
 			Title("OTA updates available").
-			Description("Groups with a newer OTA version available (OtaInfo.NewOtaVersion).").
-			Span(5).Height(4).
+			Description("Groups with a newer OTA version available (OtaInfo.NewOtaVersion). 0 when none; no data when nothing is scraped.").
+			Span(4).Height(4).
 			Unit("short").
-			GraphMode(common.BigValueGraphModeNone).
 			Thresholds(thresholds("green", 1.0, "blue")).
-			WithTarget(query(`sum(aliyun_appstream_group_ota_update_available{`+sel+`}) or vector(0)`, "groups"))).
+			WithTarget(instant(`sum(max by (`+groupKey+`) (aliyun_appstream_group_ota_update_available{`+sel+`}))`, "groups", "A"))).
 		WithPanel(statPanel().
 			Title("Nodes in use").
 			Description("Nodes in use across the selected pools, subscription and scaled.").
-			Span(5).Height(4).
+			Span(3).Height(4).
 			Unit("short").
-			GraphMode(common.BigValueGraphModeArea).
-			WithTarget(query(`sum(aliyun_appstream_node_pool_nodes_used{`+sel+`}) + sum(aliyun_appstream_node_pool_scaling_nodes_used{`+sel+`})`, "nodes used"))).
+			WithTarget(instant(`sum(aliyun_appstream_node_pool_nodes_used{`+sel+`}) + sum(aliyun_appstream_node_pool_scaling_nodes_used{`+sel+`})`, "nodes used", "A"))).
 		WithPanel(barGauge().
 			Title("Groups by status").
 			Description("Delivery groups per Status.").
@@ -80,7 +124,7 @@ func overview() *dashboard.DashboardBuilder {
 			DisplayMode(common.BarGaugeDisplayModeBasic).
 			Orientation(common.VizOrientationHorizontal).
 			Thresholds(thresholds("blue")).
-			WithTarget(query(`sum by (status) (aliyun_appstream_group_status{`+sel+`})`, "{{status}}"))).
+			WithTarget(instant(`sum by (status) (aliyun_appstream_group_status{`+sel+`})`, "{{status}}", "A"))).
 		WithPanel(barGauge().
 			Title("Groups by resource status").
 			Description("Delivery groups per ResourceStatus.").
@@ -89,11 +133,11 @@ func overview() *dashboard.DashboardBuilder {
 			DisplayMode(common.BarGaugeDisplayModeBasic).
 			Orientation(common.VizOrientationHorizontal).
 			Thresholds(thresholds("blue")).
-			WithTarget(query(`sum by (resource_status) (aliyun_appstream_group_resource_status{`+sel+`})`, "{{resource_status}}"))).
+			WithTarget(instant(`sum by (resource_status) (aliyun_appstream_group_resource_status{`+sel+`})`, "{{resource_status}}", "A"))).
 		WithRow(dashboard.NewRowBuilder("Expiry and problems")).
-		WithPanel(table.NewPanelBuilder().Datasource(promDS).
+		WithPanel(groupTable().
 			Title("Expiry countdown").
-			Description("Time until each group's ExpiredTime, soonest first: red under 7 days, orange under 30 days, negative once expired.").
+			Description(listsAll("Time until each group's ExpiredTime, soonest first: red under 7 days, orange under 30 days, negative once expired. A row opens the overview of its group.")).
 			Span(12).Height(10).
 			Unit("dtdurations").
 			Thresholds(thresholds("red", 7*day, "orange", 30*day, "green")).
@@ -101,63 +145,134 @@ func overview() *dashboard.DashboardBuilder {
 				{Id: "custom.cellOptions", Value: map[string]any{"type": "color-background", "mode": "basic"}},
 			}).
 			SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Expires in")}).
-			WithTarget(tableQuery(`aliyun_appstream_group_expires_in_seconds{`+sel+`}`, "A")).
+			WithTarget(tableQuery(`sort(max by (`+groupLabels+`) (aliyun_appstream_group_expires_in_seconds{`+sel+`}))`, "A")).
 			WithTransformation(organize(plumbing[:4],
-				map[string]string{"Value": "Expires in", "group_name": "Group", "group_id": "ID", "region": "Region", "charge_type": "Charge type"},
+				with(groupColumns, "Value", "Expires in"),
 				[]string{"group_name", "Value", "region", "charge_type", "group_id"}))).
-		WithPanel(table.NewPanelBuilder().Datasource(promDS).
+		WithPanel(groupTable().
 			Title("Ceased, expired, failed and unavailable groups").
-			Description("Groups whose Status is CEASED, EXPIRED, EXPIRED_RECYCLING, FAILED or MAINTAIN_FAILED, or whose ResourceStatus is UNAVAILABLE.").
+			Description(listsAll("Groups whose Status is CEASED, EXPIRED, EXPIRED_RECYCLING, FAILED or MAINTAIN_FAILED, or whose ResourceStatus is UNAVAILABLE. A row opens the overview of its group.")).
 			Span(12).Height(10).
 			Unit("string").
-			WithTarget(tableQuery(`aliyun_appstream_group_status{`+sel+`, status=~"CEASED|EXPIRED|EXPIRED_RECYCLING|FAILED|MAINTAIN_FAILED"} == 1`, "A")).
-			WithTarget(tableQuery(`label_replace(aliyun_appstream_group_resource_status{`+sel+`, resource_status="UNAVAILABLE"} == 1, "status", "UNAVAILABLE (resources)", "", "")`, "B")).
+			WithTarget(tableQuery(`max by (`+groupLabels+`, status) (aliyun_appstream_group_status{`+sel+`, status=~"CEASED|EXPIRED|EXPIRED_RECYCLING|FAILED|MAINTAIN_FAILED"} == 1)`, "A")).
+			WithTarget(tableQuery(`label_replace(max by (`+groupLabels+`) (aliyun_appstream_group_resource_status{`+sel+`, resource_status="UNAVAILABLE"} == 1), "status", "UNAVAILABLE (resources)", "", "")`, "B")).
 			WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
 			WithTransformation(organize(append(plumbing, "resource_status"),
-				map[string]string{"group_name": "Group", "group_id": "ID", "region": "Region", "charge_type": "Charge type", "status": "Problem"},
+				with(groupColumns, "status", "Problem"),
 				[]string{"group_name", "status", "region", "charge_type", "group_id"}))).
 		WithRow(dashboard.NewRowBuilder("Capacity")).
 		WithPanel(lines().
-			Title("Nodes used and nodes per pool").
-			Description("Subscription nodes in use (NodeUsed) against the pool's subscription nodes (NodeAmount).").
+			Title("Nodes used and nodes").
+			Description("Across the selected pools: subscription nodes in use (NodeUsed) against subscription nodes (NodeAmount), and scaled nodes in use (ScalingNodeUsed) against scaled nodes (ScalingNodeAmount). Select a group for its own pools; the busiest pools are in the table below.").
 			Span(12).Height(8).
 			Unit("short").
 			Min(0).
-			WithTarget(query(`aliyun_appstream_node_pool_nodes_used{`+sel+`}`, "{{group_name}} {{node_pool_id}} used")).
-			WithTarget(query(`aliyun_appstream_node_pool_nodes{`+sel+`}`, "{{group_name}} {{node_pool_id}} nodes"))).
-		WithPanel(barGauge().
-			Title("Node use per pool").
-			Description("Share of each pool's subscription nodes in use: orange from 75 %, red from 90 % (the AppStreamNodePoolSaturated alert).").
+			WithTarget(query(`sum(aliyun_appstream_node_pool_nodes_used{`+sel+`})`, "subscription nodes used", "A")).
+			WithTarget(query(`sum(aliyun_appstream_node_pool_nodes{`+sel+`})`, "subscription nodes", "B")).
+			WithTarget(query(`sum(aliyun_appstream_node_pool_scaling_nodes_used{`+sel+`})`, "scaled nodes used", "C")).
+			WithTarget(query(`sum(aliyun_appstream_node_pool_scaling_nodes{`+sel+`})`, "scaled nodes", "D"))).
+		WithPanel(lines().
+			Title("Session capacity by region").
+			Description("Sessions the selected pools can hold, per region: (subscription nodes + scaled nodes) x sessions per node (NodeCapacity), from the recording rule pool:aliyun_appstream_node_pool_session_capacity:sum.").
 			Span(12).Height(8).
+			Unit("short").
+			Min(0).
+			WithTarget(query(`sum by (region) (pool:aliyun_appstream_node_pool_session_capacity:sum{`+sel+`})`, "{{region}}", "A"))).
+		WithPanel(barGauge().
+			Title("Node use per pool (top " + topPools + ")").
+			Description("The " + topPools + " pools using the largest share of their subscription nodes, from the recording rule pool:aliyun_appstream_node_pool_nodes_used:ratio (pools with no subscription nodes left out): orange from 75 %, red from 90 % (the AppStreamNodePoolSaturated alert). A bar opens the overview of its group.").
+			Span(12).Height(10).
 			Unit("percentunit").
 			Min(0).Max(1).
 			DisplayMode(common.BarGaugeDisplayModeGradient).
 			Orientation(common.VizOrientationHorizontal).
 			Thresholds(thresholds("green", 0.75, "orange", 0.9, "red")).
-			WithTarget(query(`aliyun_appstream_node_pool_nodes_used{`+sel+`} / (aliyun_appstream_node_pool_nodes{`+sel+`} > 0)`, "{{group_name}} {{node_pool_id}}"))).
-		WithPanel(lines().
-			Title("Session capacity per pool").
-			Description("Sessions a pool can hold: (subscription nodes + scaled nodes) x sessions per node (NodeCapacity).").
-			Span(12).Height(8).
-			Unit("short").
-			Min(0).
-			WithTarget(query(`(aliyun_appstream_node_pool_nodes{`+sel+`} + aliyun_appstream_node_pool_scaling_nodes{`+sel+`}) * aliyun_appstream_node_pool_node_session_capacity{`+sel+`}`, "{{group_name}} {{node_pool_id}}"))).
+			DataLinks(groupLink(true)).
+			WithTarget(instant(`sort_desc(`+busiest+`)`, "{{group_name}} {{node_pool_id}}", "A"))).
 		WithPanel(barGauge().
-			Title("Scaling headroom").
-			Description("Nodes each pool may still add by scaling out: MaxScalingAmount - ScalingNodeAmount. Zero for a pool at its limit.").
-			Span(12).Height(8).
+			Title("Scaling headroom (elastic pools, lowest " + topPools + ")").
+			Description("Nodes each pool with elastic scaling (MaxScalingAmount > 0) may still add by scaling out: MaxScalingAmount - ScalingNodeAmount, from the recording rule pool:aliyun_appstream_node_pool_scaling_nodes:headroom; the " + topPools + " lowest. Red: at its limit (the AppStreamNodePoolScalingExhausted alert). Pools without elastic scaling are left out. A bar opens the overview of its group.").
+			Span(12).Height(10).
 			Unit("short").
 			Min(0).
+			Decimals(0).
 			DisplayMode(common.BarGaugeDisplayModeBasic).
 			Orientation(common.VizOrientationHorizontal).
 			Thresholds(thresholds("red", 1.0, "green")).
-			WithTarget(query(`aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`} - aliyun_appstream_node_pool_scaling_nodes{`+sel+`}`, "{{group_name}} {{node_pool_id}}"))).
-		WithPanel(lines().
-			Title("Scheduled scaling: target and nodes").
-			Description("For pools with scheduled scaling: the target amount of the active window, and the pool's nodes.").
+			DataLinks(groupLink(true)).
+			WithTarget(instant(`sort(bottomk(`+topPools+`,
+  max by (`+poolLabels+`) (
+    pool:aliyun_appstream_node_pool_scaling_nodes:headroom{`+sel+`}
+      and on (job, instance, region, group_id, node_pool_id)
+    (aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`} > 0)
+  )
+))`, "{{group_name}} {{node_pool_id}}", "A"))).
+		WithPanel(groupTable().
+			Title("Busiest pools (top "+topPools+" by node use)").
+			Description("The "+topPools+" pools using the largest share of their subscription nodes: nodes used and nodes, subscription and scaled; scaling headroom (pools with elastic scaling only) and session capacity. A row opens the overview of its group.").
+			Span(24).Height(10).
+			Unit("short").
+			Decimals(0).
+			OverrideByName("Use", []dashboard.DynamicConfigValue{
+				{Id: "unit", Value: "percentunit"},
+				{Id: "decimals", Value: 0},
+				{Id: "min", Value: 0},
+				{Id: "max", Value: 1},
+				{Id: "thresholds", Value: buildThresholds(thresholds("green", 0.75, "orange", 0.9, "red"))},
+				{Id: "custom.cellOptions", Value: map[string]any{"type": "gauge", "mode": "basic"}},
+			}).
+			SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Use").Desc(true)}).
+			WithTarget(tableQuery(busiest, "A")).
+			WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_nodes_used{`+sel+`}`, busiest), "B")).
+			WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_nodes{`+sel+`}`, busiest), "C")).
+			WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_scaling_nodes_used{`+sel+`}`, busiest), "D")).
+			WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_scaling_nodes{`+sel+`}`, busiest), "E")).
+			WithTarget(tableQuery(byPool(`pool:aliyun_appstream_node_pool_scaling_nodes:headroom{`+sel+`}
+    and on (job, instance, region, group_id, node_pool_id)
+  (aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`} > 0)`, busiest), "F")).
+			WithTarget(tableQuery(byPool(`pool:aliyun_appstream_node_pool_session_capacity:sum{`+sel+`}`, busiest), "G")).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
+			WithTransformation(organize([]string{"Time", "job"},
+				with(groupColumns, "Value #A", "Use", "Value #B", "Nodes used", "Value #C", "Nodes",
+					"Value #D", "Scaled nodes used", "Value #E", "Scaled nodes", "Value #F", "Scaling headroom", "Value #G", "Session capacity"),
+				[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "Value #D", "Value #E", "Value #F", "Value #G", "region", "group_id"}))).
+		WithPanel(groupTable().
+			Title("Scheduled scaling (active windows)").
+			Description("Pools in an active scheduled-scaling window (RecurrenceSchedules): the window's target amount against the pool's nodes, the "+topPools+" furthest below their target first (shortfall = target - nodes; negative: above the target). A row opens the overview of its group.").
 			Span(24).Height(8).
 			Unit("short").
-			Min(0).
-			WithTarget(query(`aliyun_appstream_node_pool_schedule_target_nodes{`+sel+`}`, "{{group_name}} {{node_pool_id}} target")).
-			WithTarget(query(`aliyun_appstream_node_pool_nodes{`+sel+`} and on (job, instance, group_id, node_pool_id) aliyun_appstream_node_pool_schedule_active{`+sel+`}`, "{{group_name}} {{node_pool_id}} nodes")))
+			Decimals(0).
+			OverrideByName("Shortfall", []dashboard.DynamicConfigValue{
+				{Id: "thresholds", Value: buildThresholds(thresholds("green", 1.0, "orange"))},
+				{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}},
+			}).
+			SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Shortfall").Desc(true)}).
+			WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_schedule_target_nodes{`+sel+`}`, shortfall), "A")).
+			WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_nodes{`+sel+`}`, shortfall), "B")).
+			WithTarget(tableQuery(shortfall, "C")).
+			WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
+			WithTransformation(organize([]string{"Time", "job"},
+				with(groupColumns, "Value #A", "Target", "Value #B", "Nodes", "Value #C", "Shortfall"),
+				[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "region", "group_id"})))
+}
+
+// with is a copy of m with more key, value pairs.
+func with(m map[string]string, pairs ...string) map[string]string {
+	out := make(map[string]string, len(m)+len(pairs)/2)
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out[pairs[i]] = pairs[i+1]
+	}
+	return out
+}
+
+// buildThresholds is a thresholds configuration as an override value.
+func buildThresholds(b *dashboard.ThresholdsConfigBuilder) dashboard.ThresholdsConfig {
+	t, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

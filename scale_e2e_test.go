@@ -1,0 +1,217 @@
+package main
+
+// Dashboard scale: the exporter over the simulator holding generated
+// delivery groups in four regions, scraped by a real Prometheus; every panel
+// and variable query of both dashboards runs as Grafana sends it, and its
+// series, JSON size and time are measured (README "Dashboards").
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/simulator"
+)
+
+// maxPanelSeries bounds what any panel query may return, except tables
+// marked as listing every matching group (listsAllMarker).
+const maxPanelSeries = 100
+
+// scaleRegions spread the generated groups (the demo has two regions).
+var scaleRegions = []string{"cn-shanghai", "cn-hangzhou", "cn-beijing", "cn-shenzhen"}
+
+// Grafana's macros for the default 6 h time range on a ~1,000 px panel.
+var scaleMacros = strings.NewReplacer(
+	"$__rate_interval", "1m", "$__interval", "20s", "$__range", "6h",
+	"$job", ".*", "$instance", ".*", "$region", ".*", "$charge_type", ".*", "$group", ".*",
+)
+
+// oneRegion is scaleMacros with one region picked.
+var oneRegion = strings.NewReplacer(
+	"$__rate_interval", "1m", "$__interval", "20s", "$__range", "6h",
+	"$job", ".*", "$instance", ".*", "$region", scaleRegions[2], "$charge_type", ".*", "$group", ".*",
+)
+
+// TestDashboardScale runs every dashboard query against 2,000 delivery
+// groups (APPSTREAM_SCALE_GROUPS to change) and fails when a panel query,
+// other than a table that lists every group, returns more than
+// maxPanelSeries series. `go test -v -run TestDashboardScale` prints the
+// figures as a Markdown table; APPSTREAM_SCALE_DASHBOARDS=<dir> measures
+// other dashboard JSON (an older version, say) instead of dashboards/.
+func TestDashboardScale(t *testing.T) {
+	groups := 2000
+	if s := os.Getenv("APPSTREAM_SCALE_GROUPS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("APPSTREAM_SCALE_GROUPS=%q: want a number of groups", s)
+		}
+		groups = n
+	}
+	dir := "dashboards"
+	if d := os.Getenv("APPSTREAM_SCALE_DASHBOARDS"); d != "" {
+		dir = d
+	}
+	requireTool(t, "prometheus", "APPSTREAM_E2E_REQUIRED", "apt-get install -y prometheus")
+	setup := time.Now()
+
+	data, err := simulator.Generate(groups, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, raw := range data.AppInstanceGroupModels {
+		var g map[string]any
+		if err := json.Unmarshal(raw, &g); err != nil {
+			t.Fatal(err)
+		}
+		g["RegionId"] = scaleRegions[i%len(scaleRegions)]
+		if data.AppInstanceGroupModels[i], err = json.Marshal(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := simulator.Key{ID: "LTAIscale", Secret: "scale-test-secret-value"}
+	sim := simulator.New(key)
+	if err := sim.SetData(data); err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(sim)
+	t.Cleanup(api.Close)
+	cfg := writeFile(t, t.TempDir(), "config.yml", fmt.Sprintf(`endpoint: %s
+credentials:
+  access_key_id: %s
+  access_key_secret: %s
+tag_labels: [department, cost-center]
+cache_ttl: 1h
+refresh_timeout: 2m
+page_size: 100
+max_concurrent_pages: 4
+`, api.URL, key.ID, key.Secret))
+	e := startExporter(t, "--config.file", cfg)
+	base := startPrometheus(t, strings.TrimPrefix(e.base, "http://"), "5s")
+
+	// Two successful scrapes of every group, and the recording rules
+	// evaluated on them. Every query runs at the time this was checked at,
+	// so a later scrape that times out on a busy machine (and marks the
+	// series stale) changes nothing.
+	ready := fmt.Sprintf(`count(aliyun_appstream_group_info) == %d
+  and on () sum_over_time(up{job="appstream"}[1m]) >= 2
+  and on () up{job="appstream"} == 1
+  and on () count(pool:aliyun_appstream_node_pool_nodes_used:ratio) > 0`, groups)
+	now := waitForQuery(t, base, ready, 2*time.Minute)
+	var scrape struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	apiGet(t, base+"/api/v1/query?"+url.Values{"query": {`{__name__=~"scrape_samples_scraped|scrape_duration_seconds", job="appstream"}`}, "time": {unixTime(now)}}.Encode(), &scrape)
+	var last []string
+	for _, r := range scrape.Data.Result {
+		last = append(last, fmt.Sprintf("%s %v", r.Metric["__name__"], r.Value[1]))
+	}
+	t.Logf("setup: %d groups, %.1f s; the last scrape: %s", groups, time.Since(setup).Seconds(), strings.Join(last, ", "))
+
+	// Grafana's requests for the default time range, last 6 hours: panel
+	// width ~1,000 px gives a 20 s step.
+	const window, step = 6 * time.Hour, 20 * time.Second
+	var table strings.Builder
+	fmt.Fprintf(&table, "%d groups in %d regions (%s):\n\n", groups, len(scaleRegions), dir)
+	table.WriteString("| dashboard | panel | query | kind | series | JSON | time (median of 3) |\n|---|---|---|---|--:|--:|--:|\n")
+	row := func(dashboard, panel, query, kind string, r queryResult) {
+		fmt.Fprintf(&table, "| %s | %s | %s | %s | %d | %s | %.0f ms |\n", strings.TrimSuffix(dashboard, ".json"),
+			panel, query, kind, r.series, humanBytes(r.bytes), float64(r.duration.Microseconds())/1000)
+	}
+	var failures []string
+	// The rows of a top-N table: its first query picks them, the others
+	// must add columns to the same rows (topk picks the same series among
+	// equal values each time).
+	rows := map[string]map[string]bool{}
+	for _, q := range dashboardQueries(t, dir, scaleMacros) {
+		r := measured(func() queryResult { return runPanelQuery(t, base, q, now, window, step) })
+		if q.panelType == "table" && !q.listsAll {
+			key := q.dashboard + "/" + q.panel
+			if rows[key] == nil {
+				rows[key] = map[string]bool{}
+				for _, l := range r.labels {
+					rows[key][l] = true
+				}
+			}
+			for _, l := range r.labels {
+				if !rows[key][l] {
+					failures = append(failures, fmt.Sprintf("%s / %s %s: row %s is not one of the first query's", q.dashboard, q.panel, q.refID, l))
+					break
+				}
+			}
+		}
+		kind := "range"
+		if q.instant {
+			kind = "instant"
+		}
+		if q.listsAll {
+			kind += ", lists all"
+		}
+		row(q.dashboard, q.panel, q.refID, kind, r)
+		switch {
+		case r.err != "":
+			failures = append(failures, fmt.Sprintf("%s / %s %s: %s\n  %s", q.dashboard, q.panel, q.refID, r.err, q.expr))
+		case r.series > maxPanelSeries && !q.listsAll:
+			failures = append(failures, fmt.Sprintf("%s / %s %s: %d series, more than %d\n  %s", q.dashboard, q.panel, q.refID, r.series, maxPanelSeries, q.expr))
+		}
+	}
+	for _, v := range dashboardVariables(t, dir, scaleMacros) {
+		r := measured(func() queryResult { return runVariableQuery(t, base, v, now, window) })
+		kind := "variable, query_result"
+		if v.expr == "" {
+			kind = "variable, label_values"
+		}
+		r.series = len(r.values)
+		row(v.dashboard, "$"+v.name, "", kind, r)
+		if r.err != "" || len(r.values) == 0 {
+			failures = append(failures, fmt.Sprintf("%s: variable %s has no values: %s", v.dashboard, v.name, r.err))
+		}
+	}
+	// The group list once a region is picked.
+	for _, v := range dashboardVariables(t, dir, oneRegion) {
+		if v.name == "group" {
+			r := measured(func() queryResult { return runVariableQuery(t, base, v, now, window) })
+			r.series = len(r.values)
+			row(v.dashboard, "$group", "", "variable, one region picked", r)
+		}
+	}
+	t.Log(table.String())
+	for _, f := range failures {
+		t.Error(f)
+	}
+}
+
+// measured runs a query three times and keeps the median time: Prometheus
+// evaluates the rules beside the queries, which makes single times noisy.
+func measured(run func() queryResult) queryResult {
+	var times []time.Duration
+	var r queryResult
+	for range 3 {
+		r = run()
+		times = append(times, r.duration)
+	}
+	slices.Sort(times)
+	r.duration = times[1]
+	return r
+}
+
+func humanBytes(n int) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.2f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
+}
