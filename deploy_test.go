@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os/exec"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,7 +84,7 @@ func TestChartDefaults(t *testing.T) {
 			t.Errorf("%d %s, want 1", len(docs[kind]), kind)
 		}
 	}
-	for _, kind := range []string{"ServiceMonitor", "PrometheusRule"} {
+	for _, kind := range []string{"ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"} {
 		if len(docs[kind]) != 0 {
 			t.Errorf("%s rendered although disabled by default", kind)
 		}
@@ -161,8 +163,10 @@ func TestChartRRSA(t *testing.T) {
 	}
 }
 
-// TestChartAllOptions: the PrometheusRule is alerts/appstream.rules.yml and
-// the dashboard ConfigMaps are dashboards/*.json, unchanged.
+// TestChartAllOptions: the PrometheusRule is alerts/appstream.rules.yml,
+// the AlertmanagerConfig carries the inhibit rules of
+// alerts/alertmanager.yml, and the dashboard ConfigMaps are
+// dashboards/*.json, unchanged.
 func TestChartAllOptions(t *testing.T) {
 	docs := helmTemplate(t, string(mustRead(t, chart+"/ci/all-options-values.yaml")))
 	var rules map[string]any
@@ -171,6 +175,9 @@ func TestChartAllOptions(t *testing.T) {
 	}
 	if got := at(t, docs["PrometheusRule"][0], "spec"); !reflect.DeepEqual(got, rules) {
 		t.Errorf("the PrometheusRule differs from alerts/appstream.rules.yml")
+	}
+	if len(docs["AlertmanagerConfig"]) != 1 || at(t, docs["AlertmanagerConfig"][0], "metadata", "labels", "alertmanagerConfig") != "appstream" {
+		t.Errorf("no AlertmanagerConfig with its selector label: %v", docs["AlertmanagerConfig"])
 	}
 	if len(docs["ConfigMap"]) != 3 {
 		t.Fatalf("%d ConfigMaps, want the config and two dashboards", len(docs["ConfigMap"]))
@@ -215,5 +222,93 @@ func TestChartAllOptions(t *testing.T) {
 		if !strings.Contains(cfg, want) {
 			t.Errorf("rendered config lacks %q:\n%s", want, cfg)
 		}
+	}
+}
+
+// matcherRE is an Alertmanager matcher as alerts/alertmanager.yml writes
+// them: name, operator, quoted value.
+var matcherRE = regexp.MustCompile(`^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(".*")\s*$`)
+
+// v1alpha1Matchers turns matchers into AlertmanagerConfig v1alpha1 ones, as
+// YAML decodes them.
+func v1alpha1Matchers(t *testing.T, matchers []string) []any {
+	t.Helper()
+	var out []any
+	for _, m := range matchers {
+		g := matcherRE.FindStringSubmatch(m)
+		if g == nil {
+			t.Fatalf("alerts/alertmanager.yml: matcher %q is not name op \"value\"", m)
+		}
+		value, err := strconv.Unquote(g[3])
+		if err != nil {
+			t.Fatalf("alerts/alertmanager.yml: matcher %q: %v", m, err)
+		}
+		out = append(out, map[string]any{"name": g[1], "matchType": g[2], "value": value})
+	}
+	return out
+}
+
+// TestChartAlertmanagerConfig: with alertmanagerConfig.enabled the chart
+// renders the inhibit rules of alerts/alertmanager.yml, rule for rule, with
+// the same sources, targets and equal labels, and nothing else.
+func TestChartAlertmanagerConfig(t *testing.T) {
+	docs := helmTemplate(t, "alertmanagerConfig: {enabled: true}\n")
+	if len(docs["AlertmanagerConfig"]) != 1 {
+		t.Fatalf("%d AlertmanagerConfig, want 1", len(docs["AlertmanagerConfig"]))
+	}
+	amc := docs["AlertmanagerConfig"][0]
+	if amc["apiVersion"] != "monitoring.coreos.com/v1alpha1" {
+		t.Errorf("apiVersion %v", amc["apiVersion"])
+	}
+	var file struct {
+		InhibitRules []yaml.Node `yaml:"inhibit_rules"`
+	}
+	if err := yaml.Unmarshal(mustRead(t, "alerts/alertmanager.yml"), &file); err != nil {
+		t.Fatal(err)
+	}
+	var want []any
+	for _, node := range file.InhibitRules {
+		var r struct {
+			SourceMatchers []string `yaml:"source_matchers"`
+			TargetMatchers []string `yaml:"target_matchers"`
+			Equal          []string `yaml:"equal"`
+		}
+		// Strict: source_match and the like would be left out, not compared.
+		var buf bytes.Buffer
+		if err := yaml.NewEncoder(&buf).Encode(&node); err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(&buf)
+		dec.KnownFields(true)
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("alerts/alertmanager.yml, inhibit rule at line %d: %v", node.Line, err)
+		}
+		rule := map[string]any{
+			"sourceMatch": v1alpha1Matchers(t, r.SourceMatchers),
+			"targetMatch": v1alpha1Matchers(t, r.TargetMatchers),
+		}
+		if len(r.Equal) > 0 {
+			var equal []any
+			for _, e := range r.Equal {
+				equal = append(equal, e)
+			}
+			rule["equal"] = equal
+		}
+		want = append(want, rule)
+	}
+	if len(want) == 0 {
+		t.Fatal("alerts/alertmanager.yml has no inhibit_rules")
+	}
+	got, _ := at(t, amc, "spec", "inhibitRules").([]any)
+	if len(got) != len(want) {
+		t.Fatalf("%d inhibitRules rendered, alerts/alertmanager.yml has %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("inhibit rule %d:\n rendered %v\n want     %v (alerts/alertmanager.yml)", i, got[i], want[i])
+		}
+	}
+	if spec := at(t, amc, "spec").(map[string]any); len(spec) != 1 {
+		t.Errorf("spec has more than inhibitRules: %v", spec)
 	}
 }

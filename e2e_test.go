@@ -95,12 +95,15 @@ func apiGet(t *testing.T, u string, out any) {
 }
 
 type promAlert struct {
-	Labels map[string]string `json:"labels"`
-	State  string            `json:"state"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
 }
 
-// activeAlerts lists "Alertname group_name" (or "Alertname" for alerts
-// without a group) of every pending or firing alert.
+// activeAlerts lists "Alertname: summary" of every pending or firing group
+// alert ("Alertname" for the others). Group alerts carry no group_name
+// label; their summary looks the name up, so this also proves that lookup
+// on a real Prometheus.
 func activeAlerts(t *testing.T, base string) []string {
 	var r struct {
 		Data struct {
@@ -110,7 +113,11 @@ func activeAlerts(t *testing.T, base string) []string {
 	apiGet(t, base+"/api/v1/alerts", &r)
 	var out []string
 	for _, a := range r.Data.Alerts {
-		out = append(out, strings.TrimSpace(a.Labels["alertname"]+" "+a.Labels["group_name"]))
+		if a.Labels["group_id"] == "" {
+			out = append(out, a.Labels["alertname"])
+			continue
+		}
+		out = append(out, a.Labels["alertname"]+": "+a.Annotations["summary"])
 	}
 	sort.Strings(out)
 	return out
@@ -120,20 +127,19 @@ func activeAlerts(t *testing.T, base string) []string {
 // 16 healthy groups raise none.
 var demoAlerts = []string{
 	"AppStreamExporterDemoMode",
-	"AppStreamGroupCeased Legacy Payroll",
-	"AppStreamGroupExpired Archive Viewer",
-	"AppStreamGroupExpired Old Intranet",
-	"AppStreamGroupExpiringSoon 设计工作站 Design Studio",
-	"AppStreamGroupExpiryApproaching Sales CRM",
-	"AppStreamGroupFailed Engineering CAD",
-	"AppStreamGroupFailed Marketing Suite",
-	"AppStreamGroupSkipsUserAuth Kiosk Browser",
-	"AppStreamGroupStuck BI Dashboards",
-	"AppStreamGroupStuck Office Apps Rollout",
-	"AppStreamGroupUnavailable Legacy Payroll",
-	"AppStreamGroupUnavailable Old Intranet",
-	"AppStreamNodePoolSaturated Sales CRM",
-	"AppStreamNodePoolScalingExhausted Sales CRM",
+	"AppStreamGroupCeased: Delivery group Legacy Payroll has ceased for an overdue payment.",
+	"AppStreamGroupExpiringSoon: Delivery group 设计工作站 Design Studio expires within 7 days.",
+	"AppStreamGroupExpiryApproaching: Delivery group Sales CRM expires within 30 days.",
+	"AppStreamGroupFailed: Delivery group Engineering CAD failed to publish.",
+	"AppStreamGroupFailed: Delivery group Marketing Suite failed to update.",
+	"AppStreamGroupLongExpired: Delivery group Archive Viewer expired more than 1 day ago.",
+	"AppStreamGroupLongExpired: Delivery group Old Intranet expired more than 1 day ago.",
+	"AppStreamGroupSkipsUserAuth: Delivery group Kiosk Browser skips user authorization checks.",
+	"AppStreamGroupStuck: Delivery group BI Dashboards has been MAINTAINING for over an hour.",
+	"AppStreamGroupStuck: Delivery group Office Apps Rollout has been DEPLOYING for over an hour.",
+	"AppStreamGroupUnavailable: Delivery group Legacy Payroll is unavailable.",
+	"AppStreamGroupUnavailable: Delivery group Old Intranet is unavailable.",
+	"AppStreamNodePoolScalingExhausted: Resource pool rg-o9gmnu77vtuuj5 of Sales CRM cannot scale out any further.",
 }
 
 func TestEndToEndAlertsAndDashboards(t *testing.T) {

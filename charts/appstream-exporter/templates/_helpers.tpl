@@ -50,3 +50,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
+
+{{/* Alertmanager matchers (name op "value") as AlertmanagerConfig v1alpha1
+matchers. Values with a backslash are refused: their unescaping is not done
+here. */}}
+{{- define "appstream-exporter.matchers" -}}
+{{- $re := `^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"\\]*)"\s*$` -}}
+{{- $out := list -}}
+{{- range . -}}
+{{- if not (regexMatch $re .) -}}
+{{- fail (printf "alertmanagerConfig: matcher %q of alerts/alertmanager.yml: write it as name=\"value\" (or =~, !=, !~), without backslashes" .) -}}
+{{- end -}}
+{{- $out = append $out (dict "name" (regexReplaceAll $re . "${1}") "matchType" (regexReplaceAll $re . "${2}") "value" (regexReplaceAll $re . "${3}")) -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}

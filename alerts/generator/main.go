@@ -1,0 +1,30 @@
+// Command generator writes alerts/appstream.rules.yml, or a copy tuned by a
+// parameters file: go run ./alerts/generator -params my.yml -out my.rules.yml
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	params := flag.String("params", "", "YAML file of parameters to override (see alerts/generator/params.go); none: the defaults")
+	out := flag.String("out", "alerts/appstream.rules.yml", "file to write; - for standard output")
+	flag.Parse()
+	p, err := loadParams(*params)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	text := render(header, buildGroups(p), p)
+	if *out == "-" {
+		fmt.Print(text)
+		return
+	}
+	// Prometheus, often another user, must read it: world-readable like any rules file.
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil { //nolint:gosec // see above
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// Params are the knobs an operator turns without editing the rules. The
+// zero-config rendering (defaults()) is alerts/appstream.rules.yml.
+type Params struct {
+	// TargetSelector picks Prometheus' own `up` series of the exporter's
+	// scrape job, for the target-down and target-absent alerts.
+	TargetSelector string `yaml:"target_selector"`
+	// Lookback is how far back group and pool alerts look for the newest
+	// sample, so a missed scrape does not reset their `for` timers.
+	Lookback model.Duration `yaml:"lookback"`
+
+	ExpiryInfoDays     float64 `yaml:"expiry_info_days"`     // info below this many days
+	ExpiryWarningDays  float64 `yaml:"expiry_warning_days"`  // warning below this
+	ExpiryCriticalDays float64 `yaml:"expiry_critical_days"` // critical below this
+	// ExpiredPagingDays: an expired group pages (critical) this long after
+	// its expiry; later it is a ticket (warning).
+	ExpiredPagingDays float64 `yaml:"expired_paging_days"`
+
+	SaturationRatio    float64 `yaml:"saturation_ratio"`
+	SaturationMinNodes int     `yaml:"saturation_min_nodes"`
+
+	// DataStaleGrace is added to twice the exporter's cache_ttl.
+	DataStaleGrace model.Duration `yaml:"data_stale_grace"`
+	ThrottledRatio float64        `yaml:"throttled_ratio"`
+
+	// Groups whose SkipUserAuthCheck is intended (kiosks): by ID, or by
+	// any label matcher (say tag_purpose!="kiosk").
+	SkipUserAuthExemptGroupIDs []string `yaml:"skip_user_auth_exempt_group_ids"`
+	SkipUserAuthMatchers       []string `yaml:"skip_user_auth_matchers"`
+
+	RunbookURL string `yaml:"runbook_url"` // runbook sections are #<alertname lowercased>
+	GrafanaURL string `yaml:"grafana_url"` // base of the dashboard links
+}
+
+func defaults() Params {
+	return Params{
+		TargetSelector:     `job="appstream"`,
+		Lookback:           model.Duration(10 * time.Minute),
+		ExpiryInfoDays:     30,
+		ExpiryWarningDays:  7,
+		ExpiryCriticalDays: 1,
+		ExpiredPagingDays:  1,
+		SaturationRatio:    0.9,
+		SaturationMinNodes: 2,
+		DataStaleGrace:     model.Duration(15 * time.Minute),
+		ThrottledRatio:     0.25,
+		RunbookURL:         "https://github.com/appstream-exporter/appstream_exporter/blob/main/README.md",
+		GrafanaURL:         "http://localhost:3000",
+	}
+}
+
+// loadParams reads a YAML file of overrides on top of the defaults; an
+// unknown key is an error, so a typo cannot silently keep a default.
+func loadParams(path string) (Params, error) {
+	p := defaults()
+	if path == "" {
+		return p, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return p, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil && err.Error() != "EOF" {
+		return p, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, p.validate(path)
+}
+
+var matcherRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"$`)
+
+func (p Params) validate(path string) error {
+	var problems []string
+	bad := func(key, format string, a ...any) {
+		problems = append(problems, fmt.Sprintf("%s: %s: %s", path, key, fmt.Sprintf(format, a...)))
+	}
+	if !matcherRE.MatchString(p.TargetSelector) {
+		bad("target_selector", "%q is not one label matcher such as job=\"appstream\"", p.TargetSelector)
+	}
+	if p.Lookback <= 0 {
+		bad("lookback", "must be positive, e.g. 10m")
+	}
+	if !(p.ExpiryCriticalDays > 0 && p.ExpiryCriticalDays < p.ExpiryWarningDays && p.ExpiryWarningDays < p.ExpiryInfoDays) {
+		bad("expiry_*_days", "need 0 < expiry_critical_days < expiry_warning_days < expiry_info_days (got %g, %g, %g)",
+			p.ExpiryCriticalDays, p.ExpiryWarningDays, p.ExpiryInfoDays)
+	}
+	if p.ExpiredPagingDays <= 0 {
+		bad("expired_paging_days", "must be positive")
+	}
+	if p.SaturationRatio <= 0 || p.SaturationRatio > 1 {
+		bad("saturation_ratio", "must be in (0, 1], e.g. 0.9")
+	}
+	if p.ThrottledRatio <= 0 || p.ThrottledRatio > 1 {
+		bad("throttled_ratio", "must be in (0, 1], e.g. 0.25")
+	}
+	for _, m := range p.SkipUserAuthMatchers {
+		if !matcherRE.MatchString(m) {
+			bad("skip_user_auth_matchers", "%q is not one label matcher such as tag_purpose!=\"kiosk\"", m)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "\n"))
+	}
+	return nil
+}

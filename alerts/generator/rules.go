@@ -1,0 +1,364 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+const header = `
+Recording and alerting rules for appstream_exporter, written by
+alerts/generator (go run ./alerts/generator); edit the generator or pass it a
+parameters file, not this file. README.md#alerts explains the choices.
+
+Group and pool alerts:
+- read the newest sample of the last lookback window, so a missed scrape does
+  not reset their "for" timers;
+- start only on fresh data: the query that covers the group's region (its
+  biz_region, or the exporter's one unfiltered query) refreshed successfully
+  within the window. Stale data never starts an alert;
+- hold while the data is not fresh: a firing alert keeps firing (from its own
+  ALERTS series) until fresh data says otherwise, so a dead exporter or an API
+  outage never resolves a page;
+- carry the group's stable identity (job, group_id, region, tag labels), not
+  group_name, charge_type or instance, so a rename, a charge-type change, an
+  exporter restart or a second exporter of an HA pair never splits an alert.
+`
+
+// Go template snippets for annotations. They query Prometheus, so they
+// report the group's current name and state even while an alert is held.
+const (
+	groupMatch = `{job=%q,group_id=%q,region=%q}`
+	groupArgs  = `$labels.job $labels.group_id $labels.region`
+	poolMatch  = `{job=%q,group_id=%q,region=%q,node_pool_id=%q}`
+	poolArgs   = groupArgs + ` $labels.node_pool_id`
+
+	groupName = `{{ with printf "aliyun_appstream_group_info` + groupMatch + `" ` + groupArgs + ` | query }}{{ . | first | label "group_name" }}{{ else }}{{ $labels.group_id }}{{ end }}`
+	groupText = `{{ with printf "aliyun_appstream_group_info` + groupMatch + `" ` + groupArgs + ` | query }}{{ . | first | label "group_name" }} ({{ $labels.group_id }}){{ else }}{{ $labels.group_id }}{{ end }} in region {{ $labels.region }}`
+	statusNow = `{{ with printf "aliyun_appstream_group_status` + groupMatch + ` == 1" ` + groupArgs + ` | query }} (status {{ . | first | label "status" }}){{ end }}`
+	heldText  = `{{ if not (printf "region:aliyun_appstream_up:fresh{job=%q,region=%q} or instance:aliyun_appstream_up:fresh{job=%q}" $labels.job $labels.region $labels.job | query) }} No fresh data covers {{ $labels.region }}: the exporter or the API is down, so this alert holds its last known state until data returns.{{ end }}`
+	// expiryText is true in every state: before expiry, after it (an alert
+	// held on cached data), and with no current data at all.
+	expiryText = `{{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + ` - time() > 0" ` + groupArgs + ` | query }}expires in {{ . | first | value | humanizeDuration }}{{ else }}{{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }}reached its expiry time{{ else }}expires soon{{ end }}{{ end }}{{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }} ({{ . | first | value | humanizeTimestamp }}){{ end }}`
+	expiredAgo = `{{ with printf "time() - aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }} {{ . | first | value | humanizeDuration }} ago{{ end }}`
+)
+
+// poolNow is a pool's current value of metric, formatted between before
+// and after; nothing at all while there is no current value (a held alert).
+func poolNow(metric, before, format, after string) string {
+	return `{{ with printf "` + metric + poolMatch + `" ` + poolArgs + ` | query }}` + before + `{{ . | first | value | ` + format + ` }}` + after + `{{ end }}`
+}
+
+func days(d float64) string {
+	if d == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%g days", d)
+}
+
+func seconds(d float64) string { return fmt.Sprintf("%g * 86400", d) }
+
+func buildGroups(p Params) []ruleGroup {
+	lb := p.Lookback.String()
+	last := func(sel string) string { return "last_over_time(" + sel + "[" + lb + "])" }
+	status := func(re string) string {
+		return last(`aliyun_appstream_group_status{status=~"`+re+`"}`) + " == 1"
+	}
+	resource := func(re string) string {
+		return last(`aliyun_appstream_group_resource_status{resource_status=~"`+re+`"}`) + " == 1"
+	}
+	pool := func(m string) string { return last("aliyun_appstream_node_pool_" + m) }
+	countdown := last("aliyun_appstream_group_expires_in_seconds")
+	prepaidCountdown := last(`aliyun_appstream_group_expires_in_seconds{charge_type="PrePaid"}`)
+	const sameGroup = "on (job, instance, group_id, region)"
+	dash := func() string {
+		return p.GrafanaURL + "/d/appstream-overview/appstream-overview?var-job={{ $labels.job }}&var-region={{ $labels.region }}&var-group={{ $labels.group_id }}"
+	}
+	exporterDash := p.GrafanaURL + "/d/appstream-exporter/appstream-exporter?var-job={{ $labels.job }}&var-instance={{ $labels.instance }}"
+
+	// guarded starts an alert only on fresh data and holds a firing one while
+	// the data is not fresh. drop lists labels of the condition that would
+	// split one group's alert (changing values, or several branches).
+	guarded := func(name, cond string, drop ...string) string {
+		without := strings.Join(append([]string{"instance", "group_name", "charge_type"}, drop...), ", ")
+		return fmt.Sprintf(`max without (%s) (
+  (
+    %s
+  )
+    and on (job, instance, region) region:aliyun_appstream_up:fresh
+)
+or
+(
+  max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
+    unless on (job, region) region:aliyun_appstream_up:fresh
+    unless on (job) instance:aliyun_appstream_up:fresh
+)`, without, indent(4, cond), name)
+	}
+
+	expiredStatus := status("EXPIRED|EXPIRED_RECYCLING")
+	longExpired := fmt.Sprintf(`%s <= -%s
+or
+%s
+or
+(%s and %s %s)`,
+		prepaidCountdown, seconds(p.ExpiredPagingDays),
+		status("EXPIRED_RECYCLING"),
+		resource("RELEASED"), sameGroup, status("EXPIRED"))
+
+	exempt := []string{}
+	if len(p.SkipUserAuthExemptGroupIDs) > 0 {
+		exempt = append(exempt, fmt.Sprintf(`group_id!~%q`, strings.Join(p.SkipUserAuthExemptGroupIDs, "|")))
+	}
+	exempt = append(exempt, p.SkipUserAuthMatchers...)
+
+	recording := ruleGroup{name: "appstream.recording", rules: []rule{
+		{comment: "Sessions a pool can hold: (subscription + scaled nodes) x sessions per node.",
+			record: "pool:aliyun_appstream_node_pool_session_capacity:sum",
+			expr: `(aliyun_appstream_node_pool_nodes + aliyun_appstream_node_pool_scaling_nodes)
+  * aliyun_appstream_node_pool_node_session_capacity`},
+		{comment: "Share of a pool's subscription nodes in use (pools with no nodes excluded).",
+			record: "pool:aliyun_appstream_node_pool_nodes_used:ratio",
+			expr: `aliyun_appstream_node_pool_nodes_used
+  / (aliyun_appstream_node_pool_nodes > 0)`},
+		{comment: "Nodes a pool may still add by scaling out.",
+			record: "pool:aliyun_appstream_node_pool_scaling_nodes:headroom",
+			expr: `aliyun_appstream_node_pool_max_scaling_nodes
+  - aliyun_appstream_node_pool_scaling_nodes`},
+		{comment: "Delivery groups per status and region.",
+			record: "region_status:aliyun_appstream_group_status:sum",
+			expr:   `sum by (job, region, status) (aliyun_appstream_group_status)`},
+	}}
+
+	groupAlerts := ruleGroup{name: "appstream.groups", rules: []rule{
+		{comment: `Fresh data per region: 1 for each region whose query refreshed
+successfully within the lookback window. With biz_regions listed, a group's
+region is its query's biz_region; with one unfiltered query, the regions of
+the groups it returned. The alerts below are in this group, after these
+rules, so they read this evaluation's values.`,
+			record: "region:aliyun_appstream_up:fresh",
+			expr: fmt.Sprintf(`max by (job, instance, region) (
+  label_replace(%s == 1, "region", "$1", "biz_region", "(.+)")
+)
+or
+max by (job, instance, region) (
+  %s
+    and on (job, instance) (%s == 1)
+)`, last(`aliyun_appstream_up{biz_region!=""}`), last("aliyun_appstream_group_info"), last(`aliyun_appstream_up{biz_region=""}`))},
+		{comment: `Fresh data of an exporter's one unfiltered query, whatever regions it
+returned: a region left without groups must not hold alerts there.`,
+			record: "instance:aliyun_appstream_up:fresh",
+			expr:   fmt.Sprintf(`max by (job, instance) (%s == 1)`, last(`aliyun_appstream_up{biz_region=""}`))},
+
+		{alert: "AppStreamGroupCeased", forDuration: "5m", severity: "critical",
+			expr:        guarded("AppStreamGroupCeased", status("CEASED")),
+			summary:     "Delivery group " + groupName + " has ceased for an overdue payment.",
+			description: "Delivery group " + groupText + " has status CEASED: the account is overdue and its users cannot start sessions." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupExpired", forDuration: "5m", severity: "critical",
+			comment: fmt.Sprintf(`Expired within the last %s: status EXPIRED, or a PrePaid group's
+countdown at or below zero. Later it is AppStreamGroupLongExpired.`, days(p.ExpiredPagingDays)),
+			expr: guarded("AppStreamGroupExpired", fmt.Sprintf(`(
+  %s <= 0
+  or
+  %s
+)
+unless %s
+(
+  %s
+)`, prepaidCountdown, status("EXPIRED"), sameGroup, indent(2, longExpired)), "status"),
+			summary:     "Delivery group " + groupName + " has expired.",
+			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ": its users cannot start sessions. Renew it before its resources are released." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupLongExpired", forDuration: "5m", severity: "warning",
+			comment: fmt.Sprintf(`Expired more than %s ago, recycling, or released: nothing to do at
+night, so a ticket rather than a page.`, days(p.ExpiredPagingDays)),
+			expr:        guarded("AppStreamGroupLongExpired", longExpired, "status", "resource_status"),
+			summary:     "Delivery group " + groupName + " expired more than " + days(p.ExpiredPagingDays) + " ago.",
+			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ". Renew it if it is still needed, or delete it." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupExpiryImminent", forDuration: "5m", severity: "critical",
+			expr: guarded("AppStreamGroupExpiryImminent", fmt.Sprintf(`%s > 0 < %s
+unless %s
+%s`, countdown, seconds(p.ExpiryCriticalDays), sameGroup, expiredStatus)),
+			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryCriticalDays) + ".",
+			description: "Delivery group " + groupText + " " + expiryText + ". Renew it now, or its users lose access." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupExpiringSoon", forDuration: "10m", severity: "warning",
+			comment: `ResourceStatus EXPIRED_IN_7_DAYS counts too, unless the countdown
+already says less than a day.`,
+			expr: guarded("AppStreamGroupExpiringSoon", fmt.Sprintf(`(
+  %s >= %s < %s
+  or
+  (%s unless %s %s < %s)
+)
+unless %s
+%s`, countdown, seconds(p.ExpiryCriticalDays), seconds(p.ExpiryWarningDays),
+				resource("EXPIRED_IN_7_DAYS"), sameGroup, countdown, seconds(p.ExpiryCriticalDays),
+				sameGroup, expiredStatus), "resource_status"),
+			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryWarningDays) + ".",
+			description: "Delivery group " + groupText + ` {{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }}` + expiryText + `{{ else }}has ResourceStatus EXPIRED_IN_7_DAYS; the API gives no expiry time{{ end }}. Renew it, or plan its users' move.` + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupExpiryApproaching", forDuration: "30m", severity: "info",
+			expr: guarded("AppStreamGroupExpiryApproaching", fmt.Sprintf(`%s >= %s < %s
+unless %s
+(
+  %s
+  or
+  %s
+)`, countdown, seconds(p.ExpiryWarningDays), seconds(p.ExpiryInfoDays), sameGroup, resource("EXPIRED_IN_7_DAYS"), expiredStatus)),
+			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryInfoDays) + ".",
+			description: "Delivery group " + groupText + " " + expiryText + "." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupFailed", forDuration: "5m", severity: "warning",
+			expr:        guarded("AppStreamGroupFailed", status("FAILED|MAINTAIN_FAILED")),
+			summary:     "Delivery group " + groupName + ` failed to {{ if eq $labels.status "FAILED" }}publish{{ else }}update{{ end }}.`,
+			description: "Delivery group " + groupText + " has status {{ $labels.status }}." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupStuck", forDuration: "1h", severity: "warning",
+			expr:        guarded("AppStreamGroupStuck", status("DEPLOYING|MAINTAINING")),
+			summary:     "Delivery group " + groupName + " has been {{ $labels.status }} for over an hour.",
+			description: "Delivery group " + groupText + " has had status {{ $labels.status }} for more than one hour." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupUnavailable", forDuration: "5m", severity: "critical",
+			expr:        guarded("AppStreamGroupUnavailable", resource("UNAVAILABLE")),
+			summary:     "Delivery group " + groupName + " is unavailable.",
+			description: "The resources of delivery group " + groupText + statusNow + " have ResourceStatus UNAVAILABLE: its users cannot start sessions." + heldText,
+			dashboard:   dash()},
+
+		{alert: "AppStreamGroupSkipsUserAuth", forDuration: "10m", severity: "info",
+			comment: "Exempt kiosks with skip_user_auth_exempt_group_ids or skip_user_auth_matchers.",
+			expr:    guarded("AppStreamGroupSkipsUserAuth", last("aliyun_appstream_group_skip_user_auth_check"+braces(exempt))+" == 1"),
+			summary: "Delivery group " + groupName + " skips user authorization checks.",
+			description: "Delivery group " + groupText + " has SkipUserAuthCheck enabled: any user who can reach it may open its apps." +
+				" If that is intended (a kiosk), exempt it in the alert parameters." + heldText,
+			dashboard: dash()},
+
+		{alert: "AppStreamNodePoolSaturated", forDuration: "15m", severity: "warning",
+			comment: fmt.Sprintf(`Pools without elastic scaling (MaxScalingAmount 0) and at least %d
+nodes: pools that can scale are AppStreamNodePoolScalingExhausted's.`, p.SaturationMinNodes),
+			expr: guarded("AppStreamNodePoolSaturated", fmt.Sprintf(`%s / (%s >= %d) >= %g
+and
+%s == 0`, pool("nodes_used"), pool("nodes"), p.SaturationMinNodes, p.SaturationRatio, pool("max_scaling_nodes"))),
+			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is nearly full and cannot scale.",
+			description: "Resource pool {{ $labels.node_pool_id }} ({{ $labels.node_instance_type }}) of delivery group " + groupText +
+				" has" + poolNow("aliyun_appstream_node_pool_nodes_used", " ", "humanize", " of") + poolNow("aliyun_appstream_node_pool_nodes", " ", "humanize", "") +
+				fmt.Sprintf(" nodes in use (threshold %g %%) and no elastic scaling.", p.SaturationRatio*100) + heldText,
+			dashboard: dash()},
+
+		{alert: "AppStreamNodePoolScalingExhausted", forDuration: "15m", severity: "warning",
+			comment: `At its scaling limit and busier than the scale-out threshold: the next
+users will not get a session. Every operand has the same labels, so no join
+can fail when the group's labels change.`,
+			expr: guarded("AppStreamNodePoolScalingExhausted", fmt.Sprintf(`(%s + %s)
+  / ((%s + %s) > 0)
+  > %s
+and
+%s >= %s
+and
+%s > 0`, pool("nodes_used"), pool("scaling_nodes_used"), pool("nodes"), pool("scaling_nodes"),
+				pool("scaling_usage_threshold_ratio"), pool("scaling_nodes"), pool("max_scaling_nodes"), pool("max_scaling_nodes"))),
+			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " cannot scale out any further.",
+			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
+				" runs all its scalable nodes" + poolNow("aliyun_appstream_node_pool_max_scaling_nodes", " (", "humanize", ")") +
+				" and is above its scale-out threshold" + poolNow("aliyun_appstream_node_pool_scaling_usage_threshold_ratio", " of ", "humanizePercentage", "") + "." + heldText,
+			dashboard: dash()},
+
+		{alert: "AppStreamNodePoolScheduleTargetNotMet", forDuration: "15m", severity: "warning",
+			comment: `A scheduled-scaling window is active and the pool has fewer nodes than
+its target.`,
+			expr: guarded("AppStreamNodePoolScheduleTargetNotMet", fmt.Sprintf(`%s > (%s + %s)
+and
+%s == 1`, pool("schedule_target_nodes"), pool("nodes"), pool("scaling_nodes"), pool("schedule_active"))),
+			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is below its scheduled target.",
+			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
+				" has fewer nodes than the target of its active scheduled-scaling window" +
+				poolNow("aliyun_appstream_node_pool_schedule_target_nodes", " (", "humanize", ")") +
+				poolNow("aliyun_appstream_node_pool_nodes", ": it has ", "humanize", " subscription") +
+				poolNow("aliyun_appstream_node_pool_scaling_nodes", " and ", "humanize", " scaled nodes") + "." + heldText,
+			dashboard: dash()},
+	}}
+
+	throttled := `sum by (job, instance) (increase(aliyun_appstream_api_requests_total{code=~"Throttling.*|HTTP429"}[15m]))
+  / sum by (job, instance) (increase(aliyun_appstream_api_requests_total[15m]))`
+	exporter := ruleGroup{name: "appstream.exporter", rules: []rule{
+		{alert: "AppStreamExporterTargetDown", forDuration: "5m", severity: "warning",
+			comment: "Prometheus cannot scrape the exporter. Group alerts hold meanwhile.",
+			expr:    "up{" + p.TargetSelector + "} == 0",
+			summary: "Prometheus cannot scrape appstream_exporter {{ $labels.instance }}.",
+			description: "The scrape target {{ $labels.instance }} of job {{ $labels.job }} has been down for 5 minutes: " +
+				"no delivery group is being watched there. Firing group alerts hold their state until it returns.",
+			dashboard: exporterDash},
+
+		{alert: "AppStreamExporterAbsent", forDuration: "15m", severity: "warning",
+			comment: "No target of the exporter's job at all (service discovery lost it, or it was never set up).",
+			expr:    "absent(up{" + p.TargetSelector + "})",
+			summary: "Prometheus has no appstream_exporter target.",
+			description: "No scrape target matches up{" + p.TargetSelector + "} for 15 minutes: no delivery group is being watched. " +
+				"Check the scrape configuration, or set the alerts' target_selector to your job."},
+
+		{alert: "AppStreamExporterDown", forDuration: "10m", severity: "warning",
+			expr:    "last_over_time(aliyun_appstream_up[5m]) == 0",
+			summary: "appstream_exporter cannot read delivery groups{{ with $labels.biz_region }} in {{ . }}{{ end }}.",
+			description: `The newest refreshes of {{ $labels.instance }}{{ with $labels.biz_region }} for biz_region {{ . }}{{ end }} have failed for 10 minutes: ` +
+				"the API answers with errors or not at all. Group alerts there hold their state; no new one starts.",
+			dashboard: exporterDash},
+
+		{alert: "AppStreamDataStale", forDuration: "5m", severity: "warning",
+			comment: `Older than two refresh cycles plus a grace: derived from the exporter's
+own cache_ttl, so a long cache_ttl is not stale by itself.`,
+			expr: fmt.Sprintf(`time() - last_over_time(aliyun_appstream_last_refresh_success_timestamp_seconds[10m])
+  > on (job, instance) group_left ()
+(2 * last_over_time(aliyun_appstream_cache_ttl_seconds[10m]) + %g)`, time.Duration(p.DataStaleGrace).Seconds()),
+			summary:     "AppStream data{{ with $labels.biz_region }} for {{ . }}{{ end }} is stale.",
+			description: `The last successful refresh of {{ $labels.instance }}{{ with $labels.biz_region }} for biz_region {{ . }}{{ end }} was {{ $value | humanizeDuration }} ago: more than two refresh cycles (cache_ttl) and a grace of ` + p.DataStaleGrace.String() + `.`,
+			dashboard:   exporterDash},
+
+		{alert: "AppStreamApiThrottled", forDuration: "10m", severity: "warning",
+			comment: fmt.Sprintf(`Throttling that costs something: at least %g %% of the requests of
+the last 15 minutes, or any while refreshes failed. Retried throttles that
+still succeed are only counted.`, p.ThrottledRatio*100),
+			expr: fmt.Sprintf(`(
+  %s
+) >= %g
+or
+(
+  %s
+) > 0
+  and on (job, instance)
+sum by (job, instance) (increase(aliyun_appstream_refreshes_total{result="failure"}[15m])) > 0`, indent(2, throttled), p.ThrottledRatio, indent(2, throttled)),
+			summary: "The appstream-center API is throttling appstream_exporter {{ $labels.instance }}.",
+			description: "{{ $value | humanizePercentage }} of the API requests of {{ $labels.instance }} were throttled in the last 15 minutes" +
+				`{{ with printf "sum(increase(aliyun_appstream_refreshes_total{job=%q,instance=%q,result=\"failure\"}[15m])) > 0" $labels.job $labels.instance | query }}, and {{ . | first | value | humanize }} refreshes failed{{ end }}.`,
+			dashboard: exporterDash},
+
+		{alert: "AppStreamConfigReloadFailed", forDuration: "10m", severity: "warning",
+			expr:        "aliyun_appstream_config_last_reload_successful == 0",
+			summary:     "appstream_exporter {{ $labels.instance }} failed to reload its configuration.",
+			description: "The last configuration reload of {{ $labels.instance }} failed; it keeps running with the previous configuration. Its log says why; fix the file and reload again.",
+			dashboard:   exporterDash},
+
+		{alert: "AppStreamExporterDemoMode", severity: "info",
+			comment: `--demo serves made-up groups; this alert says so, and inhibits the
+alerts they raise (alerts/alertmanager.yml).`,
+			expr:    "aliyun_appstream_demo == 1",
+			summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
+			description: "Every delivery group {{ $labels.instance }} exports is made up by the built-in simulator, and the alerts they raise are not real. " +
+				"Run it without --demo, or stop scraping it."},
+	}}
+	return []ruleGroup{recording, groupAlerts, exporter}
+}
+
+func braces(matchers []string) string {
+	if len(matchers) == 0 {
+		return ""
+	}
+	return "{" + strings.Join(matchers, ", ") + "}"
+}
