@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -30,36 +29,9 @@ func alertmanagerServer(t *testing.T, config string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
 	// An empty cluster address turns gossip off: one instance, no port 9094.
-	cmd := exec.Command(bin, "--config.file="+config, "--storage.path="+t.TempDir(),
-		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("alertmanager log:\n%s", logs)
-		}
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get(base + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanager not ready after 30s:\n%s", logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return startServer(t, "alertmanager", bin, "--config.file="+config, "--storage.path="+t.TempDir(),
+		"--cluster.listen-address=", "--log.level=warn")
 }
 
 // Label sets as the rules of appstream.rules.yml write them.

@@ -51,9 +51,26 @@ scrape_configs:
     static_configs:
       - targets: [%[3]q]
 `, interval, rules, target))
+	return startServer(t, "prometheus", bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--log.level=warn")
+}
+
+// instantVector is the answer of /api/v1/query for an instant vector.
+type instantVector struct {
+	Data struct {
+		Result []struct {
+			Metric map[string]string `json:"metric"`
+			Value  [2]any            `json:"value"`
+		} `json:"result"`
+	} `json:"data"`
+}
+
+// startServer runs a Prometheus-style server (bin args --web.listen-address=
+// on a free loopback port), stops it when the test ends, shows its log if
+// the test failed, and returns its base URL once /-/ready answers.
+func startServer(t *testing.T, name, bin string, args ...string) string {
+	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
+	cmd := exec.Command(bin, append(args, "--web.listen-address="+addr)...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -63,7 +80,7 @@ scrape_configs:
 		cmd.Process.Kill()
 		cmd.Wait()
 		if t.Failed() {
-			t.Logf("prometheus log:\n%s", logs)
+			t.Logf("%s log:\n%s", name, logs)
 		}
 	})
 	base := "http://" + addr
@@ -76,7 +93,7 @@ scrape_configs:
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready after 30s:\n%s", logs)
+			t.Fatalf("%s not ready after 30s:\n%s", name, logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -519,14 +536,7 @@ func runVariableQuery(t *testing.T, base string, v variableQuery, end time.Time,
 		u := base + "/api/v1/query?" + url.Values{"query": {v.expr}, "time": {unixTime(end)}}.Encode()
 		var body []byte
 		r, body = promQuery(t, u)
-		var data struct {
-			Data struct {
-				Result []struct {
-					Metric map[string]string `json:"metric"`
-					Value  [2]any            `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
+		var data instantVector
 		if r.err == "" {
 			if err := json.Unmarshal(body, &data); err != nil {
 				r.err = err.Error()

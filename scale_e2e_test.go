@@ -104,14 +104,7 @@ max_concurrent_pages: 4
   and on () up{job="appstream"} == 1
   and on () count(pool:aliyun_appstream_node_pool_nodes_used:ratio) > 0`, groups)
 	now := waitForQuery(t, base, ready, 2*time.Minute)
-	var scrape struct {
-		Data struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
+	var scrape instantVector
 	apiGet(t, base+"/api/v1/query?"+url.Values{"query": {`{__name__=~"scrape_samples_scraped|scrape_duration_seconds", job="appstream"}`}, "time": {unixTime(now)}}.Encode(), &scrape)
 	var last []string
 	for _, r := range scrape.Data.Result {
