@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -84,6 +85,11 @@ func TestParameterChangesOnlyItsRules(t *testing.T) {
 		{"target_selector: job=\"wuying\"\n", []string{"AppStreamExporterTargetDown", "AppStreamExporterAbsent"}},
 		{"skip_user_auth_exempt_group_ids: [aig-kiosk1, aig-kiosk2]\n", []string{"AppStreamGroupSkipsUserAuth"}},
 		{"data_stale_grace: 30m\n", []string{"AppStreamDataStale"}},
+		{"tag_labels_in_alerts: false\n", []string{
+			"AppStreamGroupCeased", "AppStreamGroupExpired", "AppStreamGroupLongExpired", "AppStreamGroupExpiryImminent",
+			"AppStreamGroupExpiringSoon", "AppStreamGroupExpiryApproaching", "AppStreamGroupFailed", "AppStreamGroupStuck",
+			"AppStreamGroupUnavailable", "AppStreamGroupSkipsUserAuth", "AppStreamNodePoolSaturated",
+			"AppStreamNodePoolScalingExhausted", "AppStreamNodePoolScheduleTargetNotMet"}},
 	}
 	base := parse(t, render(header, buildGroups(defaults()), defaults()))
 	for _, c := range cases {
@@ -131,5 +137,53 @@ func TestBadParameters(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
 			t.Errorf("%q: error %v, want one naming %s and %q", params, err, path, want)
 		}
+	}
+}
+
+// With tag_labels_in_alerts: false, a tag edit mid-incident leaves one
+// alert, firing throughout: run in promtool against the rendered rules.
+func TestTagEditWithoutTagLabels(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("APPSTREAM_E2E_REQUIRED") != "" {
+			t.Fatal("promtool not found: apt-get install -y prometheus")
+		}
+		t.Skip("promtool not found (apt-get install -y prometheus)")
+	}
+	p := defaults()
+	p.TagLabelsInAlerts = false
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(render(header, buildGroups(p), p)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const group = `job="appstream",instance="exporter:9937",group_id="aig-t",group_name="Payroll",region="cn-shanghai",charge_type="PrePaid"`
+	alert := `ALERTS{alertname="AppStreamGroupCeased",alertstate="firing",severity="critical",job="appstream",group_id="aig-t",region="cn-shanghai",status="CEASED"}`
+	test := `rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'aliyun_appstream_up{job="appstream",instance="exporter:9937"}'
+        values: '1x60'
+      - series: 'aliyun_appstream_group_info{` + group + `,tag_department="hr"}'
+        values: '1x30 stale'
+      - series: 'aliyun_appstream_group_status{` + group + `,tag_department="hr",status="CEASED"}'
+        values: '1x30 stale'
+      - series: 'aliyun_appstream_group_info{` + group + `,tag_department="finance"}'
+        values: '_x30 1x30'
+      - series: 'aliyun_appstream_group_status{` + group + `,tag_department="finance",status="CEASED"}'
+        values: '_x30 1x30'
+    promql_expr_test:
+`
+	for _, at := range []string{"25m", "33m", "38m", "45m", "55m"} {
+		test += "      - expr: ALERTS{alertname=\"AppStreamGroupCeased\"}\n        eval_time: " + at + "\n        exp_samples:\n          - labels: '" + alert + "'\n            value: 1\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "test.yml"), []byte(test), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool, "test", "rules", "test.yml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool: %v\n%s", err, out)
 	}
 }

@@ -41,6 +41,11 @@ type Params struct {
 	SkipUserAuthExemptGroupIDs []string `yaml:"skip_user_auth_exempt_group_ids"`
 	SkipUserAuthMatchers       []string `yaml:"skip_user_auth_matchers"`
 
+	// TagLabelsInAlerts keeps the groups' tag_* labels on group and pool
+	// alerts, so Alertmanager can route by them; a tag edit then makes a new
+	// alert (the old one resolves). false: identity is job, group_id, region.
+	TagLabelsInAlerts bool `yaml:"tag_labels_in_alerts"`
+
 	RunbookURL string `yaml:"runbook_url"` // runbook sections are #<alertname lowercased>
 	GrafanaURL string `yaml:"grafana_url"` // base of the dashboard links
 }
@@ -57,6 +62,7 @@ func defaults() Params {
 		SaturationMinNodes: 2,
 		DataStaleGrace:     model.Duration(15 * time.Minute),
 		ThrottledRatio:     0.25,
+		TagLabelsInAlerts:  true,
 		RunbookURL:         "https://github.com/appstream-exporter/appstream_exporter/blob/main/README.md",
 		GrafanaURL:         "http://localhost:3000",
 	}

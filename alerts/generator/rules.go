@@ -36,7 +36,7 @@ const (
 	groupName = `{{ with printf "aliyun_appstream_group_info` + groupMatch + `" ` + groupArgs + ` | query }}{{ . | first | label "group_name" }}{{ else }}{{ $labels.group_id }}{{ end }}`
 	groupText = `{{ with printf "aliyun_appstream_group_info` + groupMatch + `" ` + groupArgs + ` | query }}{{ . | first | label "group_name" }} ({{ $labels.group_id }}){{ else }}{{ $labels.group_id }}{{ end }} in region {{ $labels.region }}`
 	statusNow = `{{ with printf "aliyun_appstream_group_status` + groupMatch + ` == 1" ` + groupArgs + ` | query }} (status {{ . | first | label "status" }}){{ end }}`
-	heldText  = `{{ if not (printf "region:aliyun_appstream_up:fresh{job=%q,region=%q} or instance:aliyun_appstream_up:fresh{job=%q}" $labels.job $labels.region $labels.job | query) }} No fresh data covers {{ $labels.region }}: the exporter or the API is down, so this alert holds its last known state until data returns.{{ end }}`
+	heldText  = `{{ if not (printf "group:aliyun_appstream_group_info:fresh` + groupMatch + `" ` + groupArgs + ` | query) }} No fresh data for this group: the exporter that reports it, or the API, is down, so this alert holds its last known state until data returns.{{ end }}`
 	// expiryText is true in every state: before expiry, after it (an alert
 	// held on cached data), and with no current data at all.
 	expiryText = `{{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + ` - time() > 0" ` + groupArgs + ` | query }}expires in {{ . | first | value | humanizeDuration }}{{ else }}{{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }}reached its expiry time{{ else }}expires soon{{ end }}{{ end }}{{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }} ({{ . | first | value | humanizeTimestamp }}){{ end }}`
@@ -60,6 +60,7 @@ func seconds(d float64) string { return fmt.Sprintf("%g * 86400", d) }
 
 func buildGroups(p Params) []ruleGroup {
 	lb := p.Lookback.String()
+	twice := (2 * p.Lookback).String()
 	last := func(sel string) string { return "last_over_time(" + sel + "[" + lb + "])" }
 	status := func(re string) string {
 		return last(`aliyun_appstream_group_status{status=~"`+re+`"}`) + " == 1"
@@ -77,11 +78,18 @@ func buildGroups(p Params) []ruleGroup {
 	exporterDash := p.GrafanaURL + "/d/appstream-exporter/appstream-exporter?var-job={{ $labels.job }}&var-instance={{ $labels.instance }}"
 
 	// guarded starts an alert only on fresh data and holds a firing one while
-	// the data is not fresh. drop lists labels of the condition that would
-	// split one group's alert (changing values, or several branches).
-	guarded := func(name, cond string, drop ...string) string {
-		without := strings.Join(append([]string{"instance", "group_name", "charge_type"}, drop...), ", ")
-		return fmt.Sprintf(`max without (%s) (
+	// no exporter that reported its group has fresh data. keep lists the
+	// labels of the condition the alert keeps beyond the group's identity;
+	// split lists those that would split one group's alert (changing values,
+	// or several branches). next names the alerts that take over from this
+	// one (the expiry windows): it keeps firing while one of them is
+	// pending, so a move to the next window leaves no gap.
+	guarded := func(name, cond string, keep, split []string, next ...string) string {
+		aggregate := "max without (" + strings.Join(append([]string{"instance", "group_name", "charge_type"}, split...), ", ") + ")"
+		if !p.TagLabelsInAlerts {
+			aggregate = "max by (" + strings.Join(append([]string{"job", "group_id", "region"}, keep...), ", ") + ")"
+		}
+		expr := fmt.Sprintf(`%s (
   (
     %s
   )
@@ -90,10 +98,21 @@ func buildGroups(p Params) []ruleGroup {
 or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
-    unless on (job, region) region:aliyun_appstream_up:fresh
-    unless on (job) instance:aliyun_appstream_up:fresh
-)`, without, indent(4, cond), name)
+    unless on (job, group_id, region) group:aliyun_appstream_group_info:fresh
+)`, aggregate, indent(4, cond), name)
+		if len(next) > 0 {
+			expr += fmt.Sprintf(`
+or
+(
+  max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
+    and on (job, group_id, region) ALERTS{alertname=~%q, alertstate="pending"}
+)`, name, strings.Join(next, "|"))
+		}
+		return expr
 	}
+	statusLabel := []string{"status"}
+	resourceLabel := []string{"resource_status"}
+	poolLabels := []string{"node_pool_id", "node_instance_type"}
 
 	expiredStatus := status("EXPIRED|EXPIRED_RECYCLING")
 	longExpired := fmt.Sprintf(`%s <= -%s
@@ -148,9 +167,25 @@ max by (job, instance, region) (
 returned: a region left without groups must not hold alerts there.`,
 			record: "instance:aliyun_appstream_up:fresh",
 			expr:   fmt.Sprintf(`max by (job, instance) (%s == 1)`, last(`aliyun_appstream_up{biz_region=""}`))},
+		{comment: fmt.Sprintf(`Groups whose data is fresh: reported within %s by an exporter whose
+query for them is fresh now. A firing alert holds until its group is here
+again, so another exporter's fresh data for the same region (a second
+account in the same job) never ends the hold, while a restarted exporter,
+or the other half of an HA pair, does. A deleted group's alert resolves
+normally: its exporter stays fresh.`, twice),
+			record: "group:aliyun_appstream_group_info:fresh",
+			expr: fmt.Sprintf(`max by (job, instance, group_id, region) (
+  last_over_time(aliyun_appstream_group_info[%[1]s])
+    and on (job, instance, region) label_replace(%[2]s == 1, "region", "$1", "biz_region", "(.+)")
+)
+or
+max by (job, instance, group_id, region) (
+  last_over_time(aliyun_appstream_group_info[%[1]s])
+    and on (job, instance) instance:aliyun_appstream_up:fresh
+)`, twice, last(`aliyun_appstream_up{biz_region!=""}`))},
 
 		{alert: "AppStreamGroupCeased", forDuration: "5m", severity: "critical",
-			expr:        guarded("AppStreamGroupCeased", status("CEASED")),
+			expr:        guarded("AppStreamGroupCeased", status("CEASED"), statusLabel, nil),
 			summary:     "Delivery group " + groupName + " has ceased for an overdue payment.",
 			description: "Delivery group " + groupText + " has status CEASED: the account is overdue and its users cannot start sessions." + heldText,
 			dashboard:   dash()},
@@ -166,7 +201,7 @@ countdown at or below zero. Later it is AppStreamGroupLongExpired.`, days(p.Expi
 unless %s
 (
   %s
-)`, prepaidCountdown, status("EXPIRED"), sameGroup, indent(2, longExpired)), "status"),
+)`, prepaidCountdown, status("EXPIRED"), sameGroup, indent(2, longExpired)), nil, statusLabel, "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " has expired.",
 			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ": its users cannot start sessions. Renew it before its resources are released." + heldText,
 			dashboard:   dash()},
@@ -174,7 +209,7 @@ unless %s
 		{alert: "AppStreamGroupLongExpired", forDuration: "5m", severity: "warning",
 			comment: fmt.Sprintf(`Expired more than %s ago, recycling, or released: nothing to do at
 night, so a ticket rather than a page.`, days(p.ExpiredPagingDays)),
-			expr:        guarded("AppStreamGroupLongExpired", longExpired, "status", "resource_status"),
+			expr:        guarded("AppStreamGroupLongExpired", longExpired, nil, []string{"status", "resource_status"}),
 			summary:     "Delivery group " + groupName + " expired more than " + days(p.ExpiredPagingDays) + " ago.",
 			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ". Renew it if it is still needed, or delete it." + heldText,
 			dashboard:   dash()},
@@ -182,7 +217,8 @@ night, so a ticket rather than a page.`, days(p.ExpiredPagingDays)),
 		{alert: "AppStreamGroupExpiryImminent", forDuration: "5m", severity: "critical",
 			expr: guarded("AppStreamGroupExpiryImminent", fmt.Sprintf(`%s > 0 < %s
 unless %s
-%s`, countdown, seconds(p.ExpiryCriticalDays), sameGroup, expiredStatus)),
+%s`, countdown, seconds(p.ExpiryCriticalDays), sameGroup, expiredStatus), nil, nil,
+				"AppStreamGroupExpired", "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryCriticalDays) + ".",
 			description: "Delivery group " + groupText + " " + expiryText + ". Renew it now, or its users lose access." + heldText,
 			dashboard:   dash()},
@@ -198,9 +234,10 @@ already says less than a day.`,
 unless %s
 %s`, countdown, seconds(p.ExpiryCriticalDays), seconds(p.ExpiryWarningDays),
 				resource("EXPIRED_IN_7_DAYS"), sameGroup, countdown, seconds(p.ExpiryCriticalDays),
-				sameGroup, expiredStatus), "resource_status"),
+				sameGroup, expiredStatus), nil, resourceLabel,
+				"AppStreamGroupExpiryImminent", "AppStreamGroupExpired", "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryWarningDays) + ".",
-			description: "Delivery group " + groupText + ` {{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }}` + expiryText + `{{ else }}has ResourceStatus EXPIRED_IN_7_DAYS; the API gives no expiry time{{ end }}. Renew it, or plan its users' move.` + heldText,
+			description: "Delivery group " + groupText + ` {{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }}` + expiryText + `{{ else }}{{ with printf "aliyun_appstream_group_resource_status` + groupMatch[:len(groupMatch)-1] + `,resource_status=\"EXPIRED_IN_7_DAYS\"} == 1" ` + groupArgs + ` | query }}has ResourceStatus EXPIRED_IN_7_DAYS; the API gives no expiry time{{ else }}expires within ` + days(p.ExpiryWarningDays) + `{{ end }}{{ end }}. Renew it, or plan its users' move.` + heldText,
 			dashboard:   dash()},
 
 		{alert: "AppStreamGroupExpiryApproaching", forDuration: "30m", severity: "info",
@@ -210,32 +247,33 @@ unless %s
   %s
   or
   %s
-)`, countdown, seconds(p.ExpiryWarningDays), seconds(p.ExpiryInfoDays), sameGroup, resource("EXPIRED_IN_7_DAYS"), expiredStatus)),
+)`, countdown, seconds(p.ExpiryWarningDays), seconds(p.ExpiryInfoDays), sameGroup, resource("EXPIRED_IN_7_DAYS"), expiredStatus), nil, nil,
+				"AppStreamGroupExpiringSoon", "AppStreamGroupExpiryImminent", "AppStreamGroupExpired", "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryInfoDays) + ".",
 			description: "Delivery group " + groupText + " " + expiryText + "." + heldText,
 			dashboard:   dash()},
 
 		{alert: "AppStreamGroupFailed", forDuration: "5m", severity: "warning",
-			expr:        guarded("AppStreamGroupFailed", status("FAILED|MAINTAIN_FAILED")),
+			expr:        guarded("AppStreamGroupFailed", status("FAILED|MAINTAIN_FAILED"), statusLabel, nil),
 			summary:     "Delivery group " + groupName + ` failed to {{ if eq $labels.status "FAILED" }}publish{{ else }}update{{ end }}.`,
 			description: "Delivery group " + groupText + " has status {{ $labels.status }}." + heldText,
 			dashboard:   dash()},
 
 		{alert: "AppStreamGroupStuck", forDuration: "1h", severity: "warning",
-			expr:        guarded("AppStreamGroupStuck", status("DEPLOYING|MAINTAINING")),
+			expr:        guarded("AppStreamGroupStuck", status("DEPLOYING|MAINTAINING"), statusLabel, nil),
 			summary:     "Delivery group " + groupName + " has been {{ $labels.status }} for over an hour.",
 			description: "Delivery group " + groupText + " has had status {{ $labels.status }} for more than one hour." + heldText,
 			dashboard:   dash()},
 
 		{alert: "AppStreamGroupUnavailable", forDuration: "5m", severity: "critical",
-			expr:        guarded("AppStreamGroupUnavailable", resource("UNAVAILABLE")),
+			expr:        guarded("AppStreamGroupUnavailable", resource("UNAVAILABLE"), resourceLabel, nil),
 			summary:     "Delivery group " + groupName + " is unavailable.",
 			description: "The resources of delivery group " + groupText + statusNow + " have ResourceStatus UNAVAILABLE: its users cannot start sessions." + heldText,
 			dashboard:   dash()},
 
 		{alert: "AppStreamGroupSkipsUserAuth", forDuration: "10m", severity: "info",
 			comment: "Exempt kiosks with skip_user_auth_exempt_group_ids or skip_user_auth_matchers.",
-			expr:    guarded("AppStreamGroupSkipsUserAuth", last("aliyun_appstream_group_skip_user_auth_check"+braces(exempt))+" == 1"),
+			expr:    guarded("AppStreamGroupSkipsUserAuth", last("aliyun_appstream_group_skip_user_auth_check"+braces(exempt))+" == 1", nil, nil),
 			summary: "Delivery group " + groupName + " skips user authorization checks.",
 			description: "Delivery group " + groupText + " has SkipUserAuthCheck enabled: any user who can reach it may open its apps." +
 				" If that is intended (a kiosk), exempt it in the alert parameters." + heldText,
@@ -246,7 +284,7 @@ unless %s
 nodes: pools that can scale are AppStreamNodePoolScalingExhausted's.`, p.SaturationMinNodes),
 			expr: guarded("AppStreamNodePoolSaturated", fmt.Sprintf(`%s / (%s >= %d) >= %g
 and
-%s == 0`, pool("nodes_used"), pool("nodes"), p.SaturationMinNodes, p.SaturationRatio, pool("max_scaling_nodes"))),
+%s == 0`, pool("nodes_used"), pool("nodes"), p.SaturationMinNodes, p.SaturationRatio, pool("max_scaling_nodes")), poolLabels, nil),
 			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is nearly full and cannot scale.",
 			description: "Resource pool {{ $labels.node_pool_id }} ({{ $labels.node_instance_type }}) of delivery group " + groupText +
 				" has" + poolNow("aliyun_appstream_node_pool_nodes_used", " ", "humanize", " of") + poolNow("aliyun_appstream_node_pool_nodes", " ", "humanize", "") +
@@ -264,7 +302,7 @@ and
 %s >= %s
 and
 %s > 0`, pool("nodes_used"), pool("scaling_nodes_used"), pool("nodes"), pool("scaling_nodes"),
-				pool("scaling_usage_threshold_ratio"), pool("scaling_nodes"), pool("max_scaling_nodes"), pool("max_scaling_nodes"))),
+				pool("scaling_usage_threshold_ratio"), pool("scaling_nodes"), pool("max_scaling_nodes"), pool("max_scaling_nodes")), poolLabels, nil),
 			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " cannot scale out any further.",
 			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
 				" runs all its scalable nodes" + poolNow("aliyun_appstream_node_pool_max_scaling_nodes", " (", "humanize", ")") +
@@ -276,7 +314,7 @@ and
 its target.`,
 			expr: guarded("AppStreamNodePoolScheduleTargetNotMet", fmt.Sprintf(`%s > (%s + %s)
 and
-%s == 1`, pool("schedule_target_nodes"), pool("nodes"), pool("scaling_nodes"), pool("schedule_active"))),
+%s == 1`, pool("schedule_target_nodes"), pool("nodes"), pool("scaling_nodes"), pool("schedule_active")), poolLabels, nil),
 			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is below its scheduled target.",
 			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
 				" has fewer nodes than the target of its active scheduled-scaling window" +
@@ -347,8 +385,14 @@ sum by (job, instance) (increase(aliyun_appstream_refreshes_total{result="failur
 
 		{alert: "AppStreamExporterDemoMode", severity: "info",
 			comment: `--demo serves made-up groups; this alert says so, and inhibits the
-alerts they raise (alerts/alertmanager.yml).`,
-			expr:    "aliyun_appstream_demo == 1",
+alerts they raise (alerts/alertmanager.yml). It holds while its job is down,
+as the demo's group alerts do, so killing a demo pages nobody.`,
+			expr: `aliyun_appstream_demo == 1
+or
+(
+  max without (alertname, alertstate, severity) (ALERTS{alertname="AppStreamExporterDemoMode", alertstate="firing"})
+    unless on (job) (up == 1)
+)`,
 			summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
 			description: "Every delivery group {{ $labels.instance }} exports is made up by the built-in simulator, and the alerts they raise are not real. " +
 				"Run it without --demo, or stop scraping it."},
