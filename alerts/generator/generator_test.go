@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -187,3 +188,24 @@ tests:
 		t.Fatalf("promtool: %v\n%s", err, out)
 	}
 }
+
+// An expiry alert hands over to the next window while that one is pending,
+// which it can only see if the next window's rule is evaluated before it
+// in the same group.
+func TestHandOverOrder(t *testing.T) {
+	for _, g := range buildGroups(defaults()) {
+		seen := map[string]bool{}
+		for _, r := range g.rules {
+			for _, m := range handOverRE.FindAllStringSubmatch(r.expr, -1) {
+				for _, next := range strings.Split(m[1], "|") {
+					if !seen[next] {
+						t.Errorf("%s hands over to %s, which is evaluated after it", r.alert, next)
+					}
+				}
+			}
+			seen[r.alert] = true
+		}
+	}
+}
+
+var handOverRE = regexp.MustCompile(`ALERTS\{alertname=~"([^"]+)", alertstate="pending"\}`)

@@ -78,7 +78,8 @@ func buildGroups(p Params) []ruleGroup {
 	exporterDash := p.GrafanaURL + "/d/appstream-exporter/appstream-exporter?var-job={{ $labels.job }}&var-instance={{ $labels.instance }}"
 
 	// guarded starts an alert only on fresh data and holds a firing one while
-	// no exporter that reported its group has fresh data. keep lists the
+	// no exporter that reported its group has fresh data, as long as its job
+	// has a scrape target at all (a job removed from Prometheus ends holds). keep lists the
 	// labels of the condition the alert keeps beyond the group's identity;
 	// split lists those that would split one group's alert (changing values,
 	// or several branches). next names the alerts that take over from this
@@ -99,6 +100,7 @@ or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
     unless on (job, group_id, region) group:aliyun_appstream_group_info:fresh
+    and on (job) group by (job) (up)
 )`, aggregate, indent(4, cond), name)
 		if len(next) > 0 {
 			expr += fmt.Sprintf(`
@@ -190,6 +192,14 @@ max by (job, instance, group_id, region) (
 			description: "Delivery group " + groupText + " has status CEASED: the account is overdue and its users cannot start sessions." + heldText,
 			dashboard:   dash()},
 
+		{alert: "AppStreamGroupLongExpired", forDuration: "5m", severity: "warning",
+			comment: fmt.Sprintf(`Expired more than %s ago, recycling, or released: nothing to do at
+night, so a ticket rather than a page.`, days(p.ExpiredPagingDays)),
+			expr:        guarded("AppStreamGroupLongExpired", longExpired, nil, []string{"status", "resource_status"}),
+			summary:     "Delivery group " + groupName + " expired more than " + days(p.ExpiredPagingDays) + " ago.",
+			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ". Renew it if it is still needed, or delete it." + heldText,
+			dashboard:   dash()},
+
 		{alert: "AppStreamGroupExpired", forDuration: "5m", severity: "critical",
 			comment: fmt.Sprintf(`Expired within the last %s: status EXPIRED, or a PrePaid group's
 countdown at or below zero. Later it is AppStreamGroupLongExpired.`, days(p.ExpiredPagingDays)),
@@ -204,14 +214,6 @@ unless %s
 )`, prepaidCountdown, status("EXPIRED"), sameGroup, indent(2, longExpired)), nil, statusLabel, "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " has expired.",
 			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ": its users cannot start sessions. Renew it before its resources are released." + heldText,
-			dashboard:   dash()},
-
-		{alert: "AppStreamGroupLongExpired", forDuration: "5m", severity: "warning",
-			comment: fmt.Sprintf(`Expired more than %s ago, recycling, or released: nothing to do at
-night, so a ticket rather than a page.`, days(p.ExpiredPagingDays)),
-			expr:        guarded("AppStreamGroupLongExpired", longExpired, nil, []string{"status", "resource_status"}),
-			summary:     "Delivery group " + groupName + " expired more than " + days(p.ExpiredPagingDays) + " ago.",
-			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ". Renew it if it is still needed, or delete it." + heldText,
 			dashboard:   dash()},
 
 		{alert: "AppStreamGroupExpiryImminent", forDuration: "5m", severity: "critical",
@@ -385,13 +387,14 @@ sum by (job, instance) (increase(aliyun_appstream_refreshes_total{result="failur
 
 		{alert: "AppStreamExporterDemoMode", severity: "info",
 			comment: `--demo serves made-up groups; this alert says so, and inhibits the
-alerts they raise (alerts/alertmanager.yml). It holds while its job is down,
-as the demo's group alerts do, so killing a demo pages nobody.`,
+alerts they raise (alerts/alertmanager.yml). It holds while its job's
+targets are all down, as the demo's group alerts do, so killing a demo pages
+nobody; removing the job ends both holds at once.`,
 			expr: `aliyun_appstream_demo == 1
 or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname="AppStreamExporterDemoMode", alertstate="firing"})
-    unless on (job) (up == 1)
+    and on (job) (max by (job) (up) == 0)
 )`,
 			summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
 			description: "Every delivery group {{ $labels.instance }} exports is made up by the built-in simulator, and the alerts they raise are not real. " +
