@@ -79,7 +79,9 @@ func buildGroups(p Params) []ruleGroup {
 
 	// guarded starts an alert only on fresh data and holds a firing one while
 	// no exporter that reported its group has fresh data, as long as its job
-	// has a scrape target at all (a job removed from Prometheus ends holds). keep lists the
+	// has a scrape target at all (a job removed from Prometheus ends holds)
+	// and not all of them are healthy (then the group is gone: deleted while
+	// its exporter was down). keep lists the
 	// labels of the condition the alert keeps beyond the group's identity;
 	// split lists those that would split one group's alert (changing values,
 	// or several branches). next names the alerts that take over from this
@@ -100,6 +102,7 @@ or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
     unless on (job, group_id, region) group:aliyun_appstream_group_info:fresh
+    unless on (job) job:aliyun_appstream_up:healthy
     and on (job) group by (job) (up)
 )`, aggregate, indent(4, cond), name)
 		if len(next) > 0 {
@@ -185,6 +188,14 @@ max by (job, instance, group_id, region) (
   last_over_time(aliyun_appstream_group_info[%[1]s])
     and on (job, instance) instance:aliyun_appstream_up:fresh
 )`, twice, last(`aliyun_appstream_up{biz_region!=""}`))},
+
+		{comment: `Jobs whose every exporter is up with every query fresh: a group none of
+them reports is gone (deleted while its exporter was down), so its alerts
+stop holding.`,
+			record: "job:aliyun_appstream_up:healthy",
+			expr: fmt.Sprintf(`min by (job) (up) == 1
+  and on (job)
+min by (job) (%s) == 1`, last("aliyun_appstream_up"))},
 
 		{alert: "AppStreamGroupCeased", forDuration: "5m", severity: "critical",
 			expr:        guarded("AppStreamGroupCeased", status("CEASED"), statusLabel, nil),
@@ -324,6 +335,27 @@ and
 				poolNow("aliyun_appstream_node_pool_nodes", ": it has ", "humanize", " subscription") +
 				poolNow("aliyun_appstream_node_pool_scaling_nodes", " and ", "humanize", " scaled nodes") + "." + heldText,
 			dashboard: dash()},
+		{alert: "AppStreamExporterDemoMode", severity: "info",
+			comment: `--demo serves made-up groups; this alert says so, and inhibits the
+alerts they raise (alerts/alertmanager.yml). It holds while its job's
+targets are all down and while any group or pool alert of its job still
+fires, so killing or removing a demo pages nobody. It is evaluated after the
+group and pool alerts, in their group, to see their state of this round.`,
+			expr: `aliyun_appstream_demo == 1
+or
+(
+  max without (alertname, alertstate, severity) (ALERTS{alertname="AppStreamExporterDemoMode", alertstate="firing"})
+    unless on (job) (up == 1)
+    and on (job)
+  (
+    max by (job) (up) == 0
+    or
+    group by (job) (ALERTS{alertname=~"AppStream(Group|NodePool).+", alertstate="firing"})
+  )
+)`,
+			summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
+			description: "Every delivery group {{ $labels.instance }} exports is made up by the built-in simulator, and the alerts they raise are not real. " +
+				"Run it without --demo, or stop scraping it."},
 	}}
 
 	throttled := `sum by (job, instance) (increase(aliyun_appstream_api_requests_total{code=~"Throttling.*|HTTP429"}[15m]))
@@ -384,21 +416,6 @@ sum by (job, instance) (increase(aliyun_appstream_refreshes_total{result="failur
 			summary:     "appstream_exporter {{ $labels.instance }} failed to reload its configuration.",
 			description: "The last configuration reload of {{ $labels.instance }} failed; it keeps running with the previous configuration. Its log says why; fix the file and reload again.",
 			dashboard:   exporterDash},
-
-		{alert: "AppStreamExporterDemoMode", severity: "info",
-			comment: `--demo serves made-up groups; this alert says so, and inhibits the
-alerts they raise (alerts/alertmanager.yml). It holds while its job's
-targets are all down, as the demo's group alerts do, so killing a demo pages
-nobody; removing the job ends both holds at once.`,
-			expr: `aliyun_appstream_demo == 1
-or
-(
-  max without (alertname, alertstate, severity) (ALERTS{alertname="AppStreamExporterDemoMode", alertstate="firing"})
-    and on (job) (max by (job) (up) == 0)
-)`,
-			summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
-			description: "Every delivery group {{ $labels.instance }} exports is made up by the built-in simulator, and the alerts they raise are not real. " +
-				"Run it without --demo, or stop scraping it."},
 	}}
 	return []ruleGroup{recording, groupAlerts, exporter}
 }
