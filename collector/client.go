@@ -183,9 +183,7 @@ func (c *apiClient) fetchPages(ctx context.Context, bizRegion string) (pageSet, 
 	return ps, nil
 }
 
-// groupCollector gathers groups across pages, each once. A group is known
-// by its ID and region: the same ID in another region is another group
-// (its series carry another region label).
+// groupCollector gathers groups across pages, each once (by Group.Key).
 type groupCollector struct {
 	bizRegion string
 	seen      map[string]bool
@@ -201,11 +199,7 @@ func (gc *groupCollector) add(r *ListResponse) int {
 	added := 0
 	for i := range r.Groups.Items {
 		g := &r.Groups.Items[i]
-		region := strings.TrimSpace(g.RegionID.V)
-		if region == "" {
-			region = gc.bizRegion
-		}
-		key := strings.TrimSpace(g.AppInstanceGroupID.V) + "\x00" + region
+		key := g.Key(gc.bizRegion)
 		if g.AppInstanceGroupID.V != "" && gc.seen[key] {
 			continue
 		}

@@ -342,34 +342,17 @@ func (v *view) served() []served {
 	return out
 }
 
-// writeSeries writes the group and pool families from the stored records,
-// with each group's identity labels written in, and the clock-dependent
-// values computed now.
+// writeSeries writes the group and pool families in their order: stored
+// records with each group's identity labels written in, and the
+// clock-dependent families computed now.
 func (v *view) writeSeries(w *bufio.Writer) error {
 	snaps := v.served()
-	type scheduleValue struct {
-		group     *groupMeta
-		pool      []byte
-		active    bool
-		target    float64
-		hasTarget bool
-	}
-	var schedules []scheduleValue
-	forGroups(snaps, func(s *snapshot, i int) {
-		g := &s.groups[i]
-		for _, ps := range g.schedules {
-			active, target, ok := ps.sched.at(v.now)
-			schedules = append(schedules, scheduleValue{g, ps.labels, active, target, ok})
-		}
-	})
-
 	var value []byte
-	for f := range numFamilies {
-		fam := &families[f]
+	for _, fam := range families {
 		headerDone := false
-		series := func(identity, labels, value []byte) {
+		series := func(identity, labels, val []byte) {
 			if !headerDone {
-				w.Write(familyHeaders[f])
+				w.Write(familyHeaders[fam.index])
 				headerDone = true
 			}
 			w.WriteString(fam.name)
@@ -380,45 +363,37 @@ func (v *view) writeSeries(w *bufio.Writer) error {
 			}
 			w.Write(labels)
 			w.WriteString("} ")
-			w.Write(value)
+			w.Write(val)
 			w.WriteByte('\n')
 		}
-		switch f {
-		case famGroupExpiresIn:
+		if fam.scrape != nil {
+			var g *groupMeta
+			emit := func(pool []byte, x float64) {
+				value = appendValue(value[:0], x)
+				series(g.labels, pool, value)
+			}
 			forGroups(snaps, func(s *snapshot, i int) {
-				if g := &s.groups[i]; g.hasExpiry {
-					value = appendValue(value[:0], float64(g.expiry.Sub(v.now).Milliseconds())/1000)
-					series(g.labels, nil, value)
-				}
+				g = &s.groups[i]
+				fam.scrape(g, v.now, emit)
 			})
-		case famPoolScheduleActive:
-			for _, s := range schedules {
-				series(s.group.labels, s.pool, appendValue(value[:0], b2f(s.active)))
+			continue
+		}
+		for _, s := range snaps {
+			if len(s.snap.recs[fam.index]) == 0 {
+				continue
 			}
-		case famPoolScheduleTargetNodes:
-			for _, s := range schedules {
-				if s.active && s.hasTarget {
-					series(s.group.labels, s.pool, appendValue(value[:0], s.target))
-				}
-			}
-		default:
-			for _, s := range snaps {
-				if len(s.snap.recs[f]) == 0 {
+			for i := range s.snap.groups {
+				if s.skip != nil && s.skip[i] {
 					continue
 				}
-				for i := range s.snap.groups {
-					if s.skip != nil && s.skip[i] {
-						continue
-					}
-					identity := s.snap.groups[i].labels
-					if fam.ownLabels {
-						identity = nil
-					}
-					for recs := s.snap.groupRecords(f, i); len(recs) > 0; {
-						var labels, val []byte
-						labels, val, recs = nextRecord(recs)
-						series(identity, labels, val)
-					}
+				identity := s.snap.groups[i].labels
+				if fam.subject == appSubject {
+					identity = nil
+				}
+				for recs := s.snap.groupRecords(fam.index, i); len(recs) > 0; {
+					var labels, val []byte
+					labels, val, recs = nextRecord(recs)
+					series(identity, labels, val)
 				}
 			}
 		}

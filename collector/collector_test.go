@@ -22,7 +22,7 @@ import (
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/golden.prom from the current output")
+var update = flag.Bool("update", false, "rewrite testdata/golden.prom and docs/metrics.md from the current code")
 
 var fixtures = []string{"testdata/reference.json", "testdata/edge_cases.json"}
 

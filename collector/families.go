@@ -1,110 +1,321 @@
 package collector
 
-// The group and pool metric families (README, Metrics), in exposition order. Most
-// are rendered to text once per refresh; the three marked perScrape depend
-// on the clock and are written at scrape time.
-
-type family struct {
-	name      string
-	help      string
-	perScrape bool
-	// ownLabels: the series carry their own label set instead of the
-	// group's identity labels (app_info: group_id and region only).
-	ownLabels bool
-}
-
-const (
-	famGroupInfo = iota
-	famGroupTags
-	famGroupStatus
-	famGroupResourceStatus
-	famGroupExpiry
-	famGroupExpiresIn // per scrape
-	famGroupCreated
-	famGroupAmount
-	famGroupMinAmount
-	famGroupMaxAmount
-	famGroupReserveAmountRatio
-	famGroupReserveMinAmount
-	famGroupReserveMaxAmount
-	famGroupScalingStep
-	famGroupScalingUsageThreshold
-	famGroupScalingDownAfterIdle
-	famGroupSessionTimeout
-	famGroupSkipUserAuthCheck
-	famGroupUnifiedPolicySupported
-	famGroupApps
-	famAppInfo
-	famGroupOtaUpdateAvailable
-	famGroupOtaInfo
-	famPoolInfo
-	famPoolNodes
-	famPoolNodesUsed
-	famPoolNodeSessionCapacity
-	famPoolScalingNodes
-	famPoolScalingNodesUsed
-	famPoolMaxScalingNodes
-	famPoolPurchasedNodes
-	famPoolMaxIdleSessions
-	famPoolScalingStep
-	famPoolScalingUsageThreshold
-	famPoolScalingDownAfterIdle
-	famPoolWarmUp
-	famPoolStrategyStart
-	famPoolStrategyEnd
-	famPoolScheduleActive      // per scrape
-	famPoolScheduleTargetNodes // per scrape
-	numFamilies
+import (
+	"math"
+	"strings"
+	"time"
 )
 
-var families = [numFamilies]family{
-	famGroupInfo:                   {name: "aliyun_appstream_group_info", help: "Static attributes of a delivery group; always 1."},
-	famGroupTags:                   {name: "aliyun_appstream_group_tags", help: "The group's tags named in tag_labels, as tag_* labels; always 1. Written only with tag_labels_on: info."},
-	famGroupStatus:                 {name: "aliyun_appstream_group_status", help: "Delivery group status (Status) as a state set: 1 for the current value, 0 for the other documented values."},
-	famGroupResourceStatus:         {name: "aliyun_appstream_group_resource_status", help: "Delivery group resource status (ResourceStatus) as a state set: 1 for the current value, 0 for the other documented values."},
-	famGroupExpiry:                 {name: "aliyun_appstream_group_expiry_timestamp_seconds", help: "Expiration time of the delivery group (ExpiredTime) as a Unix timestamp."},
-	famGroupExpiresIn:              {name: "aliyun_appstream_group_expires_in_seconds", help: "Seconds from the scrape until the delivery group expires (ExpiredTime); negative once expired.", perScrape: true},
-	famGroupCreated:                {name: "aliyun_appstream_group_created_timestamp_seconds", help: "Creation time of the delivery group (GmtCreate) as a Unix timestamp."},
-	famGroupAmount:                 {name: "aliyun_appstream_group_amount", help: "Number of subscription resources configured for the group (Amount)."},
-	famGroupMinAmount:              {name: "aliyun_appstream_group_min_amount", help: "Minimum number of sessions (instances) of the group (MinAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
-	famGroupMaxAmount:              {name: "aliyun_appstream_group_max_amount", help: "Maximum number of sessions (instances) of the group (MaxAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
-	famGroupReserveAmountRatio:     {name: "aliyun_appstream_group_reserve_amount_ratio", help: "Share of sessions kept unused in reserve (ReserveAmountRatio / 100). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
-	famGroupReserveMinAmount:       {name: "aliyun_appstream_group_reserve_min_amount", help: "Minimum number of unused sessions kept in reserve (ReserveMinAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
-	famGroupReserveMaxAmount:       {name: "aliyun_appstream_group_reserve_max_amount", help: "Maximum number of unused sessions kept in reserve (ReserveMaxAmount). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
-	famGroupScalingStep:            {name: "aliyun_appstream_group_scaling_step", help: "Sessions created by each scale-out of the group (ScalingStep). Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."},
-	famGroupScalingUsageThreshold:  {name: "aliyun_appstream_group_scaling_usage_threshold_ratio", help: "Session usage above which the group scales out (ScalingUsageThreshold / 100)."},
-	famGroupScalingDownAfterIdle:   {name: "aliyun_appstream_group_scaling_down_after_idle_seconds", help: "Idle time without sessions after which the group scales in (ScalingDownAfterIdleMinutes x 60)."},
-	famGroupSessionTimeout:         {name: "aliyun_appstream_group_session_timeout_seconds", help: "How long a disconnected session is kept before logoff (SessionTimeout x 60); +Inf when kept forever (-1)."},
-	famGroupSkipUserAuthCheck:      {name: "aliyun_appstream_group_skip_user_auth_check", help: "1 when the group skips user authorization checks (SkipUserAuthCheck), else 0."},
-	famGroupUnifiedPolicySupported: {name: "aliyun_appstream_group_unified_policy_supported", help: "1 when the group's image supports the unified policy (AppPolicyImageCheck), else 0."},
-	famGroupApps:                   {name: "aliyun_appstream_group_apps", help: "Number of applications in the delivery group (Apps)."},
-	famAppInfo:                     {name: "aliyun_appstream_app_info", help: "An application delivered by a group; always 1.", ownLabels: true},
-	famGroupOtaUpdateAvailable:     {name: "aliyun_appstream_group_ota_update_available", help: "1 when an OTA update is available for the group (OtaInfo.NewOtaVersion set), else 0."},
-	famGroupOtaInfo:                {name: "aliyun_appstream_group_ota_info", help: "OTA versions and update task of the group (OtaInfo); always 1."},
-	famPoolInfo:                    {name: "aliyun_appstream_node_pool_info", help: "Static attributes of a resource pool (NodePool); always 1."},
-	famPoolNodes:                   {name: "aliyun_appstream_node_pool_nodes", help: "Total subscription resources (nodes) of the pool (NodeAmount)."},
-	famPoolNodesUsed:               {name: "aliyun_appstream_node_pool_nodes_used", help: "Subscription resources (nodes) of the pool in use (NodeUsed)."},
-	famPoolNodeSessionCapacity:     {name: "aliyun_appstream_node_pool_node_session_capacity", help: "Sessions one node of the pool can hold at the same time (NodeCapacity)."},
-	famPoolScalingNodes:            {name: "aliyun_appstream_node_pool_scaling_nodes", help: "Scalable resources (nodes) of the pool (ScalingNodeAmount)."},
-	famPoolScalingNodesUsed:        {name: "aliyun_appstream_node_pool_scaling_nodes_used", help: "Scalable resources (nodes) of the pool in use (ScalingNodeUsed)."},
-	famPoolMaxScalingNodes:         {name: "aliyun_appstream_node_pool_max_scaling_nodes", help: "Maximum resources the pool may create by scaling out (MaxScalingAmount)."},
-	famPoolPurchasedNodes:          {name: "aliyun_appstream_node_pool_purchased_nodes", help: "Resources purchased when the delivery group was created (Amount)."},
-	famPoolMaxIdleSessions:         {name: "aliyun_appstream_node_pool_max_idle_sessions", help: "Idle sessions below which usage-based scale-out may happen (MaxIdleAppInstanceAmount)."},
-	famPoolScalingStep:             {name: "aliyun_appstream_node_pool_scaling_step", help: "Resources created by each scale-out of the pool (ScalingStep)."},
-	famPoolScalingUsageThreshold:   {name: "aliyun_appstream_node_pool_scaling_usage_threshold_ratio", help: "Session usage above which the pool scales out (ScalingUsageThreshold / 100)."},
-	famPoolScalingDownAfterIdle:    {name: "aliyun_appstream_node_pool_scaling_down_after_idle_seconds", help: "Idle time without sessions after which the pool scales in (ScalingDownAfterIdleMinutes x 60)."},
-	famPoolWarmUp:                  {name: "aliyun_appstream_node_pool_warm_up", help: "1 when resource prefetch (WarmUp) is enabled for the pool, else 0."},
-	famPoolStrategyStart:           {name: "aliyun_appstream_node_pool_strategy_start_timestamp_seconds", help: "Start of the pool's scaling policy (StrategyEnableDate, 00:00 in the configured timezone) as a Unix timestamp."},
-	famPoolStrategyEnd:             {name: "aliyun_appstream_node_pool_strategy_end_timestamp_seconds", help: "End of the pool's scaling policy (StrategyDisableDate, 00:00 in the configured timezone) as a Unix timestamp."},
-	famPoolScheduleActive:          {name: "aliyun_appstream_node_pool_schedule_active", help: "1 when a scheduled-scaling window of the pool (RecurrenceSchedules) is active at scrape time, else 0.", perScrape: true},
-	famPoolScheduleTargetNodes:     {name: "aliyun_appstream_node_pool_schedule_target_nodes", help: "Target resource amount of the active scheduled-scaling window (TimerPeriods.Amount).", perScrape: true},
+// family is the one definition of a group, app or pool metric family:
+// everything written about it derives from its entry in families below
+// (exposition order, HELP and TYPE, the per-scrape dispatch, the golden
+// test's family list and docs/metrics.md).
+type family struct {
+	name    string
+	help    string
+	subject subject
+	// labels are the family's own labels after the identity labels (after
+	// the pool's, for pool families), in the order they are written; a
+	// render-level test checks every series against them. app_info has
+	// no identity labels: its labels are all here.
+	labels []string
+	source string // docs: the API field(s) the value comes from
+	unit   string // docs
+
+	// Exactly one of refresh and scrape is set. refresh runs once per
+	// refresh and its series are stored as text; scrape runs at every
+	// scrape, for values that depend on the clock.
+	refresh func(g *groupView, out series)
+	scrape  func(g *groupMeta, now time.Time, out scraped)
+
+	index int // position in families; set once at start
+}
+
+// subject is what a family's series describe, which decides the labels
+// written before the family's own.
+type subject int
+
+const (
+	groupSubject subject = iota // the group's identity labels
+	appSubject                  // none: app_info names group_id and region itself
+	poolSubject                 // the group's identity labels, then the pool's
+)
+
+// series writes one series of the family being rendered: pool (the
+// pool's labels, nil for a group series), then own labels, then the value.
+type series func(pool, own []byte, v float64)
+
+// scraped writes one per-scrape series after the group's identity labels.
+type scraped func(pool []byte, v float64)
+
+// sessionBilled ends the help of group fields that count sessions: they
+// are the capacity of session-billed groups only.
+const sessionBilled = " Describes session-billed groups (charge_resource_mode AppInstance); node-billed groups may carry it too, but their capacity is in the node_pool metrics."
+
+var infoLabels = []string{"product_type", "charge_resource_mode", "os_type", "app_instance_type", "app_center_image_id",
+	"spec_id", "office_site_id", "access_type", "auth_mode", "app_policy_id", "app_policy_version"}
+
+// families lists every group, app and pool family in exposition order.
+var families = indexed([]*family{
+	{name: "aliyun_appstream_group_info", help: "Static attributes of a delivery group; always 1.",
+		labels: infoLabels, source: "the fields named by the labels (whitespace trimmed)", unit: "1",
+		refresh: func(g *groupView, out series) { out(nil, g.infoLabels(), 1) }},
+	{name: "aliyun_appstream_group_tags", help: "The group's tags named in tag_labels, as tag_* labels; always 1. Written only with tag_labels_on: info.",
+		labels: []string{"tag_*"}, source: "`Tags`, `ResourceTags`; only with `tag_labels_on: info` and a non-empty `tag_labels`", unit: "1",
+		refresh: func(g *groupView, out series) {
+			if g.tagsOnInfo && len(g.tagLabels) > 0 {
+				out(nil, g.tagLabels, 1)
+			}
+		}},
+	{name: "aliyun_appstream_group_status", help: "Delivery group status (Status) as a state set: 1 for the current value, 0 for the other documented values.",
+		labels: []string{"status"}, source: "`Status` (8 documented values)", unit: "0/1",
+		refresh: func(g *groupView, out series) { stateSet(out, "status", g.str("Status", g.g.Status), GroupStatuses) }},
+	{name: "aliyun_appstream_group_resource_status", help: "Delivery group resource status (ResourceStatus) as a state set: 1 for the current value, 0 for the other documented values.",
+		labels: []string{"resource_status"}, source: "`ResourceStatus` (6 documented values)", unit: "0/1",
+		refresh: func(g *groupView, out series) {
+			stateSet(out, "resource_status", g.str("ResourceStatus", g.g.ResourceStatus), ResourceStatuses)
+		}},
+	{name: "aliyun_appstream_group_expiry_timestamp_seconds", help: "Expiration time of the delivery group (ExpiredTime) as a Unix timestamp.",
+		source: "`ExpiredTime`", unit: "Unix s",
+		refresh: func(g *groupView, out series) {
+			if g.meta.hasExpiry {
+				out(nil, nil, unixSeconds(g.meta.expiry))
+			}
+		}},
+	{name: "aliyun_appstream_group_expires_in_seconds", help: "Seconds from the scrape until the delivery group expires (ExpiredTime); negative once expired.",
+		source: "`ExpiredTime` − scrape time", unit: "s, negative once expired",
+		scrape: func(g *groupMeta, now time.Time, out scraped) {
+			if g.hasExpiry {
+				out(nil, float64(g.expiry.Sub(now).Milliseconds())/1000)
+			}
+		}},
+	{name: "aliyun_appstream_group_created_timestamp_seconds", help: "Creation time of the delivery group (GmtCreate) as a Unix timestamp.",
+		source: "`GmtCreate`", unit: "Unix s",
+		refresh: func(g *groupView, out series) {
+			if ts, ok := g.timestamp("GmtCreate", g.g.GmtCreate); ok {
+				out(nil, nil, unixSeconds(ts))
+			}
+		}},
+	groupNumber("aliyun_appstream_group_amount", "Number of subscription resources configured for the group (Amount).",
+		"Amount", "count", func(g *Group) Num { return g.Amount }, 1),
+	groupNumber("aliyun_appstream_group_min_amount", "Minimum number of sessions (instances) of the group (MinAmount)."+sessionBilled,
+		"MinAmount", "sessions", func(g *Group) Num { return g.MinAmount }, 1),
+	groupNumber("aliyun_appstream_group_max_amount", "Maximum number of sessions (instances) of the group (MaxAmount)."+sessionBilled,
+		"MaxAmount", "sessions", func(g *Group) Num { return g.MaxAmount }, 1),
+	groupNumber("aliyun_appstream_group_reserve_amount_ratio", "Share of sessions kept unused in reserve (ReserveAmountRatio / 100)."+sessionBilled,
+		"ReserveAmountRatio", "ratio of sessions", func(g *Group) Num { return g.ReserveAmountRatio }, percent),
+	groupNumber("aliyun_appstream_group_reserve_min_amount", "Minimum number of unused sessions kept in reserve (ReserveMinAmount)."+sessionBilled,
+		"ReserveMinAmount", "sessions", func(g *Group) Num { return g.ReserveMinAmount }, 1),
+	groupNumber("aliyun_appstream_group_reserve_max_amount", "Maximum number of unused sessions kept in reserve (ReserveMaxAmount)."+sessionBilled,
+		"ReserveMaxAmount", "sessions", func(g *Group) Num { return g.ReserveMaxAmount }, 1),
+	groupNumber("aliyun_appstream_group_scaling_step", "Sessions created by each scale-out of the group (ScalingStep)."+sessionBilled,
+		"ScalingStep", "sessions", func(g *Group) Num { return g.ScalingStep }, 1),
+	groupNumber("aliyun_appstream_group_scaling_usage_threshold_ratio", "Session usage above which the group scales out (ScalingUsageThreshold / 100).",
+		"ScalingUsageThreshold", "ratio", func(g *Group) Num { return g.ScalingUsageThreshold }, percent),
+	groupNumber("aliyun_appstream_group_scaling_down_after_idle_seconds", "Idle time without sessions after which the group scales in (ScalingDownAfterIdleMinutes x 60).",
+		"ScalingDownAfterIdleMinutes", "s", func(g *Group) Num { return g.ScalingDownAfterIdleMinutes }, minutes),
+	{name: "aliyun_appstream_group_session_timeout_seconds", help: "How long a disconnected session is kept before logoff (SessionTimeout x 60); +Inf when kept forever (-1).",
+		source: "`SessionTimeout` × 60; `-1` (kept forever) is `+Inf`", unit: "s",
+		refresh: func(g *groupView, out series) {
+			if v, ok := number("SessionTimeout", g.g.SessionTimeout, g.report); ok {
+				if v == -1 {
+					out(nil, nil, math.Inf(1)) // -1 keeps disconnected sessions forever
+				} else {
+					out(nil, nil, v*60)
+				}
+			}
+		}},
+	groupBool("aliyun_appstream_group_skip_user_auth_check", "1 when the group skips user authorization checks (SkipUserAuthCheck), else 0.",
+		"SkipUserAuthCheck", func(g *Group) Bool { return g.SkipUserAuthCheck }),
+	groupBool("aliyun_appstream_group_unified_policy_supported", "1 when the group's image supports the unified policy (AppPolicyImageCheck), else 0.",
+		"AppPolicyImageCheck", func(g *Group) Bool { return g.AppPolicyImageCheck }),
+	{name: "aliyun_appstream_group_apps", help: "Number of applications in the delivery group (Apps).",
+		source: "distinct entries of `Apps`", unit: "count",
+		refresh: func(g *groupView, out series) {
+			if g.g.Apps.Set {
+				out(nil, nil, float64(len(g.apps)))
+			}
+		}},
+	{name: "aliyun_appstream_app_info", help: "An application delivered by a group; always 1.", subject: appSubject,
+		labels: []string{"group_id", "region", "app_id", "app_name", "app_version", "app_version_name"}, source: "`Apps[]`", unit: "1",
+		refresh: func(g *groupView, out series) {
+			var group []byte
+			if len(g.apps) > 0 {
+				group = appendLabel(appendLabel(nil, "group_id", g.id), "region", g.region)
+			}
+			for _, app := range g.apps {
+				out(group, app, 1)
+			}
+		}},
+	{name: "aliyun_appstream_group_ota_update_available", help: "1 when an OTA update is available for the group (OtaInfo.NewOtaVersion set), else 0.",
+		source: "`OtaInfo.NewOtaVersion` non-empty (absent without `OtaInfo`)", unit: "0/1",
+		refresh: func(g *groupView, out series) {
+			if g.ota != nil {
+				out(nil, nil, b2f(g.ota.newVersion != ""))
+			}
+		}},
+	{name: "aliyun_appstream_group_ota_info", help: "OTA versions and update task of the group (OtaInfo); always 1.",
+		labels: []string{"ota_version", "new_ota_version", "task_id"}, source: "`OtaInfo`", unit: "1",
+		refresh: func(g *groupView, out series) {
+			if g.ota != nil {
+				out(nil, g.ota.labels, 1)
+			}
+		}},
+	{name: "aliyun_appstream_node_pool_info", help: "Static attributes of a resource pool (NodePool); always 1.", subject: poolSubject,
+		labels: []string{"node_type_name", "strategy_type"}, source: "`NodeTypeName`, `StrategyType`", unit: "1",
+		refresh: func(g *groupView, out series) {
+			for i := range g.pools {
+				out(g.pools[i].labels, g.pools[i].infoLabels, 1)
+			}
+		}},
+	poolNumber("aliyun_appstream_node_pool_nodes", "Total subscription resources (nodes) of the pool (NodeAmount).",
+		"NodeAmount", "nodes", func(p *NodePool) Num { return p.NodeAmount }, 1),
+	poolNumber("aliyun_appstream_node_pool_nodes_used", "Subscription resources (nodes) of the pool in use (NodeUsed).",
+		"NodeUsed", "nodes", func(p *NodePool) Num { return p.NodeUsed }, 1),
+	poolNumber("aliyun_appstream_node_pool_node_session_capacity", "Sessions one node of the pool can hold at the same time (NodeCapacity).",
+		"NodeCapacity", "sessions per node", func(p *NodePool) Num { return p.NodeCapacity }, 1),
+	poolNumber("aliyun_appstream_node_pool_scaling_nodes", "Scalable resources (nodes) of the pool (ScalingNodeAmount).",
+		"ScalingNodeAmount", "nodes", func(p *NodePool) Num { return p.ScalingNodeAmount }, 1),
+	poolNumber("aliyun_appstream_node_pool_scaling_nodes_used", "Scalable resources (nodes) of the pool in use (ScalingNodeUsed).",
+		"ScalingNodeUsed", "nodes", func(p *NodePool) Num { return p.ScalingNodeUsed }, 1),
+	poolNumber("aliyun_appstream_node_pool_max_scaling_nodes", "Maximum resources the pool may create by scaling out (MaxScalingAmount).",
+		"MaxScalingAmount", "nodes", func(p *NodePool) Num { return p.MaxScalingAmount }, 1),
+	poolNumber("aliyun_appstream_node_pool_purchased_nodes", "Resources purchased when the delivery group was created (Amount).",
+		"Amount", "nodes", func(p *NodePool) Num { return p.Amount }, 1),
+	poolNumber("aliyun_appstream_node_pool_max_idle_sessions", "Idle sessions below which usage-based scale-out may happen (MaxIdleAppInstanceAmount).",
+		"MaxIdleAppInstanceAmount", "sessions", func(p *NodePool) Num { return p.MaxIdleAppInstanceAmount }, 1),
+	poolNumber("aliyun_appstream_node_pool_scaling_step", "Resources created by each scale-out of the pool (ScalingStep).",
+		"ScalingStep", "nodes", func(p *NodePool) Num { return p.ScalingStep }, 1),
+	poolNumber("aliyun_appstream_node_pool_scaling_usage_threshold_ratio", "Session usage above which the pool scales out (ScalingUsageThreshold / 100).",
+		"ScalingUsageThreshold", "ratio", func(p *NodePool) Num { return p.ScalingUsageThreshold }, percent),
+	poolNumber("aliyun_appstream_node_pool_scaling_down_after_idle_seconds", "Idle time without sessions after which the pool scales in (ScalingDownAfterIdleMinutes x 60).",
+		"ScalingDownAfterIdleMinutes", "s", func(p *NodePool) Num { return p.ScalingDownAfterIdleMinutes }, minutes),
+	{name: "aliyun_appstream_node_pool_warm_up", help: "1 when resource prefetch (WarmUp) is enabled for the pool, else 0.", subject: poolSubject,
+		source: "`WarmUp`", unit: "0/1",
+		refresh: func(g *groupView, out series) {
+			for i := range g.pools {
+				p := &g.pools[i]
+				if v, ok := boolean(p.field+".WarmUp", p.p.WarmUp, g.report); ok {
+					out(p.labels, nil, v)
+				}
+			}
+		}},
+	poolDate("aliyun_appstream_node_pool_strategy_start_timestamp_seconds", "Start of the pool's scaling policy (StrategyEnableDate, 00:00 in the configured timezone) as a Unix timestamp.",
+		"StrategyEnableDate", func(p *poolView) time.Time { return p.enable }),
+	poolDate("aliyun_appstream_node_pool_strategy_end_timestamp_seconds", "End of the pool's scaling policy (StrategyDisableDate, 00:00 in the configured timezone) as a Unix timestamp.",
+		"StrategyDisableDate", func(p *poolView) time.Time { return p.disable }),
+	{name: "aliyun_appstream_node_pool_schedule_active", help: "1 when a scheduled-scaling window of the pool (RecurrenceSchedules) is active at scrape time, else 0.",
+		subject: poolSubject, source: "`RecurrenceSchedules`, evaluated at scrape time (below); absent without schedules", unit: "0/1",
+		scrape: func(g *groupMeta, now time.Time, out scraped) {
+			for _, s := range g.schedules {
+				active, _, _ := s.sched.at(now)
+				out(s.labels, b2f(active))
+			}
+		}},
+	{name: "aliyun_appstream_node_pool_schedule_target_nodes", help: "Target resource amount of the active scheduled-scaling window (TimerPeriods.Amount).",
+		subject: poolSubject, source: "`TimerPeriods[].Amount` of the active window; absent when none is active", unit: "nodes",
+		scrape: func(g *groupMeta, now time.Time, out scraped) {
+			for _, s := range g.schedules {
+				if active, target, ok := s.sched.at(now); active && ok {
+					out(s.labels, target)
+				}
+			}
+		}},
+})
+
+// indexed numbers the families in their order.
+func indexed(list []*family) []*family {
+	for i, f := range list {
+		f.index = i
+		if (f.refresh == nil) == (f.scrape == nil) {
+			panic(f.name + ": a family is rendered per refresh or per scrape, not both")
+		}
+	}
+	return list
+}
+
+// Scales from the API's units to the exported ones.
+const (
+	percent = 0.01 // percentages become ratios
+	minutes = 60   // minutes become seconds
+)
+
+// groupNumber is a family of one numeric group field, times scale.
+func groupNumber(name, help, field, unit string, get func(*Group) Num, scale float64) *family {
+	source := fieldDoc(field, scale)
+	if strings.HasSuffix(help, sessionBilled) {
+		source += ", *session-billed*"
+	}
+	return &family{name: name, help: help, source: source, unit: unit,
+		refresh: func(g *groupView, out series) {
+			if v, ok := number(field, get(g.g), g.report); ok {
+				out(nil, nil, scaled(v, scale))
+			}
+		}}
+}
+
+// groupBool is a family of one boolean group field, as 0 or 1.
+func groupBool(name, help, field string, get func(*Group) Bool) *family {
+	return &family{name: name, help: help, source: "`" + field + "`", unit: "0/1",
+		refresh: func(g *groupView, out series) {
+			if v, ok := boolean(field, get(g.g), g.report); ok {
+				out(nil, nil, v)
+			}
+		}}
+}
+
+// poolNumber is a family of one numeric pool field, times scale.
+func poolNumber(name, help, field, unit string, get func(*NodePool) Num, scale float64) *family {
+	return &family{name: name, help: help, subject: poolSubject, source: fieldDoc(field, scale), unit: unit,
+		refresh: func(g *groupView, out series) {
+			for i := range g.pools {
+				p := &g.pools[i]
+				if v, ok := number(p.field+"."+field, get(p.p), g.report); ok {
+					out(p.labels, nil, scaled(v, scale))
+				}
+			}
+		}}
+}
+
+// poolDate is a family of a pool's strategy date, read once per pool
+// because its schedule needs it too.
+func poolDate(name, help, field string, get func(*poolView) time.Time) *family {
+	return &family{name: name, help: help, subject: poolSubject, source: "`" + field + "`, 00:00 in `timezone`", unit: "Unix s",
+		refresh: func(g *groupView, out series) {
+			for i := range g.pools {
+				if d := get(&g.pools[i]); !d.IsZero() {
+					out(g.pools[i].labels, nil, float64(d.Unix()))
+				}
+			}
+		}}
+}
+
+// scaled keeps the exact arithmetic of the API's units: a percentage is
+// divided by 100, not multiplied by 0.01, so 85 reads 0.85.
+func scaled(v, scale float64) float64 {
+	if scale == percent {
+		return v / 100
+	}
+	return v * scale
+}
+
+func fieldDoc(field string, scale float64) string {
+	switch scale {
+	case percent:
+		return "`" + field + "` / 100"
+	case minutes:
+		return "`" + field + "` × 60"
+	}
+	return "`" + field + "`"
 }
 
 // familyHeaders holds "# HELP ...\n# TYPE ...\n" for each family; every
 // family here is a gauge.
-var familyHeaders = func() (h [numFamilies][]byte) {
-	for i, f := range families {
-		h[i] = []byte("# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " gauge\n")
+var familyHeaders = func() (h [][]byte) {
+	for _, f := range families {
+		h = append(h, []byte("# HELP "+f.name+" "+f.help+"\n# TYPE "+f.name+" gauge\n"))
 	}
 	return h
 }()
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

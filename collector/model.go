@@ -69,6 +69,21 @@ type Group struct {
 	UserGroupAuthMode           Str            `json:"UserGroupAuthMode"`
 }
 
+// Region is the group's region: RegionId, or the region of the query
+// (bizRegion) that listed it when RegionId is empty.
+func (g *Group) Region(bizRegion string) string {
+	if region := strings.TrimSpace(g.RegionID.V); region != "" {
+		return region
+	}
+	return bizRegion
+}
+
+// Key is the group's identity: its ID and region. The same ID in another
+// region is another group (its series carry another region label).
+func (g *Group) Key(bizRegion string) string {
+	return strings.TrimSpace(g.AppInstanceGroupID.V) + "\x00" + g.Region(bizRegion)
+}
+
 // App is one application of a group.
 type App struct {
 	AppID          Str `json:"AppId"`

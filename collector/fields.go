@@ -1,0 +1,167 @@
+package collector
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Reading the API's fields and writing exposition text: each reader
+// reports a value it cannot read (its series is then left out) and
+// returns whether there is a value.
+
+// reportList reports a list field sent in another shape, and entries that
+// are not <what> (kept aside by List).
+func reportList[T any](report func(string, string), field string, l *List[T], what string) {
+	if l.Bad != "" {
+		report(field, l.Bad)
+	}
+	if l.BadItems > 0 {
+		report(field, strconv.Itoa(l.BadItems)+" entries that are not "+what)
+	}
+}
+
+func number(field string, n Num, report func(string, string)) (float64, bool) {
+	if n.Bad != "" {
+		report(field, n.Bad)
+	}
+	return n.V, n.Set
+}
+
+func boolean(field string, b Bool, report func(string, string)) (float64, bool) {
+	if b.Bad != "" {
+		report(field, b.Bad)
+	}
+	return b2f(b.V), b.Set
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// textField reports a bad value and returns the trimmed text ("" if none).
+func textField(field string, s Str, report func(string, string)) string {
+	if s.Bad != "" {
+		report(field, s.Bad)
+	}
+	return strings.TrimSpace(s.V)
+}
+
+// timeLayouts are the RFC 3339 forms Alibaba Cloud APIs send, by whether
+// the seconds are there ([1]) or not ([0]) and by the zone: Z or ±hh:mm,
+// ±hhmm, ±hh, none. Parsing takes fractional seconds after the seconds
+// without the layout saying so.
+var timeLayouts = [2][4]string{
+	{"2006-01-02T15:04Z07:00", "2006-01-02T15:04Z0700", "2006-01-02T15:04Z07", "2006-01-02T15:04"},
+	{"2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07", "2006-01-02T15:04:05"},
+}
+
+// timestamp reads an RFC 3339 time: T, t or a space between date and
+// time, seconds and their fraction optional, and a zone of Z, z, ±hh:mm,
+// ±hhmm or ±hh. A time without a zone is read in the configured time zone
+// and its field noted in r.zoneless.
+func (r *renderer) timestamp(field string, s Str, report func(string, string)) (time.Time, bool) {
+	v := textField(field, s, report)
+	if v == "" {
+		return time.Time{}, false
+	}
+	u := strings.ToUpper(v) // t and z; no copy when already upper case
+	if len(u) > 10 && u[10] == ' ' {
+		u = u[:10] + "T" + u[11:]
+	}
+	zone := 3 // index in timeLayouts: none
+	if len(u) > 11 {
+		clock := u[11:]
+		if i := strings.LastIndexAny(clock, "Z+-"); i >= 0 {
+			switch {
+			case clock[i] == 'Z' || len(clock)-i == len("+08:00"):
+				zone = 0
+			case len(clock)-i == len("+0800"):
+				zone = 1
+			case len(clock)-i == len("+08"):
+				zone = 2
+			default:
+				zone = -1
+			}
+			clock = clock[:i]
+		}
+		if secs := strings.Count(clock, ":") - 1; zone >= 0 && (secs == 0 || secs == 1) {
+			if ts, err := time.ParseInLocation(timeLayouts[secs][zone], u, r.loc); err == nil {
+				if zone == 3 {
+					if r.zoneless == nil {
+						r.zoneless = map[string]string{}
+					}
+					if _, ok := r.zoneless[field]; !ok {
+						r.zoneless[field] = v
+					}
+				}
+				return ts, true
+			}
+		}
+	}
+	report(field, v)
+	return time.Time{}, false
+}
+
+// date reads yyyy-MM-dd as 00:00 in the configured time zone.
+func (r *renderer) date(field string, s Str, report func(string, string)) (time.Time, bool) {
+	v := textField(field, s, report)
+	if v == "" {
+		return time.Time{}, false
+	}
+	d, err := time.ParseInLocation("2006-01-02", v, r.loc)
+	if err != nil {
+		report(field, v)
+		return time.Time{}, false
+	}
+	return d, true
+}
+
+// appendLabel appends name="value", preceded by a comma unless buf is
+// empty, escaping the value as the text format requires.
+func appendLabel(buf []byte, name, value string) []byte {
+	if len(buf) > 0 {
+		buf = append(buf, ',')
+	}
+	buf = append(buf, name...)
+	buf = append(buf, '=', '"')
+	if !utf8.ValidString(value) {
+		value = strings.ToValidUTF8(value, "\uFFFD") // Prometheus rejects invalid UTF-8
+	}
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; c {
+		case '\\':
+			buf = append(buf, '\\', '\\')
+		case '"':
+			buf = append(buf, '\\', '"')
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return append(buf, '"')
+}
+
+// appendValue writes numbers without an exponent where it can, so
+// timestamps read as 1651075200 rather than 1.6510752e+09.
+func appendValue(buf []byte, v float64) []byte {
+	switch {
+	case math.IsInf(v, 1):
+		return append(buf, "+Inf"...)
+	case math.IsInf(v, -1):
+		return append(buf, "-Inf"...)
+	case math.IsNaN(v):
+		return append(buf, "NaN"...)
+	case v == math.Trunc(v) && math.Abs(v) < 1e15:
+		return strconv.AppendInt(buf, int64(v), 10)
+	case math.Abs(v) >= 1e-4 && math.Abs(v) < 1e15:
+		return strconv.AppendFloat(buf, v, 'f', -1, 64)
+	}
+	return strconv.AppendFloat(buf, v, 'g', -1, 64)
+}
