@@ -221,6 +221,24 @@ var families = indexed([]*family{
 				}
 			}
 		}},
+	{name: "aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds", help: "Start of the pool's next scheduled-scaling window (RecurrenceSchedules) after the scrape, within the strategy dates, as a Unix timestamp.",
+		subject: poolSubject, source: "`RecurrenceSchedules`, the first window starting after scrape time; absent when none starts before `StrategyDisableDate`", unit: "Unix s",
+		scrape: func(g *groupMeta, now time.Time, out scraped) {
+			for _, s := range g.schedules {
+				if start, _, _, ok := s.sched.next(now); ok {
+					out(s.labels, unixSeconds(start))
+				}
+			}
+		}},
+	{name: "aliyun_appstream_node_pool_schedule_next_target_nodes", help: "Target resource amount of the pool's next scheduled-scaling window (TimerPeriods.Amount).",
+		subject: poolSubject, source: "`TimerPeriods[].Amount` of the next window; absent when there is none or it has no `Amount`", unit: "nodes",
+		scrape: func(g *groupMeta, now time.Time, out scraped) {
+			for _, s := range g.schedules {
+				if _, target, hasTarget, ok := s.sched.next(now); ok && hasTarget {
+					out(s.labels, target)
+				}
+			}
+		}},
 })
 
 // indexed numbers the families in their order.

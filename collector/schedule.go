@@ -64,6 +64,49 @@ func (s *poolSchedule) at(now time.Time) (active bool, target float64, hasTarget
 	return active, target, hasTarget
 }
 
+// next returns the start of the first window that starts after now,
+// within the strategy dates, and that window's target amount (the largest
+// among windows starting at the same minute).
+func (s *poolSchedule) next(now time.Time) (start time.Time, target float64, hasTarget, ok bool) {
+	now = now.In(s.loc)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.loc)
+	after := now.Hour()*60 + now.Minute() // a window starting this minute has begun
+	if !s.enable.IsZero() && s.enable.After(now) {
+		day, after = s.enable, -1
+	}
+	// Every weekday comes round within a week; the eighth day is today's
+	// weekday again, for a window earlier in the day than now.
+	for d := range 8 {
+		date := day.AddDate(0, 0, d)
+		if !s.disable.IsZero() && !date.Before(s.disable) {
+			return time.Time{}, 0, false, false
+		}
+		minute := -1
+		weekday := isoWeekday(date.Weekday())
+		for _, r := range s.rules {
+			if !r.weekdays[weekday] {
+				continue
+			}
+			for _, p := range r.periods {
+				if (d == 0 && p.start <= after) || (minute >= 0 && p.start > minute) {
+					continue
+				}
+				if p.start != minute {
+					minute, hasTarget, target = p.start, false, 0
+				}
+				if p.hasAmount && (!hasTarget || p.amount > target) {
+					target, hasTarget = p.amount, true
+				}
+			}
+		}
+		if minute >= 0 {
+			start = time.Date(date.Year(), date.Month(), date.Day(), minute/60, minute%60, 0, 0, s.loc)
+			return start, target, hasTarget, true
+		}
+	}
+	return time.Time{}, 0, false, false
+}
+
 func isoWeekday(d time.Weekday) int {
 	if d == time.Sunday {
 		return 7
