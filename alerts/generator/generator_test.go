@@ -92,7 +92,7 @@ func TestParameterChangesOnlyItsRules(t *testing.T) {
 			"AppStreamGroupCeased", "AppStreamGroupExpired", "AppStreamGroupLongExpired", "AppStreamGroupExpiryImminent",
 			"AppStreamGroupExpiringSoon", "AppStreamGroupExpiryApproaching", "AppStreamGroupFailed", "AppStreamGroupStuck",
 			"AppStreamGroupUnavailable", "AppStreamGroupSkipsUserAuth", "AppStreamNodePoolSaturated",
-			"AppStreamNodePoolScalingExhausted", "AppStreamNodePoolScheduleTargetNotMet"}},
+			"AppStreamNodePoolScalingExhausted", "AppStreamNodePoolScheduleTargetNotMet", "AppStreamScheduledTargetAboveMax"}},
 	}
 	base := parse(t, render(header, buildGroups(defaults()), defaults()))
 	for _, c := range cases {
@@ -314,3 +314,63 @@ func markdownHeadings(text string) []heading {
 }
 
 var headingRE = regexp.MustCompile(`^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$`)
+
+// Every group and pool alert (the guarded ones) keeps
+// AppStreamExporterDemoMode holding while it fires, and every pool alert is
+// muted by alerts/alertmanager.yml while its group is ceased or expired:
+// both select them by name, which a new alert must match.
+func TestGroupAlertsMatchDemoHoldAndInhibition(t *testing.T) {
+	var am struct {
+		InhibitRules []struct {
+			SourceMatchers []string `yaml:"source_matchers"`
+			TargetMatchers []string `yaml:"target_matchers"`
+		} `yaml:"inhibit_rules"`
+	}
+	data, err := os.ReadFile("../alertmanager.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &am); err != nil {
+		t.Fatal(err)
+	}
+	var poolTargets *regexp.Regexp
+	for _, r := range am.InhibitRules {
+		if slices.Contains(r.SourceMatchers, `alertname=~"AppStreamGroupCeased|AppStreamGroupExpired|AppStreamGroupLongExpired"`) {
+			m := regexp.MustCompile(`^alertname=~"(.*)"$`).FindStringSubmatch(r.TargetMatchers[0])
+			poolTargets = regexp.MustCompile("^(?:" + m[1] + ")$")
+		}
+	}
+	if poolTargets == nil {
+		t.Fatal("alerts/alertmanager.yml has no inhibit rule for a ceased or expired group")
+	}
+	var demoHold *regexp.Regexp
+	var guarded, pools []string
+	for _, g := range buildGroups(defaults()) {
+		for _, r := range g.rules {
+			if m := demoHoldRE.FindStringSubmatch(r.expr); r.alert == "AppStreamExporterDemoMode" && m != nil {
+				demoHold = regexp.MustCompile("^(?:" + m[1] + ")$")
+			}
+			if strings.Contains(r.expr, "group:aliyun_appstream_group_info:fresh") {
+				guarded = append(guarded, r.alert)
+				if strings.Contains(r.expr, "aliyun_appstream_node_pool_") {
+					pools = append(pools, r.alert)
+				}
+			}
+		}
+	}
+	if demoHold == nil || len(guarded) < 14 || len(pools) < 4 {
+		t.Fatalf("DemoMode's hold %v, %d group and pool alerts, %d pool alerts: the test no longer reads the rules", demoHold, len(guarded), len(pools))
+	}
+	for _, name := range guarded {
+		if !demoHold.MatchString(name) {
+			t.Errorf("%s does not keep AppStreamExporterDemoMode holding (%s)", name, demoHold)
+		}
+	}
+	for _, name := range pools {
+		if !poolTargets.MatchString(name) {
+			t.Errorf("%s is not muted while its group is ceased or expired (%s)", name, poolTargets)
+		}
+	}
+}
+
+var demoHoldRE = regexp.MustCompile(`group by \(job\) \(ALERTS\{alertname=~"([^"]+)", alertstate="firing"\}\)`)

@@ -50,6 +50,13 @@ func poolNow(metric, before, format, after string) string {
 	return `{{ with printf "` + metric + poolMatch + `" ` + poolArgs + ` | query }}` + before + `{{ . | first | value | ` + format + ` }}` + after + `{{ end }}`
 }
 
+// poolAbove is text, its pool's current value of metric in between, while
+// that value is above the pool's current value of limit; nothing otherwise.
+func poolAbove(metric, limit, before, after string) string {
+	return `{{ with printf "` + metric + poolMatch + ` > ` + limit + poolMatch + `" ` + poolArgs + ` ` + poolArgs + ` | query }}` +
+		before + `{{ . | first | value | humanize }}` + after + `{{ end }}`
+}
+
 func days(d float64) string {
 	if d == 1 {
 		return "1 day"
@@ -430,6 +437,39 @@ and
 				poolNow("aliyun_appstream_node_pool_nodes", ": it has ", "humanize", " subscription") +
 				poolNow("aliyun_appstream_node_pool_scaling_nodes", " and ", "humanize", " scaled nodes") + "." + heldText,
 			dashboard: b.dash()},
+
+		{alert: "AppStreamScheduledTargetAboveMax", forDuration: "15m", severity: "warning",
+			comment: `A scheduled-scaling window, the next one or the one active now, targets
+more nodes than the pool's MaxScalingAmount: caught when the schedule is
+set, not on the morning the window falls short. One condition for both
+windows, so the alert keeps firing, unsplit, when the next window starts.
+Pools with MaxScalingAmount 0 are left out: the API asks for it only with
+usage-based scaling, so on a scheduled pool 0 reads as unset, not as a
+limit of no nodes (the demo's scheduled pools are such). The targets and
+the maximum move only when someone edits the pool, and the window is
+usually hours away, so 15 minutes lets an edit made in steps settle before
+a ticket, as for the other pool alerts.`,
+			expr: b.guarded("AppStreamScheduledTargetAboveMax", fmt.Sprintf(`(
+  %[1]s
+    > %[3]s
+  or
+  %[2]s
+    > %[3]s
+)
+and
+%[3]s > 0`, pool("schedule_next_target_nodes"), pool("schedule_target_nodes"), pool("max_scaling_nodes")), poolLabels, nil),
+			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is scheduled above its scaling maximum.",
+			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
+				" has a scheduled-scaling target above its MaxScalingAmount" +
+				poolNow("aliyun_appstream_node_pool_max_scaling_nodes", " of ", "humanize", "") + "." +
+				poolAbove("aliyun_appstream_node_pool_schedule_target_nodes", "aliyun_appstream_node_pool_max_scaling_nodes",
+					" The window active now targets ", " nodes.") +
+				poolAbove("aliyun_appstream_node_pool_schedule_next_target_nodes", "aliyun_appstream_node_pool_max_scaling_nodes",
+					" The next window targets ", " nodes"+
+						poolNow("aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds", " and starts ", "humanizeTimestamp", "")+
+						`{{ with printf "aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds`+poolMatch+` - time() > 0" `+poolArgs+` | query }} (in {{ . | first | value | humanizeDuration }}){{ end }}.`) +
+				" Raise MaxScalingAmount or lower the target." + heldText,
+			dashboard: b.dash()},
 	}
 }
 
@@ -451,7 +491,7 @@ or
   (
     max by (job) (up) == 0
     or
-    group by (job) (ALERTS{alertname=~"AppStream(Group|NodePool).+", alertstate="firing"})
+    group by (job) (ALERTS{alertname=~"AppStream(Group|NodePool).+|AppStreamScheduledTargetAboveMax", alertstate="firing"})
   )
 )`,
 		summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
