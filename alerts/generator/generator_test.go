@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -90,7 +92,7 @@ func TestParameterChangesOnlyItsRules(t *testing.T) {
 			"AppStreamGroupCeased", "AppStreamGroupExpired", "AppStreamGroupLongExpired", "AppStreamGroupExpiryImminent",
 			"AppStreamGroupExpiringSoon", "AppStreamGroupExpiryApproaching", "AppStreamGroupFailed", "AppStreamGroupStuck",
 			"AppStreamGroupUnavailable", "AppStreamGroupSkipsUserAuth", "AppStreamNodePoolSaturated",
-			"AppStreamNodePoolScalingExhausted", "AppStreamNodePoolScheduleTargetNotMet"}},
+			"AppStreamNodePoolScalingExhausted", "AppStreamNodePoolScheduleTargetNotMet", "AppStreamScheduledTargetAboveMax"}},
 	}
 	base := parse(t, render(header, buildGroups(defaults()), defaults()))
 	for _, c := range cases {
@@ -209,3 +211,166 @@ func TestHandOverOrder(t *testing.T) {
 }
 
 var handOverRE = regexp.MustCompile(`ALERTS\{alertname=~"([^"]+)", alertstate="pending"\}`)
+
+// Every alert's runbook_url is docs/runbooks.md at the anchor GitHub gives
+// the heading of its own section; the sections follow the rules file's
+// order, and every heading but the title names an alert.
+func TestRunbookSections(t *testing.T) {
+	const doc = "https://github.com/appstream-exporter/appstream_exporter/blob/main/docs/runbooks.md"
+	p := defaults()
+	if p.RunbookURL != doc {
+		t.Errorf("default runbook_url %s, want %s", p.RunbookURL, doc)
+	}
+	var f rulesFile
+	if err := yaml.Unmarshal([]byte(render(header, buildGroups(p), p)), &f); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile("../../docs/runbooks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	headings := markdownHeadings(string(text))
+	if len(headings) == 0 || headings[0].level != 1 {
+		t.Fatal("docs/runbooks.md does not start with a title")
+	}
+	anchors := map[string]string{} // anchor: heading
+	var sections []string
+	for _, h := range headings[1:] {
+		anchors[h.anchor] = h.text
+		sections = append(sections, h.text)
+	}
+	var alerts []string
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			alerts = append(alerts, r.Alert)
+			url := r.Annotations["runbook_url"]
+			anchor, ok := strings.CutPrefix(url, doc+"#")
+			if !ok {
+				t.Errorf("%s: runbook_url %s is not in %s", r.Alert, url, doc)
+				continue
+			}
+			if anchors[anchor] != r.Alert {
+				t.Errorf("%s: runbook_url anchor #%s is no heading %q of docs/runbooks.md", r.Alert, anchor, r.Alert)
+			}
+		}
+	}
+	if !slices.Equal(sections, alerts) {
+		t.Errorf("docs/runbooks.md sections:\n  %s\nwant one per alert, in the rules file's order:\n  %s",
+			strings.Join(sections, "\n  "), strings.Join(alerts, "\n  "))
+	}
+}
+
+type heading struct {
+	level        int
+	text, anchor string
+}
+
+// markdownHeadings are the ATX headings of a Markdown text outside fenced
+// code, each with the anchor GitHub gives it: lower case, punctuation
+// other than - and _ dropped, spaces as -, and -1, -2 … on repeats.
+func markdownHeadings(text string) []heading {
+	var out []heading
+	seen := map[string]int{}
+	fence := ""
+	for _, line := range strings.Split(text, "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		if fence != "" {
+			if strings.HasPrefix(trimmed, fence) {
+				fence = ""
+			}
+			continue
+		}
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			fence = trimmed[:3]
+			continue
+		}
+		m := headingRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		h := heading{level: len(m[1]), text: m[2]}
+		var slug strings.Builder
+		for _, r := range strings.ToLower(h.text) {
+			switch {
+			case r == ' ':
+				slug.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				slug.WriteRune(r)
+			}
+		}
+		h.anchor = slug.String()
+		if n := seen[h.anchor]; n > 0 {
+			seen[h.anchor]++
+			h.anchor += "-" + strconv.Itoa(n)
+		} else {
+			seen[h.anchor] = 1
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+var headingRE = regexp.MustCompile(`^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$`)
+
+// Every group and pool alert (the guarded ones) keeps
+// AppStreamExporterDemoMode holding while it fires, and every pool alert is
+// muted by alerts/alertmanager.yml while its group is ceased or expired:
+// both select them by name, which a new alert must match.
+func TestGroupAlertsMatchDemoHoldAndInhibition(t *testing.T) {
+	var am struct {
+		InhibitRules []struct {
+			SourceMatchers []string `yaml:"source_matchers"`
+			TargetMatchers []string `yaml:"target_matchers"`
+		} `yaml:"inhibit_rules"`
+	}
+	data, err := os.ReadFile("../alertmanager.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &am); err != nil {
+		t.Fatal(err)
+	}
+	var poolTargets *regexp.Regexp
+	for _, r := range am.InhibitRules {
+		if slices.Contains(r.SourceMatchers, `alertname=~"AppStreamGroupCeased|AppStreamGroupExpired|AppStreamGroupLongExpired"`) {
+			m := regexp.MustCompile(`^alertname=~"(.*)"$`).FindStringSubmatch(r.TargetMatchers[0])
+			poolTargets = regexp.MustCompile("^(?:" + m[1] + ")$")
+		}
+	}
+	if poolTargets == nil {
+		t.Fatal("alerts/alertmanager.yml has no inhibit rule for a ceased or expired group")
+	}
+	var demoHold *regexp.Regexp
+	var guarded, pools []string
+	for _, g := range buildGroups(defaults()) {
+		for _, r := range g.rules {
+			if m := demoHoldRE.FindStringSubmatch(r.expr); r.alert == "AppStreamExporterDemoMode" && m != nil {
+				demoHold = regexp.MustCompile("^(?:" + m[1] + ")$")
+			}
+			if strings.Contains(r.expr, "group:aliyun_appstream_group_info:fresh") {
+				guarded = append(guarded, r.alert)
+				if strings.Contains(r.expr, "aliyun_appstream_node_pool_") {
+					pools = append(pools, r.alert)
+				}
+			}
+		}
+	}
+	if demoHold == nil || len(guarded) < 14 || len(pools) < 4 {
+		t.Fatalf("DemoMode's hold %v, %d group and pool alerts, %d pool alerts: the test no longer reads the rules", demoHold, len(guarded), len(pools))
+	}
+	for _, name := range guarded {
+		if !demoHold.MatchString(name) {
+			t.Errorf("%s does not keep AppStreamExporterDemoMode holding (%s)", name, demoHold)
+		}
+	}
+	for _, name := range pools {
+		if !poolTargets.MatchString(name) {
+			t.Errorf("%s is not muted while its group is ceased or expired (%s)", name, poolTargets)
+		}
+	}
+}
+
+var demoHoldRE = regexp.MustCompile(`group by \(job\) \(ALERTS\{alertname=~"([^"]+)", alertstate="firing"\}\)`)

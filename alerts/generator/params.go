@@ -46,7 +46,10 @@ type Params struct {
 	// alert (the old one resolves). false: identity is job, group_id, region.
 	TagLabelsInAlerts bool `yaml:"tag_labels_in_alerts"`
 
-	RunbookURL string `yaml:"runbook_url"` // runbook sections are #<alertname lowercased>
+	// RunbookURL is the runbook document; each alert links to its section,
+	// #<alertname lowercased>, the anchor GitHub gives a heading that is
+	// the alert's name (TestRunbookSections checks docs/runbooks.md).
+	RunbookURL string `yaml:"runbook_url"`
 	GrafanaURL string `yaml:"grafana_url"` // base of the dashboard links
 }
 
@@ -63,7 +66,7 @@ func defaults() Params {
 		DataStaleGrace:     model.Duration(15 * time.Minute),
 		ThrottledRatio:     0.25,
 		TagLabelsInAlerts:  true,
-		RunbookURL:         "https://github.com/appstream-exporter/appstream_exporter/blob/main/README.md",
+		RunbookURL:         "https://github.com/appstream-exporter/appstream_exporter/blob/main/docs/runbooks.md",
 		GrafanaURL:         "http://localhost:3000",
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -49,6 +50,13 @@ func poolNow(metric, before, format, after string) string {
 	return `{{ with printf "` + metric + poolMatch + `" ` + poolArgs + ` | query }}` + before + `{{ . | first | value | ` + format + ` }}` + after + `{{ end }}`
 }
 
+// poolAbove is text, its pool's current value of metric in between, while
+// that value is above the pool's current value of limit; nothing otherwise.
+func poolAbove(metric, limit, before, after string) string {
+	return `{{ with printf "` + metric + poolMatch + ` > ` + limit + poolMatch + `" ` + poolArgs + ` ` + poolArgs + ` | query }}` +
+		before + `{{ . | first | value | humanize }}` + after + `{{ end }}`
+}
+
 func days(d float64) string {
 	if d == 1 {
 		return "1 day"
@@ -58,41 +66,98 @@ func days(d float64) string {
 
 func seconds(d float64) string { return fmt.Sprintf("%g * 86400", d) }
 
+// buildGroups is the rules file: recording rules, the group and pool alerts
+// (after the freshness rules they read, in the order the expiry hand-over
+// needs), and the exporter's own alerts.
 func buildGroups(p Params) []ruleGroup {
-	lb := p.Lookback.String()
-	twice := (2 * p.Lookback).String()
-	last := func(sel string) string { return "last_over_time(" + sel + "[" + lb + "])" }
-	status := func(re string) string {
-		return last(`aliyun_appstream_group_status{status=~"`+re+`"}`) + " == 1"
+	b := newBuilder(p)
+	groupRules := slices.Concat(
+		b.freshnessRules(),
+		[]rule{b.ceasedAlert()},
+		b.expiryAlerts(),
+		b.statusAlerts(),
+		b.configurationAlerts(),
+		b.capacityAlerts(),
+		b.schedulingAlerts(),
+		[]rule{demoModeAlert()},
+	)
+	return []ruleGroup{
+		b.recordingGroup(),
+		{name: "appstream.groups", rules: groupRules},
+		b.exporterGroup(),
 	}
-	resource := func(re string) string {
-		return last(`aliyun_appstream_group_resource_status{resource_status=~"`+re+`"}`) + " == 1"
-	}
-	pool := func(m string) string { return last("aliyun_appstream_node_pool_" + m) }
-	countdown := last("aliyun_appstream_group_expires_in_seconds")
-	prepaidCountdown := last(`aliyun_appstream_group_expires_in_seconds{charge_type="PrePaid"}`)
-	const sameGroup = "on (job, instance, group_id, region)"
-	dash := func() string {
-		return p.GrafanaURL + "/d/appstream-overview/appstream-overview?var-job={{ $labels.job }}&var-region={{ $labels.region }}&var-group={{ $labels.group_id }}"
-	}
-	exporterDash := p.GrafanaURL + "/d/appstream-exporter/appstream-exporter?var-job={{ $labels.job }}&var-instance={{ $labels.instance }}"
+}
 
-	// guarded starts an alert only on fresh data and holds a firing one while
-	// no exporter that reported its group has fresh data, as long as its job
-	// has a scrape target at all (a job removed from Prometheus ends holds)
-	// and not all of them are healthy (then the group is gone: deleted while
-	// its exporter was down). keep lists the
-	// labels of the condition the alert keeps beyond the group's identity;
-	// split lists those that would split one group's alert (changing values,
-	// or several branches). next names the alerts that take over from this
-	// one (the expiry windows): it keeps firing while one of them is
-	// pending, so a move to the next window leaves no gap.
-	guarded := func(name, cond string, keep, split []string, next ...string) string {
-		aggregate := "max without (" + strings.Join(append([]string{"instance", "group_name", "charge_type"}, split...), ", ") + ")"
-		if !p.TagLabelsInAlerts {
-			aggregate = "max by (" + strings.Join(append([]string{"job", "group_id", "region"}, keep...), ", ") + ")"
-		}
-		expr := fmt.Sprintf(`%s (
+// Labels of a condition that group and pool alerts keep (see guarded).
+var (
+	statusLabel   = []string{"status"}
+	resourceLabel = []string{"resource_status"}
+	poolLabels    = []string{"node_pool_id", "node_instance_type"}
+)
+
+// sameGroup joins two group conditions of one exporter's group.
+const sameGroup = "on (job, instance, group_id, region)"
+
+// builder writes the expressions and links of the rules for one set of
+// parameters.
+type builder struct {
+	p     Params
+	lb    string // the lookback window
+	twice string // twice the lookback window
+}
+
+func newBuilder(p Params) builder {
+	return builder{p: p, lb: p.Lookback.String(), twice: (2 * p.Lookback).String()}
+}
+
+// last is the newest sample of sel in the lookback window.
+func (b builder) last(sel string) string { return "last_over_time(" + sel + "[" + b.lb + "])" }
+
+// status is a group whose status matches the regular expression re.
+func (b builder) status(re string) string {
+	return b.last(`aliyun_appstream_group_status{status=~"`+re+`"}`) + " == 1"
+}
+
+// resource is a group whose resource status matches re.
+func (b builder) resource(re string) string {
+	return b.last(`aliyun_appstream_group_resource_status{resource_status=~"`+re+`"}`) + " == 1"
+}
+
+// pool is the newest sample of the pool metric aliyun_appstream_node_pool_<m>.
+func (b builder) pool(m string) string { return b.last("aliyun_appstream_node_pool_" + m) }
+
+func (b builder) countdown() string { return b.last("aliyun_appstream_group_expires_in_seconds") }
+
+func (b builder) prepaidCountdown() string {
+	return b.last(`aliyun_appstream_group_expires_in_seconds{charge_type="PrePaid"}`)
+}
+
+// dash links the Overview dashboard filtered to the alert's group.
+func (b builder) dash() string {
+	return b.p.GrafanaURL + "/d/appstream-overview/appstream-overview?var-job={{ $labels.job }}&var-region={{ $labels.region }}&var-group={{ $labels.group_id }}"
+}
+
+// exporterDash links the exporter dashboard filtered to the alert's target.
+func (b builder) exporterDash() string {
+	return b.p.GrafanaURL + "/d/appstream-exporter/appstream-exporter?var-job={{ $labels.job }}&var-instance={{ $labels.instance }}"
+}
+
+// guarded starts an alert only on fresh data and holds a firing one while
+// no exporter that reported its group has fresh data, as long as its job
+// has a scrape target at all (a job removed from Prometheus ends holds)
+// and not all of them are healthy (then the group is gone: deleted while
+// its exporter was down). keep lists the
+// labels of the condition the alert keeps beyond the group's identity;
+// split lists those that would split one group's alert (changing values,
+// or several branches). next names the alerts that take over from this
+// one (the expiry windows): it keeps firing while one of them is
+// pending, so a move to the next window leaves no gap.
+func (b builder) guarded(name, cond string, keep, split []string, next ...string) string {
+	aggregate := "max without (" + strings.Join(append([]string{"instance", "group_name", "charge_type"}, split...), ", ") + ")"
+	if !b.p.TagLabelsInAlerts {
+		aggregate = "max by (" + strings.Join(append([]string{"job", "group_id", "region"}, keep...), ", ") + ")"
+	}
+	expr := fmt.Sprintf(`%s (
   (
     %s
   )
@@ -105,37 +170,19 @@ or
     unless on (job) job:aliyun_appstream_up:healthy
     and on (job) group by (job) (up)
 )`, aggregate, indent(4, cond), name)
-		if len(next) > 0 {
-			expr += fmt.Sprintf(`
+	if len(next) > 0 {
+		expr += fmt.Sprintf(`
 or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
     and on (job, group_id, region) ALERTS{alertname=~%q, alertstate="pending"}
 )`, name, strings.Join(next, "|"))
-		}
-		return expr
 	}
-	statusLabel := []string{"status"}
-	resourceLabel := []string{"resource_status"}
-	poolLabels := []string{"node_pool_id", "node_instance_type"}
+	return expr
+}
 
-	expiredStatus := status("EXPIRED|EXPIRED_RECYCLING")
-	longExpired := fmt.Sprintf(`%s <= -%s
-or
-%s
-or
-(%s and %s %s)`,
-		prepaidCountdown, seconds(p.ExpiredPagingDays),
-		status("EXPIRED_RECYCLING"),
-		resource("RELEASED"), sameGroup, status("EXPIRED"))
-
-	exempt := []string{}
-	if len(p.SkipUserAuthExemptGroupIDs) > 0 {
-		exempt = append(exempt, fmt.Sprintf(`group_id!~%q`, strings.Join(p.SkipUserAuthExemptGroupIDs, "|")))
-	}
-	exempt = append(exempt, p.SkipUserAuthMatchers...)
-
-	recording := ruleGroup{name: "appstream.recording", rules: []rule{
+func (b builder) recordingGroup() ruleGroup {
+	return ruleGroup{name: "appstream.recording", rules: []rule{
 		{comment: "Sessions a pool can hold: (subscription + scaled nodes) x sessions per node.",
 			record: "pool:aliyun_appstream_node_pool_session_capacity:sum",
 			expr: `(aliyun_appstream_node_pool_nodes + aliyun_appstream_node_pool_scaling_nodes)
@@ -152,8 +199,12 @@ or
 			record: "region_status:aliyun_appstream_group_status:sum",
 			expr:   `sum by (job, region, status) (aliyun_appstream_group_status)`},
 	}}
+}
 
-	groupAlerts := ruleGroup{name: "appstream.groups", rules: []rule{
+// freshnessRules are the recording rules the guard of group and pool
+// alerts reads; they come first in the alerts' group.
+func (b builder) freshnessRules() []rule {
+	return []rule{
 		{comment: `Fresh data per region: 1 for each region whose query refreshed
 successfully within the lookback window. With biz_regions listed, a group's
 region is its query's biz_region; with one unfiltered query, the regions of
@@ -167,17 +218,17 @@ or
 max by (job, instance, region) (
   %s
     and on (job, instance) (%s == 1)
-)`, last(`aliyun_appstream_up{biz_region!=""}`), last("aliyun_appstream_group_info"), last(`aliyun_appstream_up{biz_region=""}`))},
+)`, b.last(`aliyun_appstream_up{biz_region!=""}`), b.last("aliyun_appstream_group_info"), b.last(`aliyun_appstream_up{biz_region=""}`))},
 		{comment: `Fresh data of an exporter's one unfiltered query, whatever regions it
 returned: a region left without groups must not hold alerts there.`,
 			record: "instance:aliyun_appstream_up:fresh",
-			expr:   fmt.Sprintf(`max by (job, instance) (%s == 1)`, last(`aliyun_appstream_up{biz_region=""}`))},
+			expr:   fmt.Sprintf(`max by (job, instance) (%s == 1)`, b.last(`aliyun_appstream_up{biz_region=""}`))},
 		{comment: fmt.Sprintf(`Groups whose data is fresh: reported within %s by an exporter whose
 query for them is fresh now. A firing alert holds until its group is here
 again, so another exporter's fresh data for the same region (a second
 account in the same job) never ends the hold, while a restarted exporter,
 or the other half of an HA pair, does. A deleted group's alert resolves
-normally: its exporter stays fresh.`, twice),
+normally: its exporter stays fresh.`, b.twice),
 			record: "group:aliyun_appstream_group_info:fresh",
 			expr: fmt.Sprintf(`max by (job, instance, group_id, region) (
   last_over_time(aliyun_appstream_group_info[%[1]s])
@@ -187,7 +238,7 @@ or
 max by (job, instance, group_id, region) (
   last_over_time(aliyun_appstream_group_info[%[1]s])
     and on (job, instance) instance:aliyun_appstream_up:fresh
-)`, twice, last(`aliyun_appstream_up{biz_region!=""}`))},
+)`, b.twice, b.last(`aliyun_appstream_up{biz_region!=""}`))},
 
 		{comment: `Jobs whose every exporter is up with every query fresh: a group none of
 them reports is gone (deleted while its exporter was down), so its alerts
@@ -195,26 +246,50 @@ stop holding.`,
 			record: "job:aliyun_appstream_up:healthy",
 			expr: fmt.Sprintf(`min by (job) (up) == 1
   and on (job)
-min by (job) (%s) == 1`, last("aliyun_appstream_up"))},
+min by (job) (%s) == 1`, b.last("aliyun_appstream_up"))},
+	}
+}
 
-		{alert: "AppStreamGroupCeased", forDuration: "5m", severity: "critical",
-			expr:        guarded("AppStreamGroupCeased", status("CEASED"), statusLabel, nil),
-			summary:     "Delivery group " + groupName + " has ceased for an overdue payment.",
-			description: "Delivery group " + groupText + " has status CEASED: the account is overdue and its users cannot start sessions." + heldText,
-			dashboard:   dash()},
+func (b builder) ceasedAlert() rule {
+	return rule{alert: "AppStreamGroupCeased", forDuration: "5m", severity: "critical",
+		expr:        b.guarded("AppStreamGroupCeased", b.status("CEASED"), statusLabel, nil),
+		summary:     "Delivery group " + groupName + " has ceased for an overdue payment.",
+		description: "Delivery group " + groupText + " has status CEASED: the account is overdue and its users cannot start sessions." + heldText,
+		dashboard:   b.dash()}
+}
 
+// expiredStatus is a group the API reports expired.
+func (b builder) expiredStatus() string { return b.status("EXPIRED|EXPIRED_RECYCLING") }
+
+// longExpired is a group past the paging window of its expiry.
+func (b builder) longExpired() string {
+	return fmt.Sprintf(`%s <= -%s
+or
+%s
+or
+(%s and %s %s)`,
+		b.prepaidCountdown(), seconds(b.p.ExpiredPagingDays),
+		b.status("EXPIRED_RECYCLING"),
+		b.resource("RELEASED"), sameGroup, b.status("EXPIRED"))
+}
+
+// expiryAlerts are the expiry windows, latest first: each hands over to
+// the later ones, which must be evaluated before it (TestHandOverOrder).
+func (b builder) expiryAlerts() []rule {
+	p, countdown, expiredStatus := b.p, b.countdown(), b.expiredStatus()
+	return []rule{
 		{alert: "AppStreamGroupLongExpired", forDuration: "5m", severity: "warning",
 			comment: fmt.Sprintf(`Expired more than %s ago, recycling, or released: nothing to do at
 night, so a ticket rather than a page.`, days(p.ExpiredPagingDays)),
-			expr:        guarded("AppStreamGroupLongExpired", longExpired, nil, []string{"status", "resource_status"}),
+			expr:        b.guarded("AppStreamGroupLongExpired", b.longExpired(), nil, []string{"status", "resource_status"}),
 			summary:     "Delivery group " + groupName + " expired more than " + days(p.ExpiredPagingDays) + " ago.",
 			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ". Renew it if it is still needed, or delete it." + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
 
 		{alert: "AppStreamGroupExpired", forDuration: "5m", severity: "critical",
 			comment: fmt.Sprintf(`Expired within the last %s: status EXPIRED, or a PrePaid group's
 countdown at or below zero. Later it is AppStreamGroupLongExpired.`, days(p.ExpiredPagingDays)),
-			expr: guarded("AppStreamGroupExpired", fmt.Sprintf(`(
+			expr: b.guarded("AppStreamGroupExpired", fmt.Sprintf(`(
   %s <= 0
   or
   %s
@@ -222,93 +297,114 @@ countdown at or below zero. Later it is AppStreamGroupLongExpired.`, days(p.Expi
 unless %s
 (
   %s
-)`, prepaidCountdown, status("EXPIRED"), sameGroup, indent(2, longExpired)), nil, statusLabel, "AppStreamGroupLongExpired"),
+)`, b.prepaidCountdown(), b.status("EXPIRED"), sameGroup, indent(2, b.longExpired())), nil, statusLabel, "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " has expired.",
 			description: "Delivery group " + groupText + " expired" + expiredAgo + statusNow + ": its users cannot start sessions. Renew it before its resources are released." + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
 
 		{alert: "AppStreamGroupExpiryImminent", forDuration: "5m", severity: "critical",
-			expr: guarded("AppStreamGroupExpiryImminent", fmt.Sprintf(`%s > 0 < %s
+			expr: b.guarded("AppStreamGroupExpiryImminent", fmt.Sprintf(`%s > 0 < %s
 unless %s
 %s`, countdown, seconds(p.ExpiryCriticalDays), sameGroup, expiredStatus), nil, nil,
 				"AppStreamGroupExpired", "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryCriticalDays) + ".",
 			description: "Delivery group " + groupText + " " + expiryText + ". Renew it now, or its users lose access." + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
 
 		{alert: "AppStreamGroupExpiringSoon", forDuration: "10m", severity: "warning",
 			comment: `ResourceStatus EXPIRED_IN_7_DAYS counts too, unless the countdown
 already says less than a day.`,
-			expr: guarded("AppStreamGroupExpiringSoon", fmt.Sprintf(`(
+			expr: b.guarded("AppStreamGroupExpiringSoon", fmt.Sprintf(`(
   %s >= %s < %s
   or
   (%s unless %s %s < %s)
 )
 unless %s
 %s`, countdown, seconds(p.ExpiryCriticalDays), seconds(p.ExpiryWarningDays),
-				resource("EXPIRED_IN_7_DAYS"), sameGroup, countdown, seconds(p.ExpiryCriticalDays),
+				b.resource("EXPIRED_IN_7_DAYS"), sameGroup, countdown, seconds(p.ExpiryCriticalDays),
 				sameGroup, expiredStatus), nil, resourceLabel,
 				"AppStreamGroupExpiryImminent", "AppStreamGroupExpired", "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryWarningDays) + ".",
 			description: "Delivery group " + groupText + ` {{ with printf "aliyun_appstream_group_expiry_timestamp_seconds` + groupMatch + `" ` + groupArgs + ` | query }}` + expiryText + `{{ else }}{{ with printf "aliyun_appstream_group_resource_status` + groupMatch[:len(groupMatch)-1] + `,resource_status=\"EXPIRED_IN_7_DAYS\"} == 1" ` + groupArgs + ` | query }}has ResourceStatus EXPIRED_IN_7_DAYS; the API gives no expiry time{{ else }}expires within ` + days(p.ExpiryWarningDays) + `{{ end }}{{ end }}. Renew it, or plan its users' move.` + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
 
 		{alert: "AppStreamGroupExpiryApproaching", forDuration: "30m", severity: "info",
-			expr: guarded("AppStreamGroupExpiryApproaching", fmt.Sprintf(`%s >= %s < %s
+			expr: b.guarded("AppStreamGroupExpiryApproaching", fmt.Sprintf(`%s >= %s < %s
 unless %s
 (
   %s
   or
   %s
-)`, countdown, seconds(p.ExpiryWarningDays), seconds(p.ExpiryInfoDays), sameGroup, resource("EXPIRED_IN_7_DAYS"), expiredStatus), nil, nil,
+)`, countdown, seconds(p.ExpiryWarningDays), seconds(p.ExpiryInfoDays), sameGroup, b.resource("EXPIRED_IN_7_DAYS"), expiredStatus), nil, nil,
 				"AppStreamGroupExpiringSoon", "AppStreamGroupExpiryImminent", "AppStreamGroupExpired", "AppStreamGroupLongExpired"),
 			summary:     "Delivery group " + groupName + " expires within " + days(p.ExpiryInfoDays) + ".",
 			description: "Delivery group " + groupText + " " + expiryText + "." + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
+	}
+}
 
+// statusAlerts are a group's failed or stuck tasks and unavailable resources.
+func (b builder) statusAlerts() []rule {
+	return []rule{
 		{alert: "AppStreamGroupFailed", forDuration: "5m", severity: "warning",
-			expr:        guarded("AppStreamGroupFailed", status("FAILED|MAINTAIN_FAILED"), statusLabel, nil),
+			expr:        b.guarded("AppStreamGroupFailed", b.status("FAILED|MAINTAIN_FAILED"), statusLabel, nil),
 			summary:     "Delivery group " + groupName + ` failed to {{ if eq $labels.status "FAILED" }}publish{{ else }}update{{ end }}.`,
 			description: "Delivery group " + groupText + " has status {{ $labels.status }}." + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
 
 		{alert: "AppStreamGroupStuck", forDuration: "1h", severity: "warning",
-			expr:        guarded("AppStreamGroupStuck", status("DEPLOYING|MAINTAINING"), statusLabel, nil),
+			expr:        b.guarded("AppStreamGroupStuck", b.status("DEPLOYING|MAINTAINING"), statusLabel, nil),
 			summary:     "Delivery group " + groupName + " has been {{ $labels.status }} for over an hour.",
 			description: "Delivery group " + groupText + " has had status {{ $labels.status }} for more than one hour." + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
 
 		{alert: "AppStreamGroupUnavailable", forDuration: "5m", severity: "critical",
-			expr:        guarded("AppStreamGroupUnavailable", resource("UNAVAILABLE"), resourceLabel, nil),
+			expr:        b.guarded("AppStreamGroupUnavailable", b.resource("UNAVAILABLE"), resourceLabel, nil),
 			summary:     "Delivery group " + groupName + " is unavailable.",
 			description: "The resources of delivery group " + groupText + statusNow + " have ResourceStatus UNAVAILABLE: its users cannot start sessions." + heldText,
-			dashboard:   dash()},
+			dashboard:   b.dash()},
+	}
+}
 
+// configurationAlerts are group settings that need a decision.
+func (b builder) configurationAlerts() []rule {
+	exempt := []string{}
+	if len(b.p.SkipUserAuthExemptGroupIDs) > 0 {
+		exempt = append(exempt, fmt.Sprintf(`group_id!~%q`, strings.Join(b.p.SkipUserAuthExemptGroupIDs, "|")))
+	}
+	exempt = append(exempt, b.p.SkipUserAuthMatchers...)
+	return []rule{
 		{alert: "AppStreamGroupSkipsUserAuth", forDuration: "10m", severity: "info",
 			comment: "Exempt kiosks with skip_user_auth_exempt_group_ids or skip_user_auth_matchers.",
-			expr:    guarded("AppStreamGroupSkipsUserAuth", last("aliyun_appstream_group_skip_user_auth_check"+braces(exempt))+" == 1", nil, nil),
+			expr:    b.guarded("AppStreamGroupSkipsUserAuth", b.last("aliyun_appstream_group_skip_user_auth_check"+braces(exempt))+" == 1", nil, nil),
 			summary: "Delivery group " + groupName + " skips user authorization checks.",
 			description: "Delivery group " + groupText + " has SkipUserAuthCheck enabled: any user who can reach it may open its apps." +
 				" If that is intended (a kiosk), exempt it in the alert parameters." + heldText,
-			dashboard: dash()},
+			dashboard: b.dash()},
+	}
+}
 
+// capacityAlerts are pools whose users will not get a session.
+func (b builder) capacityAlerts() []rule {
+	p, pool := b.p, b.pool
+	return []rule{
 		{alert: "AppStreamNodePoolSaturated", forDuration: "15m", severity: "warning",
 			comment: fmt.Sprintf(`Pools without elastic scaling (MaxScalingAmount 0) and at least %d
 nodes: pools that can scale are AppStreamNodePoolScalingExhausted's.`, p.SaturationMinNodes),
-			expr: guarded("AppStreamNodePoolSaturated", fmt.Sprintf(`%s / (%s >= %d) >= %g
+			expr: b.guarded("AppStreamNodePoolSaturated", fmt.Sprintf(`%s / (%s >= %d) >= %g
 and
 %s == 0`, pool("nodes_used"), pool("nodes"), p.SaturationMinNodes, p.SaturationRatio, pool("max_scaling_nodes")), poolLabels, nil),
 			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is nearly full and cannot scale.",
 			description: "Resource pool {{ $labels.node_pool_id }} ({{ $labels.node_instance_type }}) of delivery group " + groupText +
 				" has" + poolNow("aliyun_appstream_node_pool_nodes_used", " ", "humanize", " of") + poolNow("aliyun_appstream_node_pool_nodes", " ", "humanize", "") +
 				fmt.Sprintf(" nodes in use (threshold %g %%) and no elastic scaling.", p.SaturationRatio*100) + heldText,
-			dashboard: dash()},
+			dashboard: b.dash()},
 
 		{alert: "AppStreamNodePoolScalingExhausted", forDuration: "15m", severity: "warning",
 			comment: `At its scaling limit and busier than the scale-out threshold: the next
 users will not get a session. Every operand has the same labels, so no join
 can fail when the group's labels change.`,
-			expr: guarded("AppStreamNodePoolScalingExhausted", fmt.Sprintf(`(%s + %s)
+			expr: b.guarded("AppStreamNodePoolScalingExhausted", fmt.Sprintf(`(%s + %s)
   / ((%s + %s) > 0)
   > %s
 and
@@ -320,12 +416,18 @@ and
 			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
 				" runs all its scalable nodes" + poolNow("aliyun_appstream_node_pool_max_scaling_nodes", " (", "humanize", ")") +
 				" and is above its scale-out threshold" + poolNow("aliyun_appstream_node_pool_scaling_usage_threshold_ratio", " of ", "humanizePercentage", "") + "." + heldText,
-			dashboard: dash()},
+			dashboard: b.dash()},
+	}
+}
 
+// schedulingAlerts are pools whose scheduled scaling does not do what it says.
+func (b builder) schedulingAlerts() []rule {
+	pool := b.pool
+	return []rule{
 		{alert: "AppStreamNodePoolScheduleTargetNotMet", forDuration: "15m", severity: "warning",
 			comment: `A scheduled-scaling window is active and the pool has fewer nodes than
 its target.`,
-			expr: guarded("AppStreamNodePoolScheduleTargetNotMet", fmt.Sprintf(`%s > (%s + %s)
+			expr: b.guarded("AppStreamNodePoolScheduleTargetNotMet", fmt.Sprintf(`%s > (%s + %s)
 and
 %s == 1`, pool("schedule_target_nodes"), pool("nodes"), pool("scaling_nodes"), pool("schedule_active")), poolLabels, nil),
 			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is below its scheduled target.",
@@ -334,14 +436,53 @@ and
 				poolNow("aliyun_appstream_node_pool_schedule_target_nodes", " (", "humanize", ")") +
 				poolNow("aliyun_appstream_node_pool_nodes", ": it has ", "humanize", " subscription") +
 				poolNow("aliyun_appstream_node_pool_scaling_nodes", " and ", "humanize", " scaled nodes") + "." + heldText,
-			dashboard: dash()},
-		{alert: "AppStreamExporterDemoMode", severity: "info",
-			comment: `--demo serves made-up groups; this alert says so, and inhibits the
+			dashboard: b.dash()},
+
+		{alert: "AppStreamScheduledTargetAboveMax", forDuration: "15m", severity: "warning",
+			comment: `A scheduled-scaling window, the next one or the one active now, targets
+more nodes than the pool's MaxScalingAmount: caught when the schedule is
+set, not on the morning the window falls short. One condition for both
+windows, so the alert keeps firing, unsplit, when the next window starts.
+Pools with MaxScalingAmount 0 are left out: the API asks for it only with
+usage-based scaling, so on a scheduled pool 0 reads as unset, not as a
+limit of no nodes (the demo's scheduled pools are such). The targets and
+the maximum move only when someone edits the pool, and the window is
+usually hours away, so 15 minutes lets an edit made in steps settle before
+a ticket, as for the other pool alerts.`,
+			expr: b.guarded("AppStreamScheduledTargetAboveMax", fmt.Sprintf(`(
+  %[1]s
+    > %[3]s
+  or
+  %[2]s
+    > %[3]s
+)
+and
+%[3]s > 0`, pool("schedule_next_target_nodes"), pool("schedule_target_nodes"), pool("max_scaling_nodes")), poolLabels, nil),
+			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is scheduled above its scaling maximum.",
+			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
+				" has a scheduled-scaling target above its MaxScalingAmount" +
+				poolNow("aliyun_appstream_node_pool_max_scaling_nodes", " of ", "humanize", "") + "." +
+				poolAbove("aliyun_appstream_node_pool_schedule_target_nodes", "aliyun_appstream_node_pool_max_scaling_nodes",
+					" The window active now targets ", " nodes.") +
+				poolAbove("aliyun_appstream_node_pool_schedule_next_target_nodes", "aliyun_appstream_node_pool_max_scaling_nodes",
+					" The next window targets ", " nodes"+
+						poolNow("aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds", " and starts ", "humanizeTimestamp", "")+
+						`{{ with printf "aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds`+poolMatch+` - time() > 0" `+poolArgs+` | query }} (in {{ . | first | value | humanizeDuration }}){{ end }}.`) +
+				" Raise MaxScalingAmount or lower the target." + heldText,
+			dashboard: b.dash()},
+	}
+}
+
+// demoModeAlert says an exporter serves made-up groups. It comes last in
+// the alerts' group, to see the state of their alerts of this round.
+func demoModeAlert() rule {
+	return rule{alert: "AppStreamExporterDemoMode", severity: "info",
+		comment: `--demo serves made-up groups; this alert says so, and inhibits the
 alerts they raise (alerts/alertmanager.yml). It holds while its job's
 targets are all down and while any group or pool alert of its job still
 fires, so killing or removing a demo pages nobody. It is evaluated after the
 group and pool alerts, in their group, to see their state of this round.`,
-			expr: `aliyun_appstream_demo == 1
+		expr: `aliyun_appstream_demo == 1
 or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname="AppStreamExporterDemoMode", alertstate="firing"})
@@ -350,17 +491,21 @@ or
   (
     max by (job) (up) == 0
     or
-    group by (job) (ALERTS{alertname=~"AppStream(Group|NodePool).+", alertstate="firing"})
+    group by (job) (ALERTS{alertname=~"AppStream(Group|NodePool).+|AppStreamScheduledTargetAboveMax", alertstate="firing"})
   )
 )`,
-			summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
-			description: "Every delivery group {{ $labels.instance }} exports is made up by the built-in simulator, and the alerts they raise are not real. " +
-				"Run it without --demo, or stop scraping it."},
-	}}
+		summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
+		description: "Every delivery group {{ $labels.instance }} exports is made up by the built-in simulator, and the alerts they raise are not real. " +
+			"Run it without --demo, or stop scraping it."}
+}
 
+// exporterGroup alerts on the exporter itself: its scrape, its refreshes,
+// its data's age, the API's throttling and its configuration.
+func (b builder) exporterGroup() ruleGroup {
+	p, exporterDash := b.p, b.exporterDash()
 	throttled := `sum by (job, instance) (increase(aliyun_appstream_api_requests_total{code=~"Throttling.*|HTTP429"}[15m]))
   / sum by (job, instance) (increase(aliyun_appstream_api_requests_total[15m]))`
-	exporter := ruleGroup{name: "appstream.exporter", rules: []rule{
+	return ruleGroup{name: "appstream.exporter", rules: []rule{
 		{alert: "AppStreamExporterTargetDown", forDuration: "5m", severity: "warning",
 			comment: "Prometheus cannot scrape the exporter. Group alerts hold meanwhile.",
 			expr:    "up{" + p.TargetSelector + "} == 0",
@@ -417,7 +562,6 @@ sum by (job, instance) (increase(aliyun_appstream_refreshes_total{result="failur
 			description: "The last configuration reload of {{ $labels.instance }} failed; it keeps running with the previous configuration. Its log says why; fix the file and reload again.",
 			dashboard:   exporterDash},
 	}}
-	return []ruleGroup{recording, groupAlerts, exporter}
 }
 
 func braces(matchers []string) string {
