@@ -46,6 +46,10 @@ const busiest = "topk(" + topPools + ", max by (" + poolLabels + ") (pool:aliyun
 // furthest below their target: target - nodes.
 const shortfall = "topk(" + topPools + ",\n  max by (" + poolLabels + ") (aliyun_appstream_node_pool_schedule_target_nodes{" + sel + "})\n  - on (" + poolLabels + ")\n  max by (" + poolLabels + ") (aliyun_appstream_node_pool_nodes{" + sel + "})\n)"
 
+// nextWindows is the topPools pools whose next scheduled-scaling window
+// (the first to start after the scrape) starts soonest: its start time.
+const nextWindows = "bottomk(" + topPools + ", max by (" + poolLabels + ") (aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds{" + sel + "}))"
+
 func overview() *dashboard.DashboardBuilder {
 	d := newDashboard("AppStream overview", "appstream-overview",
 		"WUYING Cloud Application delivery groups: status, expiry, capacity and scheduled scaling, from appstream_exporter.",
@@ -241,6 +245,7 @@ func capacityPanels() []cog.Builder[dashboard.Panel] {
 ))`, "{{group_name}} {{node_pool_id}}", "A")),
 		busiestPools(),
 		scheduledScaling(),
+		nextScheduledWindows(),
 	}
 }
 
@@ -299,6 +304,37 @@ func scheduledScaling() *table.PanelBuilder {
 		WithTransformation(organize([]string{"Time", "job"},
 			with(groupColumns, "Value #A", "Target", "Value #B", "Nodes", "Value #C", "Shortfall"),
 			[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "region", "group_id"}))
+}
+
+// nextScheduledWindows is a table of the pools' next scheduled-scaling
+// windows: start, target, and the pool's MaxScalingAmount beside it.
+func nextScheduledWindows() *table.PanelBuilder {
+	return groupTable().
+		Title("Scheduled scaling (next windows)").
+		Description("The next scheduled-scaling window (RecurrenceSchedules) of each pool: the first to start after the exporter's scrape, whether or not a window is active now; the "+topPools+" starting soonest first. Next window: its start, in the dashboard's time zone; Next target: its target amount; Max scaling nodes: the pool's MaxScalingAmount; Target - max: red when the target is above it. A row opens the overview of its group.").
+		Span(24).Height(8).
+		Unit("short").
+		Decimals(0).
+		OverrideByName("Next window", []dashboard.DynamicConfigValue{
+			{Id: "unit", Value: "dateTimeAsIso"},
+		}).
+		OverrideByName("Target - max", []dashboard.DynamicConfigValue{
+			{Id: "thresholds", Value: buildThresholds(thresholds("transparent", 1.0, "red"))},
+			{Id: "custom.cellOptions", Value: map[string]any{"type": "color-background", "mode": "basic"}},
+		}).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Next window")}).
+		WithTarget(tableQuery(nextWindows+" * 1000", "A")).
+		WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_schedule_next_target_nodes{`+sel+`}`, nextWindows), "B")).
+		WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`}`, nextWindows), "C")).
+		WithTarget(tableQuery(`max by (`+poolLabels+`) (aliyun_appstream_node_pool_schedule_next_target_nodes{`+sel+`})
+  - on (`+poolLabels+`)
+max by (`+poolLabels+`) (aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`})
+  and on (`+poolLabels+`)
+`+nextWindows, "D")).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
+		WithTransformation(organize([]string{"Time", "job"},
+			with(groupColumns, "Value #A", "Next window", "Value #B", "Next target", "Value #C", "Max scaling nodes", "Value #D", "Target - max"),
+			[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "Value #D", "region", "group_id"}))
 }
 
 // with is a copy of m with more key, value pairs.
