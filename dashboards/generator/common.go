@@ -188,3 +188,11 @@ func organize(hide []string, rename map[string]string, order []string) dashboard
 		"indexByName":   index,
 	}}
 }
+
+// withRow adds a row and its panels to d.
+func withRow(d *dashboard.DashboardBuilder, title string, panels ...cog.Builder[dashboard.Panel]) {
+	d.WithRow(dashboard.NewRowBuilder(title))
+	for _, p := range panels {
+		d.WithPanel(p)
+	}
+}
