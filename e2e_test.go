@@ -157,6 +157,7 @@ var demoAlerts = []string{
 	"AppStreamGroupUnavailable: Delivery group Legacy Payroll is unavailable.",
 	"AppStreamGroupUnavailable: Delivery group Old Intranet is unavailable.",
 	"AppStreamNodePoolScalingExhausted: Resource pool rg-o9gmnu77vtuuj5 of Sales CRM cannot scale out any further.",
+	"AppStreamScheduledTargetAboveMax: Resource pool rg-ocubrl5ptp5aa8 of Call Center Softphone is scheduled above its scaling maximum.",
 }
 
 func TestEndToEndAlertsAndDashboards(t *testing.T) {

@@ -311,7 +311,7 @@ func scheduledScaling() *table.PanelBuilder {
 func nextScheduledWindows() *table.PanelBuilder {
 	return groupTable().
 		Title("Scheduled scaling (next windows)").
-		Description("The next scheduled-scaling window (RecurrenceSchedules) of each pool: the first to start after the exporter's scrape, whether or not a window is active now; the "+topPools+" starting soonest first. Next window: its start, in the dashboard's time zone; Next target: its target amount; Max scaling nodes: the pool's MaxScalingAmount; Target - max: red when the target is above it. A row opens the overview of its group.").
+		Description("The next scheduled-scaling window (RecurrenceSchedules) of each pool: the first to start after the exporter's scrape, whether or not a window is active now; the "+topPools+" starting soonest first. Next window: its start, in the dashboard's time zone; Next target: its target amount; Max scaling nodes: the pool's MaxScalingAmount; Target - max: red when the target is above it, blank where MaxScalingAmount is 0 (a pool that does not scale by usage has no such limit), as in the alert AppStreamScheduledTargetAboveMax. A row opens the overview of its group.").
 		Span(24).Height(8).
 		Unit("short").
 		Decimals(0).
@@ -328,7 +328,7 @@ func nextScheduledWindows() *table.PanelBuilder {
 		WithTarget(tableQuery(byPool(`aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`}`, nextWindows), "C")).
 		WithTarget(tableQuery(`max by (`+poolLabels+`) (aliyun_appstream_node_pool_schedule_next_target_nodes{`+sel+`})
   - on (`+poolLabels+`)
-max by (`+poolLabels+`) (aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`})
+max by (`+poolLabels+`) (aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`} > 0)
   and on (`+poolLabels+`)
 `+nextWindows, "D")).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
