@@ -124,7 +124,12 @@ func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiErr
 		matched = append(matched, s.groups[i])
 	}
 	s.mu.Unlock()
+	return pageBody(requestID, matched, pageSize, pageNumber), nil
+}
 
+// pageBody is the answer holding page pageNumber of matched, groups as
+// they were loaded.
+func pageBody(requestID string, matched []json.RawMessage, pageSize, pageNumber int) []byte {
 	start := min((pageNumber-1)*pageSize, len(matched))
 	end := min(start+pageSize, len(matched))
 	var body bytes.Buffer
@@ -137,7 +142,7 @@ func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiErr
 		body.Write(g)
 	}
 	body.WriteString("]}")
-	return body.Bytes(), nil
+	return body.Bytes()
 }
 
 func matches(filter, value string) bool { return filter == "" || filter == value }
