@@ -2,12 +2,10 @@ package simulator
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,17 +47,24 @@ func signed(key Key, nonce string, ts time.Time, extra map[string]string) url.Va
 	return v
 }
 
-func call(t *testing.T, srv *httptest.Server, q url.Values) (int, map[string]any) {
+// call sends a signed request: the parameters named in body in the form
+// body, the rest in the query string.
+func call(t *testing.T, srv *httptest.Server, p url.Values, body ...string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(srv.URL+"/?"+q.Encode(), "application/x-www-form-urlencoded", nil)
+	form := url.Values{}
+	for _, k := range body {
+		form[k] = p[k]
+		p.Del(k)
+	}
+	resp, err := http.Post(srv.URL+"/?"+p.Encode(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
-	if err := json.Unmarshal(body, &out); err != nil {
-		t.Fatalf("body %q: %v", body, err)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("body %q: %v", raw, err)
 	}
 	return resp.StatusCode, out
 }
@@ -104,154 +109,5 @@ func TestRejectsWhatTheServiceRejects(t *testing.T) {
 	}
 	if !strings.Contains(s.Log()[len(s.Log())-1].Code, "SignatureDoesNotMatch") {
 		t.Errorf("log does not record the refusal")
-	}
-}
-
-func TestDemoDataset(t *testing.T) {
-	d, err := DemoDataset(time.Date(2026, 11, 27, 23, 30, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(d.AppInstanceGroupModels); n != 30 {
-		t.Errorf("%d demo groups, want 30", n)
-	}
-	seen := map[string]bool{}
-	for _, raw := range d.AppInstanceGroupModels {
-		var g struct{ Status, ResourceStatus, ChargeType, ChargeResourceMode string }
-		if err := json.Unmarshal(raw, &g); err != nil {
-			t.Fatal(err)
-		}
-		seen[g.Status], seen[g.ResourceStatus], seen[g.ChargeType], seen[g.ChargeResourceMode] = true, true, true, true
-	}
-	for _, want := range []string{"PUBLISHED", "FAILED", "MAINTAIN_FAILED", "EXPIRED", "MAINTAINING", "CEASED", "EXPIRED_RECYCLING", "DEPLOYING",
-		"AVAILABLE", "RELEASED", "EXPIRED_IN_7_DAYS", "UNAVAILABLE", "UPGRADING", "CREATING", "PrePaid", "PostPaid", "AppInstance", "Node"} {
-		if !seen[want] {
-			t.Errorf("the demo data set has no group with %s", want)
-		}
-	}
-}
-
-func TestGenerateUniqueIDs(t *testing.T) {
-	d, err := Generate(95, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]bool{}
-	for _, raw := range d.AppInstanceGroupModels {
-		var g struct {
-			AppInstanceGroupId string
-			NodePool           []struct{ NodePoolId string }
-		}
-		if err := json.Unmarshal(raw, &g); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range append([]string{g.AppInstanceGroupId}, func() (p []string) {
-			for _, np := range g.NodePool {
-				p = append(p, np.NodePoolId)
-			}
-			return
-		}()...) {
-			if ids[id] {
-				t.Fatalf("%s generated twice", id)
-			}
-			ids[id] = true
-		}
-	}
-	if len(d.AppInstanceGroupModels) != 95 {
-		t.Errorf("%d groups, want 95", len(d.AppInstanceGroupModels))
-	}
-}
-
-func TestGenerateScalesLinearly(t *testing.T) {
-	size := func(n int) int {
-		d, err := Generate(n, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		total := 0
-		for _, g := range d.AppInstanceGroupModels {
-			total += len(g)
-		}
-		return total
-	}
-	if small, big := size(300), size(3000); big > 11*small {
-		t.Errorf("3000 groups take %d bytes, 300 take %d: more than 10x", big, small)
-	}
-}
-
-// callSplit sends a signed request with the parameters named in body in
-// the form body and the rest in the query string.
-func callSplit(t *testing.T, srv *httptest.Server, p url.Values, body ...string) (int, map[string]any) {
-	t.Helper()
-	form := url.Values{}
-	for _, k := range body {
-		form[k] = p[k]
-		p.Del(k)
-	}
-	resp, err := http.Post(srv.URL+"/?"+p.Encode(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("body %q: %v", raw, err)
-	}
-	return resp.StatusCode, out
-}
-
-// TestParametersReadOnlyFromTheirPlace: a parameter is read only where
-// the SDKs send it; in the other place it is ignored and logged as
-// misplaced. The signature covers both places either way.
-func TestParametersReadOnlyFromTheirPlace(t *testing.T) {
-	key := Key{ID: "LTAIsim", Secret: "sim-secret"}
-	s := New(key)
-	if err := s.Load([]byte(`{"AppInstanceGroupModels":[{"AppInstanceGroupId":"a","Status":"PUBLISHED"},
-		{"AppInstanceGroupId":"b","Status":"FAILED"},{"AppInstanceGroupId":"c","Status":"PUBLISHED"}],
-		"UserGroups":{"a":["ug-1"]}}`)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	now := time.Now()
-	last := func() Request { l := s.Log(); return l[len(l)-1] }
-	total := func(out map[string]any) any { return out["TotalCount"] }
-
-	cases := []struct {
-		name      string
-		extra     map[string]string
-		body      []string
-		total     float64
-		misplaced []string
-	}{
-		{"Status.1 in the body", map[string]string{"Status.1": "PUBLISHED"}, []string{"Status.1"}, 2, nil},
-		{"Status.1 in the query", map[string]string{"Status.1": "PUBLISHED"}, nil, 3, []string{"Status.1"}},
-		{"UserGroupIds.1 in the body", map[string]string{"UserGroupIds.1": "ug-1"}, []string{"UserGroupIds.1"}, 1, nil},
-		{"UserGroupIds.1 in the query", map[string]string{"UserGroupIds.1": "ug-1"}, nil, 3, []string{"UserGroupIds.1"}},
-		{"ExcludedUserGroupIds.1 in the query", map[string]string{"ExcludedUserGroupIds.1": "ug-1"}, nil, 3, []string{"ExcludedUserGroupIds.1"}},
-		{"AppInstanceGroupId in the query", map[string]string{"AppInstanceGroupId": "b"}, nil, 1, nil},
-		{"AppInstanceGroupId in the body", map[string]string{"AppInstanceGroupId": "b"}, []string{"AppInstanceGroupId"}, 3, []string{"AppInstanceGroupId"}},
-		{"signature parameters anywhere", nil, []string{"Timestamp", "SignatureNonce"}, 3, nil},
-	}
-	for i, c := range cases {
-		status, out := callSplit(t, srv, signed(key, fmt.Sprint("place-", i), now, c.extra), c.body...)
-		if status != 200 || total(out) != c.total {
-			t.Errorf("%s: %d, TotalCount %v, want 200 and %v", c.name, status, total(out), c.total)
-		}
-		if got := last().Misplaced; !slices.Equal(got, c.misplaced) {
-			t.Errorf("%s: logged misplaced %v, want %v", c.name, got, c.misplaced)
-		}
-	}
-	// A mandatory parameter in the wrong place is missing.
-	status, out := callSplit(t, srv, signed(key, "place-pt", now, nil), "ProductType")
-	if status != 400 || out["Code"] != "MissingParameter" || !slices.Equal(last().Misplaced, []string{"ProductType"}) {
-		t.Errorf("ProductType in the body: %d %v, misplaced %v", status, out["Code"], last().Misplaced)
-	}
-	for k, want := range map[string]Place{"Status.3": InBody, "UserGroupIds.1": InBody, "ExcludedUserGroupIds.2": InBody,
-		"Tag.1.Key": InQuery, "RegionId": InQuery, "BizRegionId": InQuery, "PageNumber": InQuery, "Signature": "", "Statuses": ""} {
-		if got := PlaceOf(k); got != want {
-			t.Errorf("PlaceOf(%s) = %q, want %q", k, got, want)
-		}
 	}
 }

@@ -69,6 +69,41 @@ var rowNames = []string{
 }
 
 func measure(binary string, n int, latency time.Duration, scrapes int) []string {
+	b := startBench(binary, n)
+	defer b.close()
+	row := make([]string, len(rowNames))
+	body := b.firstRefresh(row)
+	plain := b.cachedScrapes(row, scrapes)
+
+	// The floor: the same bytes from memory, same client, same loopback.
+	floor := fromMemory(body, scrapes)
+	row[6] = ms(floor)
+	row[7] = fmt.Sprintf("%.2f", float64(plain)/float64(floor))
+	rss := peakRSS(b.cmd.Process.Pid)
+
+	b.slowRefresh(row, latency)
+	rssReload := peakRSS(b.cmd.Process.Pid)
+
+	b.manyScrapers(row)
+	row[11] = fmt.Sprintf("%.0f MB; %.0f MB after a reload; %.0f MB after the 2 s cache_ttl run", float64(rss)/1e6, float64(rssReload)/1e6, float64(peakRSS(b.cmd.Process.Pid))/1e6)
+	return row
+}
+
+// bench is one measurement's setup: the simulator serving generated
+// groups, and the exporter under test reading them with its config file.
+type bench struct {
+	n       int // groups served
+	sim     *simulator.Server
+	api     *httptest.Server
+	dir     string // holds the config file
+	cfgPath string
+	cmd     *exec.Cmd // the exporter
+	base    string    // the exporter's URL
+}
+
+// startBench serves n generated groups and starts the exporter on them,
+// once ready.
+func startBench(binary string, n int) *bench {
 	d, err := simulator.Generate(n, time.Now())
 	if err != nil {
 		fail("%v", err)
@@ -77,86 +112,104 @@ func measure(binary string, n int, latency time.Duration, scrapes int) []string 
 	if err := sim.SetData(d); err != nil {
 		fail("%v", err)
 	}
-	api := httptest.NewServer(sim)
-	defer api.Close()
+	b := &bench{n: n, sim: sim, api: httptest.NewServer(sim)}
 
-	dir, err := os.MkdirTemp("", "benchtool")
+	b.dir, err = os.MkdirTemp("", "benchtool")
 	if err != nil {
 		fail("%v", err)
 	}
-	defer os.RemoveAll(dir)
-	cfgPath := filepath.Join(dir, "config.yml")
-	writeConfig := func(ttl, tagLabels string) {
-		cfg := fmt.Sprintf("endpoint: %s\ncredentials:\n  access_key_id: %s\n  access_key_secret: %s\ntag_labels: [%s]\ncache_ttl: %s\nrefresh_timeout: 2m\npage_size: 100\nmax_concurrent_pages: 4\n", api.URL, key.ID, key.Secret, tagLabels, ttl)
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-			fail("%v", err)
-		}
-	}
-	writeConfig("1h", "department, cost-center")
+	b.cfgPath = filepath.Join(b.dir, "config.yml")
+	b.writeConfig("1h", "department, cost-center")
 	addr := freeAddr()
-	cmd := exec.Command(binary, "--config.file="+cfgPath, "--web.listen-address="+addr, "--log.level=warn", "--web.enable-lifecycle")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	b.cmd = exec.Command(binary, "--config.file="+b.cfgPath, "--web.listen-address="+addr, "--log.level=warn", "--web.enable-lifecycle")
+	b.cmd.Stderr = os.Stderr
+	if err := b.cmd.Start(); err != nil {
 		fail("%v", err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	base := "http://" + addr
-	waitFor(func() bool { return status(base+"/-/ready") == 200 })
+	b.base = "http://" + addr
+	waitFor(func() bool { return status(b.base+"/-/ready") == 200 })
+	return b
+}
 
-	row := make([]string, len(rowNames))
-	pages := sim.Requests()
-	body := get(base+"/metrics", false)
+// close stops what startBench started, in reverse order.
+func (b *bench) close() {
+	b.cmd.Process.Kill()
+	b.cmd.Wait()
+	os.RemoveAll(b.dir)
+	b.api.Close()
+}
+
+func (b *bench) writeConfig(ttl, tagLabels string) {
+	cfg := fmt.Sprintf("endpoint: %s\ncredentials:\n  access_key_id: %s\n  access_key_secret: %s\ntag_labels: [%s]\ncache_ttl: %s\nrefresh_timeout: 2m\npage_size: 100\nmax_concurrent_pages: 4\n", b.api.URL, key.ID, key.Secret, tagLabels, ttl)
+	if err := os.WriteFile(b.cfgPath, []byte(cfg), 0o600); err != nil {
+		fail("%v", err)
+	}
+}
+
+// firstRefresh fills the rows the startup refresh answers and returns the
+// exposition it produced.
+func (b *bench) firstRefresh(row []string) []byte {
+	pages := b.sim.Requests()
+	body := get(b.base+"/metrics", false)
 	series := bytes.Count(body, []byte("\naliyun_appstream_"))
 	row[0] = fmt.Sprintf("%.1f MB (%d)", float64(len(body))/1e6, series)
-	row[1] = fmt.Sprintf("%d (%d)", pages, int(math.Ceil(float64(n)/100)))
+	row[1] = fmt.Sprintf("%d (%d)", pages, int(math.Ceil(float64(b.n)/100)))
 	row[3] = fmt.Sprintf("%.0f ms", metric(body, "aliyun_appstream_refresh_duration_seconds")*1000)
+	return body
+}
 
-	// Cached scrapes: time, CPU, API requests.
-	before := sim.Requests()
-	cpu0 := cpuTime(cmd.Process.Pid)
-	plain := timeScrapes(base+"/metrics", false, scrapes)
-	cpu := (cpuTime(cmd.Process.Pid) - cpu0) / time.Duration(scrapes)
-	gz := timeScrapes(base+"/metrics", true, scrapes/2)
-	gzSize := len(get(base+"/metrics", true))
-	row[2] = strconv.Itoa(sim.Requests() - before)
+// cachedScrapes measures scrapes the cache answers: time, CPU, API
+// requests. It returns the median uncompressed scrape time.
+func (b *bench) cachedScrapes(row []string, scrapes int) time.Duration {
+	pid := b.cmd.Process.Pid
+	before := b.sim.Requests()
+	cpu0 := cpuTime(pid)
+	plain := timeScrapes(b.base+"/metrics", false, scrapes)
+	cpu := (cpuTime(pid) - cpu0) / time.Duration(scrapes)
+	gz := timeScrapes(b.base+"/metrics", true, scrapes/2)
+	gzSize := len(get(b.base+"/metrics", true))
+	row[2] = strconv.Itoa(b.sim.Requests() - before)
 	row[5] = ms(plain)
 	row[8] = fmt.Sprintf("%s (%.1f MB)", ms(gz), float64(gzSize)/1e6)
 	row[9] = ms(cpu)
+	return plain
+}
 
-	// The floor: the same bytes from memory, same client, same loopback.
+// fromMemory is the median time to fetch body from a server that holds it
+// in memory.
+func fromMemory(body []byte, scrapes int) time.Duration {
 	floorSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		w.Write(body)
 	}))
-	floor := timeScrapes(floorSrv.URL, false, scrapes)
-	floorSrv.Close()
-	row[6] = ms(floor)
-	row[7] = fmt.Sprintf("%.2f", float64(plain)/float64(floor))
-	rss := peakRSS(cmd.Process.Pid)
+	defer floorSrv.Close()
+	return timeScrapes(floorSrv.URL, false, scrapes)
+}
 
-	// A refresh over a slow link: a reload that changes the tag labels
-	// refreshes at once (an unchanged query's data carries over otherwise).
-	sim.SetLatency(latency)
-	writeConfig("1h", "department")
-	post(base + "/-/reload")
+// slowRefresh measures a refresh over a slow link: a reload that changes
+// the tag labels refreshes at once (an unchanged query's data carries over
+// otherwise).
+func (b *bench) slowRefresh(row []string, latency time.Duration) {
+	b.sim.SetLatency(latency)
+	b.writeConfig("1h", "department")
+	post(b.base + "/-/reload")
 	var m []byte
 	waitFor(func() bool {
-		m = get(base+"/metrics", false)
+		m = get(b.base+"/metrics", false)
 		return metric(m, `aliyun_appstream_refreshes_total{biz_region="",result="success"}`) >= 2
 	})
-	pagesN := int(math.Ceil(float64(n) / 100))
+	pagesN := int(math.Ceil(float64(b.n) / 100))
 	roundTrips := 1 + int(math.Ceil(float64(pagesN-1)/4))
 	row[4] = fmt.Sprintf("%.0f ms (%d ms)", metric(m, "aliyun_appstream_refresh_duration_seconds")*1000, roundTrips*int(latency/time.Millisecond))
-	sim.SetLatency(0)
-	rssReload := peakRSS(cmd.Process.Pid)
+	b.sim.SetLatency(0)
+}
 
-	// Many scrapers, short cache_ttl: refreshes stay one per cache_ttl.
-	refreshesSoFar := func(m []byte) float64 {
-		return metric(m, `aliyun_appstream_refreshes_total{biz_region="",result="success"}`) + metric(m, `aliyun_appstream_refreshes_total{biz_region="",result="failure"}`)
-	}
-	writeConfig("2s", "department")
-	post(base + "/-/reload")
-	before = int(refreshesSoFar(get(base+"/metrics", false)))
+// manyScrapers checks that with many scrapers and a short cache_ttl,
+// refreshes stay one per cache_ttl.
+func (b *bench) manyScrapers(row []string) {
+	b.writeConfig("2s", "department")
+	post(b.base + "/-/reload")
+	before := int(refreshesSoFar(get(b.base+"/metrics", false)))
 	start := time.Now()
 	var wg sync.WaitGroup
 	var failed atomic.Int32
@@ -165,7 +218,7 @@ func measure(binary string, n int, latency time.Duration, scrapes int) []string 
 		go func() {
 			defer wg.Done()
 			for time.Since(start) < 6500*time.Millisecond {
-				if resp, err := http.Get(base + "/metrics"); err != nil || resp.StatusCode != http.StatusOK {
+				if resp, err := http.Get(b.base + "/metrics"); err != nil || resp.StatusCode != http.StatusOK {
 					failed.Add(1)
 				} else {
 					io.Copy(io.Discard, resp.Body)
@@ -175,11 +228,14 @@ func measure(binary string, n int, latency time.Duration, scrapes int) []string 
 		}()
 	}
 	wg.Wait()
-	m = get(base+"/metrics", false)
+	m := get(b.base+"/metrics", false)
 	refreshes := refreshesSoFar(m) - float64(before)
 	row[10] = fmt.Sprintf("%.0f (at most %d), %d failed scrapes", refreshes, int(math.Ceil(time.Since(start).Seconds()/2))+1, failed.Load())
-	row[11] = fmt.Sprintf("%.0f MB; %.0f MB after a reload; %.0f MB after the 2 s cache_ttl run", float64(rss)/1e6, float64(rssReload)/1e6, float64(peakRSS(cmd.Process.Pid))/1e6)
-	return row
+}
+
+// refreshesSoFar counts the refreshes an exposition reports, failed or not.
+func refreshesSoFar(m []byte) float64 {
+	return metric(m, `aliyun_appstream_refreshes_total{biz_region="",result="success"}`) + metric(m, `aliyun_appstream_refreshes_total{biz_region="",result="failure"}`)
 }
 
 var client = &http.Client{Transport: &http.Transport{DisableCompression: true}}
