@@ -24,7 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/common/config"
+	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -32,6 +32,7 @@ import (
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/appstream-exporter/appstream_exporter/collector"
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -272,28 +273,28 @@ type exporterApp struct {
 // loadConfig reads the config file; in demo mode it points the result at
 // the demo endpoint, and a missing default file means demo defaults. It
 // returns the file it read, "" for none.
-func (a *exporterApp) loadConfig() (*collector.Config, string, error) {
+func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 	_, statErr := os.Stat(a.configFile)
 	if a.demoURL == "" {
 		if errors.Is(statErr, fs.ErrNotExist) && !a.configSetByUser {
 			return nil, "", fmt.Errorf("no configuration file %q (the default --config.file): copy config.example.yml to %s and edit it, "+
 				"or try the exporter without an Alibaba Cloud account with --demo", a.configFile, a.configFile)
 		}
-		cfg, err := collector.LoadFile(a.configFile)
+		cfg, err := config.LoadFile(a.configFile)
 		return cfg, a.configFile, err
 	}
-	cfg := collector.DefaultConfig()
-	cfg.TagLabels = collector.TagLabelsOf("department", "cost-center")
+	cfg := config.DefaultConfig()
+	cfg.TagLabels = config.TagLabelsOf("department", "cost-center")
 	file := ""
 	if statErr == nil || a.configSetByUser {
-		loaded, err := collector.LoadFile(a.configFile)
+		loaded, err := config.LoadFile(a.configFile)
 		if err != nil {
 			return nil, "", err
 		}
 		cfg, file = loaded, a.configFile
 	}
 	cfg.Endpoint = a.demoURL
-	cfg.Credentials = &collector.Credentials{AccessKeyID: simulator.DemoKey.ID, AccessKeySecret: config.Secret(simulator.DemoKey.Secret)}
+	cfg.Credentials = &config.Credentials{AccessKeyID: simulator.DemoKey.ID, AccessKeySecret: promconfig.Secret(simulator.DemoKey.Secret)}
 	if err := cfg.Validate(); err != nil {
 		return nil, "", err
 	}

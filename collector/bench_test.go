@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -39,10 +40,10 @@ func benchEnv(b *testing.B, n int) (*Exporter, *simulator.Server, http.Handler) 
 	}
 	api := httptest.NewServer(sim)
 	b.Cleanup(api.Close)
-	cfg := testConfig(b, api.URL, func(c *Config) {
-		c.TagLabels = TagLabelsOf("department", "cost-center")
-		c.CacheTTL = Duration(time.Hour)
-		c.RefreshTimeout = Duration(time.Minute)
+	cfg := testConfig(b, api.URL, func(c *config.Config) {
+		c.TagLabels = config.TagLabelsOf("department", "cost-center")
+		c.CacheTTL = config.Duration(time.Hour)
+		c.RefreshTimeout = config.Duration(time.Minute)
 	})
 	reg := prometheus.NewRegistry()
 	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewAPIMetrics(reg)})

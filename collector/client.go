@@ -24,6 +24,8 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 // API identity of ListAppInstanceGroup.
@@ -54,7 +56,7 @@ const (
 // is the only code that talks to the SDK, and the only place that retries,
 // so api_requests_total counts every real HTTP request exactly once.
 type apiClient struct {
-	cfg       *Config
+	cfg       *config.Config
 	maxGroups int // per query; tests lower it
 	creds     credentials.CredentialsProvider
 	transport http.RoundTripper
@@ -293,7 +295,7 @@ func (c *apiClient) attempt(ctx context.Context, req *requests.CommonRequest) (r
 	cfg := sdk.NewConfig()
 	cfg.AutoRetry = false // retries happen in fetchPage only
 	cfg.Transport = tr    // not an *http.Transport, so the SDK leaves it alone
-	cfg.Scheme = strings.ToUpper(c.cfg.endpointURL.Scheme)
+	cfg.Scheme = strings.ToUpper(c.cfg.EndpointURL().Scheme)
 	client, err := sdk.NewClientWithOptions(c.cfg.RegionID, cfg, c.creds)
 	if err != nil {
 		return nil, attemptResult{err: fmt.Errorf("creating the SDK client: %s", c.redact(err.Error()))}
@@ -340,7 +342,7 @@ func (c *apiClient) attempt(ctx context.Context, req *requests.CommonRequest) (r
 		case ctx.Err() != nil:
 			return nil, attemptResult{err: c.deadlineFailure()}
 		}
-		f := transportFailure(err, apiTarget, c.cfg.endpointURL.Host, c.redact)
+		f := transportFailure(err, apiTarget, c.cfg.EndpointURL().Host, c.redact)
 		// The attempt's timeout may be what was left of refresh_timeout and
 		// fire a hair before the context does.
 		if f.Class == classTimeout && hasDeadline && time.Until(dl) < 100*time.Millisecond {
@@ -374,7 +376,7 @@ func (c *apiClient) attempt(ctx context.Context, req *requests.CommonRequest) (r
 // silently. RegionId is region_id: the SDK's signer would add that value
 // anyway, and setting it here makes what is built (and logged) what is sent.
 func (c *apiClient) request(bizRegion string, pageNumber int) *requests.CommonRequest {
-	u := c.cfg.endpointURL
+	u := c.cfg.EndpointURL()
 	req := requests.NewCommonRequest()
 	req.Method = requests.POST
 	req.Scheme = strings.ToUpper(u.Scheme)
@@ -465,7 +467,7 @@ func (c *apiClient) identity(bizRegion string) string {
 		who = strings.Join([]string{cr.AccessKeyID, string(cr.AccessKeySecret), cr.AccessKeySecretFile,
 			cr.SecurityTokenFile, cr.RoleARN, cr.RoleSessionName}, "\x00")
 	}
-	return strings.Join([]string{c.cfg.endpointURL.String(), c.cfg.RegionID, who, params.Encode()}, "\x01")
+	return strings.Join([]string{c.cfg.EndpointURL().String(), c.cfg.RegionID, who, params.Encode()}, "\x01")
 }
 
 // retryable: throttling and server-side trouble may pass; everything else

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 // APIMetrics are the exporter's own API telemetry. They live as long as the
@@ -65,7 +67,7 @@ type Options struct {
 // Exporter serves one configuration: one cache per query (biz region), the
 // API client behind them, and the rendering of their data.
 type Exporter struct {
-	cfg     *Config
+	cfg     *config.Config
 	logger  *slog.Logger
 	now     func() time.Time
 	client  *apiClient
@@ -84,8 +86,8 @@ type Exporter struct {
 
 // NewExporter builds an exporter for a validated configuration. It makes no
 // API call until Start or the first scrape.
-func NewExporter(cfg *Config, o Options) (*Exporter, error) {
-	if cfg.endpointURL == nil || cfg.location == nil {
+func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
+	if cfg.EndpointURL() == nil || cfg.Location() == nil {
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
@@ -156,7 +158,7 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 }
 
 // Config is the configuration the exporter serves.
-func (e *Exporter) Config() *Config { return e.cfg }
+func (e *Exporter) Config() *config.Config { return e.cfg }
 
 // Start begins the first refresh of every query in the background, so the
 // exporter becomes ready without waiting for a scrape.

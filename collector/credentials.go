@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"fmt"
 	"net/url"
 	"os"
@@ -9,13 +8,15 @@ import (
 	"strings"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 // newCredentialsProvider builds what signs the requests: the credentials
 // block when present, else the SDK's default chain (environment, OIDC/RRSA,
 // CLI profile, ECS RAM role, credentials URI). The result is safe for
 // concurrent use.
-func newCredentialsProvider(cfg *Config) (credentials.CredentialsProvider, error) {
+func newCredentialsProvider(cfg *config.Config) (credentials.CredentialsProvider, error) {
 	if cfg.Credentials == nil {
 		return &lockedCredentials{inner: credentials.NewDefaultCredentialsProvider()}, nil
 	}
@@ -26,7 +27,7 @@ func newCredentialsProvider(cfg *Config) (credentials.CredentialsProvider, error
 	}
 	name := c.RoleSessionName
 	if name == "" {
-		name = DefaultRoleSessionName
+		name = config.DefaultRoleSessionName
 	}
 	// The wrappers tell a failed AssumeRole from a key that could not be
 	// read: the SDK returns both from one call, and its AssumeRole errors
@@ -47,30 +48,30 @@ func newCredentialsProvider(cfg *Config) (credentials.CredentialsProvider, error
 // fileCredentials reads the secret and STS token at every use, so a rotated
 // file (a Kubernetes Secret, a refreshed token) takes effect without a reload.
 type fileCredentials struct {
-	cfg *Credentials
+	cfg *config.Credentials
 }
 
 func (f *fileCredentials) GetCredentials() (*credentials.Credentials, error) {
 	id := f.cfg.AccessKeyID
 	if id == "" {
-		id = os.Getenv(envAccessKeyID)
+		id = os.Getenv(config.EnvAccessKeyID)
 	}
 	secret := string(f.cfg.AccessKeySecret)
 	if f.cfg.AccessKeySecretFile != "" {
-		b, err := readSecretFile(f.cfg.AccessKeySecretFile)
+		b, err := config.ReadSecretFile(f.cfg.AccessKeySecretFile)
 		if err != nil {
 			return nil, err
 		}
 		secret = b
 	} else if secret == "" {
-		secret = os.Getenv(envAccessKeySecret)
+		secret = os.Getenv(config.EnvAccessKeySecret)
 	}
 	if id == "" || secret == "" {
 		return nil, fmt.Errorf("access key ID or secret is empty")
 	}
 	cc := &credentials.Credentials{AccessKeyId: id, AccessKeySecret: secret, ProviderName: f.GetProviderName()}
 	if f.cfg.SecurityTokenFile != "" {
-		token, err := readSecretFile(f.cfg.SecurityTokenFile)
+		token, err := config.ReadSecretFile(f.cfg.SecurityTokenFile)
 		if err != nil {
 			return nil, err
 		}
@@ -80,32 +81,6 @@ func (f *fileCredentials) GetCredentials() (*credentials.Credentials, error) {
 }
 
 func (f *fileCredentials) GetProviderName() string { return "appstream_exporter_config" }
-
-// readSecretFile reads a secret or token file, for config validation and at
-// every signing. Its errors never show the content, nor the path when the
-// path may itself be a secret pasted into a *_file key by mistake.
-func readSecretFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		_, statErr := os.Lstat(path)
-		printable := statErr == nil || pathLooksReal(path)
-		switch {
-		case printable && os.IsNotExist(err):
-			return "", fmt.Errorf("file %q not found", path)
-		case printable:
-			return "", fmt.Errorf("%q: %w", path, unwrapPathError(err))
-		case os.IsNotExist(err):
-			return "", fmt.Errorf("file not found (value hidden: it may be a secret pasted by mistake)")
-		default:
-			return "", fmt.Errorf("%w (value hidden: it may be a secret pasted by mistake)", unwrapPathError(err))
-		}
-	}
-	s := string(bytes.TrimSpace(b))
-	if s == "" {
-		return "", fmt.Errorf("%q is empty", path)
-	}
-	return s, nil
-}
 
 var (
 	// Alibaba Cloud echoes the server's string-to-sign in
@@ -124,19 +99,19 @@ func redactSecrets(msg string) string {
 
 // secretRedactor also blanks the literal secrets this config knows of, in
 // plain and URL-encoded form, whatever message carries them.
-func secretRedactor(cfg *Config) func(string) string {
+func secretRedactor(cfg *config.Config) func(string) string {
 	var known []string
 	if c := cfg.Credentials; c != nil {
 		known = append(known, string(c.AccessKeySecret))
 		for _, p := range []string{c.AccessKeySecretFile, c.SecurityTokenFile} {
 			if p != "" {
-				if s, err := readSecretFile(p); err == nil {
+				if s, err := config.ReadSecretFile(p); err == nil {
 					known = append(known, s)
 				}
 			}
 		}
 	}
-	known = append(known, os.Getenv(envAccessKeySecret), os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"))
+	known = append(known, os.Getenv(config.EnvAccessKeySecret), os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"))
 	var pairs []string
 	for _, s := range known {
 		if len(s) < 8 { // too short to be a secret, and would blank common words

@@ -280,7 +280,7 @@ func (c *apiClient) deadlineFailure() *apiFailure {
 	return &apiFailure{
 		Class: classTimeout,
 		sentence: fmt.Sprintf("refresh_timeout (%s) ran out waiting for %s %s: raise refresh_timeout, or check the network path and proxy (HTTPS_PROXY) to it",
-			c.cfg.RefreshTimeout.D(), apiTarget.what, c.cfg.endpointURL.Host),
+			c.cfg.RefreshTimeout.D(), apiTarget.what, c.cfg.EndpointURL().Host),
 		ctxErr: context.DeadlineExceeded,
 	}
 }

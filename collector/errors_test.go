@@ -21,8 +21,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/config"
+	promconfig "github.com/prometheus/common/config"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -86,10 +87,10 @@ func noURLOrKey(t *testing.T, where, text string) {
 }
 
 // failingEnv is an exporter pointed at endpoint, with no simulator behind.
-func failingEnv(t *testing.T, endpoint string, edit func(*Config)) *env {
+func failingEnv(t *testing.T, endpoint string, edit func(*config.Config)) *env {
 	t.Helper()
-	return startEnv(t, nil, nil, testConfig(t, endpoint, func(c *Config) {
-		c.RefreshTimeout = Duration(10 * time.Second)
+	return startEnv(t, nil, nil, testConfig(t, endpoint, func(c *config.Config) {
+		c.RefreshTimeout = config.Duration(10 * time.Second)
 		if edit != nil {
 			edit(c)
 		}
@@ -177,12 +178,12 @@ func TestFailureTLS(t *testing.T) {
 }
 
 func TestFailureTimeout(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) { c.RefreshTimeout = Duration(time.Second) })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.RefreshTimeout = config.Duration(time.Second) })
 	e.sim.SetSticky(&simulator.Hang)
 	t.Cleanup(func() { e.sim.SetSticky(nil) })
 	err := e.fetchErr()
 	checkFailure(t, e, err, wantFailure{class: classTimeout, says: []string{
-		"the API endpoint " + e.cfg.endpointURL.Host,
+		"the API endpoint " + e.cfg.EndpointURL().Host,
 		"raise refresh_timeout, or check the network path and proxy (HTTPS_PROXY) to it",
 	}})
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -211,7 +212,7 @@ func TestFailureThrottled(t *testing.T) {
 
 func TestFailureAccessKey(t *testing.T) {
 	t.Run("unknown", func(t *testing.T) {
-		e := newEnv(t, fixtures, func(c *Config) { c.Credentials.AccessKeyID = "LTAIunknown" })
+		e := newEnv(t, fixtures, func(c *config.Config) { c.Credentials.AccessKeyID = "LTAIunknown" })
 		checkFailure(t, e, e.fetchErr(), wantFailure{class: classAccessKey, permanent: true, requestID: true, says: []string{
 			"Alibaba Cloud does not know the access key ID: check credentials.access_key_id (or ALIBABA_CLOUD_ACCESS_KEY_ID) and that the key was not deleted",
 			"API error InvalidAccessKeyId.NotFound (HTTP 404): Specified access key is not found.",
@@ -230,7 +231,9 @@ func TestFailureAccessKey(t *testing.T) {
 func TestFailureSignature(t *testing.T) {
 	sentence := "Alibaba Cloud rejected the request signature or its timestamp: check that the access key secret belongs to access_key_id, and that the system clock is right (NTP)"
 	t.Run("wrong secret", func(t *testing.T) {
-		e := newEnv(t, fixtures, func(c *Config) { c.Credentials.AccessKeySecret = config.Secret("wrong-secret-ALSO-MUST-NOT-LEAK") })
+		e := newEnv(t, fixtures, func(c *config.Config) {
+			c.Credentials.AccessKeySecret = promconfig.Secret("wrong-secret-ALSO-MUST-NOT-LEAK")
+		})
 		err := e.fetchErr()
 		checkFailure(t, e, err, wantFailure{class: classSignature, permanent: true, requestID: true, says: []string{
 			sentence, "API error SignatureDoesNotMatch (HTTP 400): Specified signature is not matched with our calculation. server string to sign <redacted>",
@@ -298,7 +301,7 @@ func stsAnswer(t *testing.T, status int, body string) http.HandlerFunc {
 	}
 }
 
-func withRole(c *Config) { c.Credentials.RoleARN = testRoleARN }
+func withRole(c *config.Config) { c.Credentials.RoleARN = testRoleARN }
 
 func TestFailureAssumeRole(t *testing.T) {
 	t.Run("STS refuses", func(t *testing.T) {
@@ -338,7 +341,7 @@ func TestFailureAssumeRole(t *testing.T) {
 		setSTSEndpoint(t, closedAddr(t))
 		secretFile := t.TempDir() + "/secret"
 		write(t, secretFile, testKey.Secret)
-		e := newEnv(t, fixtures, func(c *Config) {
+		e := newEnv(t, fixtures, func(c *config.Config) {
 			withRole(c)
 			c.Credentials.AccessKeySecret = ""
 			c.Credentials.AccessKeySecretFile = secretFile
@@ -381,7 +384,7 @@ func TestFailureDefaultChainFindsNothing(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
 	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", t.TempDir()+"/none")
 	t.Setenv("HOME", t.TempDir())
-	e := newEnv(t, fixtures, func(c *Config) { c.Credentials = nil })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.Credentials = nil })
 	checkFailure(t, e, e.fetchErr(), wantFailure{class: classCredentials, permanent: true, says: []string{
 		"the default credential chain found no usable access key: add a credentials block, or provide ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
 	}})

@@ -129,6 +129,9 @@ type Tag struct {
 	Scope Str `json:"Scope"`
 }
 
+// ResourceStatuses are the documented values of a group's ResourceStatus.
+var ResourceStatuses = []string{"AVAILABLE", "RELEASED", "EXPIRED_IN_7_DAYS", "UNAVAILABLE", "UPGRADING", "CREATING"}
+
 // DecodeListResponse decodes one page. Only a body that is not a JSON object
 // is an error; bad fields are kept in their Bad member.
 func DecodeListResponse(body []byte) (*ListResponse, error) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 func TestNumTolerance(t *testing.T) {
@@ -192,8 +194,8 @@ func TestDuplicateAcrossQueries(t *testing.T) {
 	}
 }
 
-func validDefaultConfig(t *testing.T) *Config {
-	cfg := DefaultConfig()
+func validDefaultConfig(t *testing.T) *config.Config {
+	cfg := config.DefaultConfig()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +210,8 @@ func TestRedactSecrets(t *testing.T) {
 	if got := redactSecrets(`Post "https://h/?SecurityToken=CAIS%2B99&Signature=abc": EOF`); strings.Contains(got, "CAIS") || strings.Contains(got, "abc") {
 		t.Errorf("redactSecrets = %q", got)
 	}
-	cfg := DefaultConfig()
-	cfg.Credentials = &Credentials{AccessKeySecret: "s3cr3t+value/="}
+	cfg := config.DefaultConfig()
+	cfg.Credentials = &config.Credentials{AccessKeySecret: "s3cr3t+value/="}
 	if got := secretRedactor(cfg)("echo s3cr3t+value/= and s3cr3t%2Bvalue%2F%3D"); strings.Contains(got, "s3cr3t") {
 		t.Errorf("secretRedactor = %q", got)
 	}

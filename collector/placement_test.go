@@ -12,15 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
 // setTags is the one place these tests set tag filters (key, value, key,
 // value, ...), so a change of Filters.Tags' type touches only this.
-func setTags(f *Filters, kv ...string) {
+func setTags(f *config.Filters, kv ...string) {
 	f.Tags = nil
 	for i := 0; i+1 < len(kv); i += 2 {
-		f.Tags = append(f.Tags, TagFilter{Key: kv[i], Value: kv[i+1]})
+		f.Tags = append(f.Tags, config.TagFilter{Key: kv[i], Value: kv[i+1]})
 	}
 }
 
@@ -31,7 +32,7 @@ func setTags(f *Filters, kv ...string) {
 // so a refresh reads three pages.
 func pagedMatchEnv(t *testing.T) *env {
 	t.Helper()
-	e := newEnv(t, nil, func(c *Config) { fullFilters(c); c.PageSize = 2 })
+	e := newEnv(t, nil, func(c *config.Config) { fullFilters(c); c.PageSize = 2 })
 	d := generated(5, "cn-shenzhen")
 	for i := range d.AppInstanceGroupModels {
 		d.AppInstanceGroupModels[i] = matchingGroup(fmt.Sprint(i))
@@ -43,12 +44,12 @@ func pagedMatchEnv(t *testing.T) *env {
 	return e
 }
 
-func fullFilters(c *Config) {
+func fullFilters(c *config.Config) {
 	c.RegionID = "cn-hangzhou"
 	c.BizRegions = []string{"cn-shenzhen"}
 	c.ProductType = "CloudApp"
 	c.PageSize = 50
-	c.Filters = Filters{
+	c.Filters = config.Filters{
 		Status:               []string{"PUBLISHED", "MAINTAINING"},
 		AppInstanceGroupID:   "aig-match",
 		AppInstanceGroupName: "Office",
@@ -147,7 +148,7 @@ func TestParameterPlacement(t *testing.T) {
 	})
 
 	t.Run("sent", func(t *testing.T) {
-		e := newEnv(t, nil, func(c *Config) { fullFilters(c); c.PageSize = 2 })
+		e := newEnv(t, nil, func(c *config.Config) { fullFilters(c); c.PageSize = 2 })
 		if err := e.sim.SetData(generated(5, "cn-shenzhen")); err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +268,7 @@ func TestUserGroupFiltersEndToEnd(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t, nil, func(cfg *Config) {
+			e := newEnv(t, nil, func(cfg *config.Config) {
 				cfg.Filters.UserGroupIDs = c.include
 				cfg.Filters.ExcludedUserGroupIDs = c.excluded
 			})
@@ -345,7 +346,7 @@ func TestFullFilterRefresh(t *testing.T) {
 // and sent the exporter's way, is answered with the filter ignored (every
 // group listed) and logged as misplaced.
 func TestMisplacedFilterIgnored(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) { c.Filters.UserGroupIDs = []string{"ug-a"} })
+	e := newEnv(t, nil, func(c *config.Config) { c.Filters.UserGroupIDs = []string{"ug-a"} })
 	if err := e.sim.SetData(userGroupData()); err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +446,7 @@ func TestRequestParamsHoldNoCredentials(t *testing.T) {
 		t.Errorf("query %q, body %q: list filters belong in the body", query, body)
 	}
 	// Tag keys in any script stay readable in the log.
-	c = &apiClient{cfg: testConfig(t, "http://127.0.0.1:9", func(c *Config) { c.Filters.Tags = TagFilters{{Key: "部门", Value: "设计"}} })}
+	c = &apiClient{cfg: testConfig(t, "http://127.0.0.1:9", func(c *config.Config) { c.Filters.Tags = config.TagFilters{{Key: "部门", Value: "设计"}} })}
 	if query, _ := c.requestParams(""); !strings.Contains(query, "Tag.1.Key=部门&Tag.1.Value=设计") {
 		t.Errorf("query %q: tag not readable", query)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 // Rendering turns the decoded groups of a refresh into exposition text
@@ -87,13 +89,13 @@ type renderer struct {
 
 // newRenderer starts a snapshot. prev, the query's previous snapshot,
 // sizes the buffers so a refresh of a stable fleet does not grow them.
-func newRenderer(cfg *Config, prev *snapshot) *renderer {
+func newRenderer(cfg *config.Config, prev *snapshot) *renderer {
 	r := &renderer{loc: cfg.Location(), snap: &snapshot{}}
 	for _, t := range cfg.TagLabels {
 		r.tagKeys = append(r.tagKeys, t.Key)
 		r.tagLabels = append(r.tagLabels, t.Name())
 	}
-	r.tagsOnInfo = cfg.TagLabelsOn == TagLabelsOnInfo
+	r.tagsOnInfo = cfg.TagLabelsOn == config.TagLabelsOnInfo
 	if prev != nil {
 		for f := range numFamilies {
 			r.snap.recs[f] = make([]byte, 0, len(prev.recs[f])+len(prev.recs[f])/16)
@@ -256,7 +258,7 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) {
 	r.add(nil, extra, 1)
 
 	r.at(famGroupStatus)
-	stateSet(r, "status", str("Status", g.Status), GroupStatuses)
+	stateSet(r, "status", str("Status", g.Status), config.GroupStatuses)
 	r.at(famGroupResourceStatus)
 	stateSet(r, "resource_status", str("ResourceStatus", g.ResourceStatus), ResourceStatuses)
 
