@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	a.apiMetrics = collector.NewAPIMetrics(reg)
+	a.metrics = collector.NewMetrics(reg)
 	a.reloadSuccess = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "aliyun_appstream_config_last_reload_successful",
 		Help: "1 when the newest configuration load or reload succeeded, else 0.",
@@ -261,7 +261,7 @@ type exporterApp struct {
 	demoURL         string // set in --demo mode
 	lifecycle       bool   // POST /-/reload is allowed
 
-	apiMetrics      *collector.APIMetrics
+	metrics         *collector.Metrics
 	reloadSuccess   prometheus.Gauge
 	reloadTimestamp prometheus.Gauge
 
@@ -358,7 +358,7 @@ func (a *exporterApp) reload() error {
 		a.logger.Info("configuration unchanged; the running exporter and its cache stay", "file", file)
 		return nil
 	}
-	e, err := collector.NewExporter(cfg, collector.Options{Logger: a.logger, Metrics: a.apiMetrics, Previous: old})
+	e, err := collector.NewExporter(cfg, collector.Options{Logger: a.logger, Metrics: a.metrics, Previous: old})
 	if err != nil {
 		a.reloadSuccess.Set(0)
 		return err

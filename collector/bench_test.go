@@ -9,7 +9,6 @@ package collector
 // memory over the same path, the floor a scrape cannot beat.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -46,35 +45,12 @@ func benchEnv(b *testing.B, n int) (*Exporter, *simulator.Server, http.Handler) 
 		c.RefreshTimeout = config.Duration(time.Minute)
 	})
 	reg := prometheus.NewRegistry()
-	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewAPIMetrics(reg)})
+	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(reg)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(exp.Close)
 	return exp, sim, NewHandler(func() *Exporter { return exp }, reg, slog.New(slog.DiscardHandler))
-}
-
-func BenchmarkDecodePage(b *testing.B) {
-	d, err := simulator.Generate(100, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var page bytes.Buffer
-	page.WriteString(`{"RequestId":"R","TotalCount":100,"PageSize":100,"PageNumber":1,"AppInstanceGroupModels":[`)
-	for i, g := range d.AppInstanceGroupModels {
-		if i > 0 {
-			page.WriteByte(',')
-		}
-		page.Write(g)
-	}
-	page.WriteString("]}")
-	b.SetBytes(int64(page.Len()))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := DecodeListResponse(page.Bytes()); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
 
 // BenchmarkRefresh is one full refresh: every page through the real SDK

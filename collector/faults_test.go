@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -102,8 +103,8 @@ func TestFaultThrottlingStorms(t *testing.T) {
 			e := faultEnv(t, nil)
 			e.sim.SetSticky(&f)
 			mfs := e.check(0)
-			if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != maxAttempts {
-				t.Errorf("%s counted %v times, want %d (retries stop at %d attempts)", code, v, maxAttempts, maxAttempts)
+			if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != aliyun.MaxAttempts {
+				t.Errorf("%s counted %v times, want %d (retries stop at %d attempts)", code, v, aliyun.MaxAttempts, aliyun.MaxAttempts)
 			}
 			requests := e.sim.Requests()
 			e.check(0) // within cache_ttl of the failure: no new requests
@@ -182,7 +183,7 @@ func TestFaultErrorBodyWithHTTP200(t *testing.T) {
 func TestFaultOversizedBody(t *testing.T) {
 	noLeaks(t)
 	e := faultEnv(t, nil)
-	e.sim.SetSticky(&simulator.Fault{Status: 200, Oversize: maxBodyBytes + 16<<20})
+	e.sim.SetSticky(&simulator.Fault{Status: 200, Oversize: aliyun.MaxBodyBytes + 16<<20})
 	mfs := e.check(0)
 	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); v != 1 {
 		t.Errorf("an oversized answer counted %v as malformed, want 1", v)
@@ -295,7 +296,7 @@ func TestFaultPageThatNeverEnds(t *testing.T) {
 	t.Run("new groups forever", func(t *testing.T) {
 		noLeaks(t)
 		e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5 })
-		e.exp.client.maxGroups = 50
+		e.exp.client.MaxGroups = 50
 		all := generated(1000, "cn-shanghai")
 		e.sim.SetHook(func(n int) {
 			// Each request gets the next five groups as its page, and no

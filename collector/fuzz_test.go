@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // FuzzDecodeListResponse feeds arbitrary bodies to the decoder and renders
@@ -33,13 +34,11 @@ func FuzzDecodeListResponse(f *testing.F) {
 	}
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		resp, err := DecodeListResponse(body)
+		resp, err := aliyun.DecodeListResponse(body)
 		if err != nil {
 			return
 		}
-		collect := newGroupCollector("")
-		collect.add(resp)
-		snap := newRenderer(cfg, nil).renderAll(collect.groups, "")
+		snap := newRenderer(cfg, nil).renderAll(aliyun.UniqueGroups("", resp), "")
 		v := &view{now: now, states: []queryState{{snap: snap}}}
 		var buf bytes.Buffer
 		if err := v.writeSeries(bufio.NewWriter(&buf)); err != nil {

@@ -132,7 +132,7 @@ func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *co
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	exp, err := NewExporter(cfg, Options{
 		Logger:    logger,
-		Metrics:   NewAPIMetrics(e.reg),
+		Metrics:   NewMetrics(e.reg),
 		Now:       e.clock.Now,
 		retryBase: 10 * time.Millisecond,
 	})

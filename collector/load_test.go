@@ -45,7 +45,7 @@ func TestLoad200Scrapers(t *testing.T) {
 	api := newAPIServer(t, sim)
 	cfg := testConfig(t, api.URL, func(c *config.Config) { c.CacheTTL = config.Duration(5 * time.Second) })
 	reg := prometheus.NewRegistry()
-	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewAPIMetrics(reg)})
+	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}

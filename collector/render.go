@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // Rendering turns the decoded groups of a refresh into exposition text
@@ -130,10 +131,10 @@ func (r *renderer) add(own, extra []byte, v float64) {
 
 // renderAll renders groups in the order of their identity and returns the
 // finished snapshot.
-func (r *renderer) renderAll(groups []*Group, bizRegion string) *snapshot {
+func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *snapshot {
 	type keyed struct {
 		key string
-		g   *Group
+		g   *aliyun.Group
 	}
 	order := make([]keyed, 0, len(groups))
 	for _, g := range groups {
@@ -161,7 +162,7 @@ func (r *renderer) renderAll(groups []*Group, bizRegion string) *snapshot {
 	return s
 }
 
-func (r *renderer) region(g *Group, bizRegion string) string {
+func (r *renderer) region(g *aliyun.Group, bizRegion string) string {
 	if region := strings.TrimSpace(g.RegionID.V); region != "" {
 		return region
 	}
@@ -173,49 +174,49 @@ func (r *renderer) region(g *Group, bizRegion string) string {
 type numField[T any] struct {
 	fam      int
 	field    string
-	get      func(*T) Num
+	get      func(*T) aliyun.Num
 	mul, div float64
 }
 
 func (f *numField[T]) convert(v float64) float64 { return v * f.mul / f.div }
 
-var groupNumbers = []numField[Group]{
-	{famGroupAmount, "Amount", func(g *Group) Num { return g.Amount }, 1, 1},
-	{famGroupMinAmount, "MinAmount", func(g *Group) Num { return g.MinAmount }, 1, 1},
-	{famGroupMaxAmount, "MaxAmount", func(g *Group) Num { return g.MaxAmount }, 1, 1},
-	{famGroupReserveAmountRatio, "ReserveAmountRatio", func(g *Group) Num { return g.ReserveAmountRatio }, 1, 100},
-	{famGroupReserveMinAmount, "ReserveMinAmount", func(g *Group) Num { return g.ReserveMinAmount }, 1, 1},
-	{famGroupReserveMaxAmount, "ReserveMaxAmount", func(g *Group) Num { return g.ReserveMaxAmount }, 1, 1},
-	{famGroupScalingStep, "ScalingStep", func(g *Group) Num { return g.ScalingStep }, 1, 1},
-	{famGroupScalingUsageThreshold, "ScalingUsageThreshold", func(g *Group) Num { return g.ScalingUsageThreshold }, 1, 100},
-	{famGroupScalingDownAfterIdle, "ScalingDownAfterIdleMinutes", func(g *Group) Num { return g.ScalingDownAfterIdleMinutes }, 60, 1},
+var groupNumbers = []numField[aliyun.Group]{
+	{famGroupAmount, "Amount", func(g *aliyun.Group) aliyun.Num { return g.Amount }, 1, 1},
+	{famGroupMinAmount, "MinAmount", func(g *aliyun.Group) aliyun.Num { return g.MinAmount }, 1, 1},
+	{famGroupMaxAmount, "MaxAmount", func(g *aliyun.Group) aliyun.Num { return g.MaxAmount }, 1, 1},
+	{famGroupReserveAmountRatio, "ReserveAmountRatio", func(g *aliyun.Group) aliyun.Num { return g.ReserveAmountRatio }, 1, 100},
+	{famGroupReserveMinAmount, "ReserveMinAmount", func(g *aliyun.Group) aliyun.Num { return g.ReserveMinAmount }, 1, 1},
+	{famGroupReserveMaxAmount, "ReserveMaxAmount", func(g *aliyun.Group) aliyun.Num { return g.ReserveMaxAmount }, 1, 1},
+	{famGroupScalingStep, "ScalingStep", func(g *aliyun.Group) aliyun.Num { return g.ScalingStep }, 1, 1},
+	{famGroupScalingUsageThreshold, "ScalingUsageThreshold", func(g *aliyun.Group) aliyun.Num { return g.ScalingUsageThreshold }, 1, 100},
+	{famGroupScalingDownAfterIdle, "ScalingDownAfterIdleMinutes", func(g *aliyun.Group) aliyun.Num { return g.ScalingDownAfterIdleMinutes }, 60, 1},
 }
 
-var poolNumbers = []numField[NodePool]{
-	{famPoolNodes, "NodeAmount", func(p *NodePool) Num { return p.NodeAmount }, 1, 1},
-	{famPoolNodesUsed, "NodeUsed", func(p *NodePool) Num { return p.NodeUsed }, 1, 1},
-	{famPoolNodeSessionCapacity, "NodeCapacity", func(p *NodePool) Num { return p.NodeCapacity }, 1, 1},
-	{famPoolScalingNodes, "ScalingNodeAmount", func(p *NodePool) Num { return p.ScalingNodeAmount }, 1, 1},
-	{famPoolScalingNodesUsed, "ScalingNodeUsed", func(p *NodePool) Num { return p.ScalingNodeUsed }, 1, 1},
-	{famPoolMaxScalingNodes, "MaxScalingAmount", func(p *NodePool) Num { return p.MaxScalingAmount }, 1, 1},
-	{famPoolPurchasedNodes, "Amount", func(p *NodePool) Num { return p.Amount }, 1, 1},
-	{famPoolMaxIdleSessions, "MaxIdleAppInstanceAmount", func(p *NodePool) Num { return p.MaxIdleAppInstanceAmount }, 1, 1},
-	{famPoolScalingStep, "ScalingStep", func(p *NodePool) Num { return p.ScalingStep }, 1, 1},
-	{famPoolScalingUsageThreshold, "ScalingUsageThreshold", func(p *NodePool) Num { return p.ScalingUsageThreshold }, 1, 100},
-	{famPoolScalingDownAfterIdle, "ScalingDownAfterIdleMinutes", func(p *NodePool) Num { return p.ScalingDownAfterIdleMinutes }, 60, 1},
+var poolNumbers = []numField[aliyun.NodePool]{
+	{famPoolNodes, "NodeAmount", func(p *aliyun.NodePool) aliyun.Num { return p.NodeAmount }, 1, 1},
+	{famPoolNodesUsed, "NodeUsed", func(p *aliyun.NodePool) aliyun.Num { return p.NodeUsed }, 1, 1},
+	{famPoolNodeSessionCapacity, "NodeCapacity", func(p *aliyun.NodePool) aliyun.Num { return p.NodeCapacity }, 1, 1},
+	{famPoolScalingNodes, "ScalingNodeAmount", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingNodeAmount }, 1, 1},
+	{famPoolScalingNodesUsed, "ScalingNodeUsed", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingNodeUsed }, 1, 1},
+	{famPoolMaxScalingNodes, "MaxScalingAmount", func(p *aliyun.NodePool) aliyun.Num { return p.MaxScalingAmount }, 1, 1},
+	{famPoolPurchasedNodes, "Amount", func(p *aliyun.NodePool) aliyun.Num { return p.Amount }, 1, 1},
+	{famPoolMaxIdleSessions, "MaxIdleAppInstanceAmount", func(p *aliyun.NodePool) aliyun.Num { return p.MaxIdleAppInstanceAmount }, 1, 1},
+	{famPoolScalingStep, "ScalingStep", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingStep }, 1, 1},
+	{famPoolScalingUsageThreshold, "ScalingUsageThreshold", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingUsageThreshold }, 1, 100},
+	{famPoolScalingDownAfterIdle, "ScalingDownAfterIdleMinutes", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingDownAfterIdleMinutes }, 60, 1},
 }
 
 type poolRow struct {
-	p      *NodePool
+	p      *aliyun.NodePool
 	field  string // "NodePool[<id>]" for problem reports
 	labels []byte
 }
 
 // renderGroup appends one group (which has an ID) to the snapshot.
-func (r *renderer) renderGroup(g *Group, bizRegion string) {
+func (r *renderer) renderGroup(g *aliyun.Group, bizRegion string) {
 	id := strings.TrimSpace(g.AppInstanceGroupID.V)
 	report := func(field, value string) { r.problems = append(r.problems, problem{id, field, value}) }
-	str := func(field string, s Str) string { return textField(field, s, report) }
+	str := func(field string, s aliyun.Str) string { return textField(field, s, report) }
 	if g.RegionID.Bad != "" {
 		report("RegionId", g.RegionID.Bad)
 	}
@@ -260,7 +261,7 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) {
 	r.at(famGroupStatus)
 	stateSet(r, "status", str("Status", g.Status), config.GroupStatuses)
 	r.at(famGroupResourceStatus)
-	stateSet(r, "resource_status", str("ResourceStatus", g.ResourceStatus), ResourceStatuses)
+	stateSet(r, "resource_status", str("ResourceStatus", g.ResourceStatus), aliyun.ResourceStatuses)
 
 	if ts, ok := r.timestamp("ExpiredTime", g.ExpiredTime, report); ok {
 		r.at(famGroupExpiry)
@@ -328,7 +329,7 @@ func (r *renderer) renderGroup(g *Group, bizRegion string) {
 
 // appLabels returns the app_info labels of each distinct app; an app
 // listed twice would otherwise be a duplicate series.
-func appLabels(g *Group, str func(string, Str) string) [][]byte {
+func appLabels(g *aliyun.Group, str func(string, aliyun.Str) string) [][]byte {
 	var out [][]byte
 	seen := map[string]bool{}
 	for i := range g.Apps.Items {
@@ -348,7 +349,7 @@ func appLabels(g *Group, str func(string, Str) string) [][]byte {
 
 // renderPools renders the group's pools and returns their schedules, which
 // are evaluated at scrape time.
-func (r *renderer) renderPools(g *Group, report func(string, string)) (schedules []poolScheduleSeries) {
+func (r *renderer) renderPools(g *aliyun.Group, report func(string, string)) (schedules []poolScheduleSeries) {
 	reportList(report, "NodePool", &g.NodePool, "objects")
 	var rows []poolRow
 	seen := map[string]bool{}
@@ -367,7 +368,9 @@ func (r *renderer) renderPools(g *Group, report func(string, string)) (schedules
 	if len(rows) == 0 {
 		return nil
 	}
-	str := func(row *poolRow, field string, s Str) string { return textField(row.field+"."+field, s, report) }
+	str := func(row *poolRow, field string, s aliyun.Str) string {
+		return textField(row.field+"."+field, s, report)
+	}
 	r.at(famPoolInfo)
 	for i := range rows {
 		row := &rows[i]
@@ -429,12 +432,12 @@ func (r *renderer) renderPools(g *Group, report func(string, string)) (schedules
 
 // tagValues returns the value of each tag_labels key; Tags wins over
 // ResourceTags when both carry a key.
-func (r *renderer) tagValues(g *Group, report func(string, string)) []string {
+func (r *renderer) tagValues(g *aliyun.Group, report func(string, string)) []string {
 	out := make([]string, len(r.tagKeys))
 	if len(r.tagKeys) == 0 {
 		return out
 	}
-	for _, list := range []*List[Tag]{&g.ResourceTags, &g.Tags} {
+	for _, list := range []*aliyun.List[aliyun.Tag]{&g.ResourceTags, &g.Tags} {
 		if list.Bad != "" {
 			report("Tags", list.Bad)
 		}
@@ -450,7 +453,7 @@ func (r *renderer) tagValues(g *Group, report func(string, string)) []string {
 
 // reportList reports a list field sent in another shape, and entries that
 // are not <what> (kept aside by List).
-func reportList[T any](report func(string, string), field string, l *List[T], what string) {
+func reportList[T any](report func(string, string), field string, l *aliyun.List[T], what string) {
 	if l.Bad != "" {
 		report(field, l.Bad)
 	}
@@ -471,14 +474,14 @@ func stateSet(r *renderer, name, current string, known []string) {
 	}
 }
 
-func number(field string, n Num, report func(string, string)) (float64, bool) {
+func number(field string, n aliyun.Num, report func(string, string)) (float64, bool) {
 	if n.Bad != "" {
 		report(field, n.Bad)
 	}
 	return n.V, n.Set
 }
 
-func boolean(field string, b Bool, report func(string, string)) (float64, bool) {
+func boolean(field string, b aliyun.Bool, report func(string, string)) (float64, bool) {
 	if b.Bad != "" {
 		report(field, b.Bad)
 	}
@@ -493,7 +496,7 @@ func b2f(b bool) float64 {
 }
 
 // textField reports a bad value and returns the trimmed text ("" if none).
-func textField(field string, s Str, report func(string, string)) string {
+func textField(field string, s aliyun.Str, report func(string, string)) string {
 	if s.Bad != "" {
 		report(field, s.Bad)
 	}
@@ -513,7 +516,7 @@ var timeLayouts = [2][4]string{
 // time, seconds and their fraction optional, and a zone of Z, z, ±hh:mm,
 // ±hhmm or ±hh. A time without a zone is read in the configured time zone
 // and its field noted in r.zoneless.
-func (r *renderer) timestamp(field string, s Str, report func(string, string)) (time.Time, bool) {
+func (r *renderer) timestamp(field string, s aliyun.Str, report func(string, string)) (time.Time, bool) {
 	v := textField(field, s, report)
 	if v == "" {
 		return time.Time{}, false
@@ -557,7 +560,7 @@ func (r *renderer) timestamp(field string, s Str, report func(string, string)) (
 }
 
 // date reads yyyy-MM-dd as 00:00 in the configured time zone.
-func (r *renderer) date(field string, s Str, report func(string, string)) (time.Time, bool) {
+func (r *renderer) date(field string, s aliyun.Str, report func(string, string)) (time.Time, bool) {
 	v := textField(field, s, report)
 	if v == "" {
 		return time.Time{}, false

@@ -1,11 +1,10 @@
-package collector
+package aliyun
 
 import (
+	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"regexp"
-	"strings"
+	"sync"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 
@@ -82,48 +81,65 @@ func (f *fileCredentials) GetCredentials() (*credentials.Credentials, error) {
 
 func (f *fileCredentials) GetProviderName() string { return "appstream_exporter_config" }
 
-var (
-	// Alibaba Cloud echoes the server's string-to-sign in
-	// SignatureDoesNotMatch messages; it holds every request parameter,
-	// an STS token included.
-	stringToSignRE = regexp.MustCompile(`(?is)(string\s*to\s*sign|StringToSign).*$`)
-	secretParamRE  = regexp.MustCompile(`(?i)(SecurityToken|AccessKeySecret|Signature|BearerToken)("?\s*(?:=|%3D|:)\s*"?)[^&\s",}]+`)
-)
-
-// redactSecrets removes secret-bearing parts of a message from the API or
-// the SDK before it reaches a log line, an error or a page.
-func redactSecrets(msg string) string {
-	msg = stringToSignRE.ReplaceAllString(msg, "$1 <redacted>")
-	return secretParamRE.ReplaceAllString(msg, "$1$2<redacted>")
+// lockedCredentials serialises a credential provider: the SDK's default
+// chain and role providers update their cached state without a lock.
+type lockedCredentials struct {
+	mu    sync.Mutex
+	inner credentials.CredentialsProvider
 }
 
-// secretRedactor also blanks the literal secrets this config knows of, in
-// plain and URL-encoded form, whatever message carries them.
-func secretRedactor(cfg *config.Config) func(string) string {
-	var known []string
-	if c := cfg.Credentials; c != nil {
-		known = append(known, string(c.AccessKeySecret))
-		for _, p := range []string{c.AccessKeySecretFile, c.SecurityTokenFile} {
-			if p != "" {
-				if s, err := config.ReadSecretFile(p); err == nil {
-					known = append(known, s)
-				}
-			}
-		}
-	}
-	known = append(known, os.Getenv(config.EnvAccessKeySecret), os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"))
-	var pairs []string
-	for _, s := range known {
-		if len(s) < 8 { // too short to be a secret, and would blank common words
-			continue
-		}
-		pairs = append(pairs, s, "<redacted>")
-		if e := url.QueryEscape(s); e != s {
-			pairs = append(pairs, e, "<redacted>")
-		}
-	}
-	replacer := strings.NewReplacer(pairs...)
-	return func(msg string) string {
-		return redactSecrets(replacer.Replace(msg))
-	}
+func (l *lockedCredentials) GetCredentials() (*credentials.Credentials, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.inner.GetCredentials()
 }
+
+func (l *lockedCredentials) GetProviderName() string { return l.inner.GetProviderName() }
+
+// stsEndpoint is the host AssumeRole goes to; empty means the SDK's
+// choice (sts.<region_id>.aliyuncs.com). Tests point it at a local server.
+var stsEndpoint string
+
+// assumeRoleCredentials marks what fails in the SDK's RAM role provider as
+// an AssumeRole failure, unless it came from reading the key that signs
+// AssumeRole (marked by sourceCredentials): both leave through one call.
+type assumeRoleCredentials struct {
+	inner credentials.CredentialsProvider
+}
+
+func (a *assumeRoleCredentials) GetCredentials() (*credentials.Credentials, error) {
+	cc, err := a.inner.GetCredentials()
+	var se *sourceError
+	if err != nil && !errors.As(err, &se) {
+		return nil, &assumeRoleError{err: err}
+	}
+	return cc, err
+}
+
+func (a *assumeRoleCredentials) GetProviderName() string { return a.inner.GetProviderName() }
+
+type sourceCredentials struct {
+	inner credentials.CredentialsProvider
+}
+
+func (s *sourceCredentials) GetCredentials() (*credentials.Credentials, error) {
+	cc, err := s.inner.GetCredentials()
+	if err != nil {
+		return nil, &sourceError{err: err}
+	}
+	return cc, nil
+}
+
+func (s *sourceCredentials) GetProviderName() string { return s.inner.GetProviderName() }
+
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// assumeRoleError carries the SDK's error unprinted: its text may hold the
+// AssumeRole URL.
+type assumeRoleError struct{ err error }
+
+func (e *assumeRoleError) Error() string { return "AssumeRole: " + stripURLs(e.err.Error()) }
+func (e *assumeRoleError) Unwrap() error { return e.err }
