@@ -31,10 +31,10 @@ const (
 	// MaxAttempts per call: enough to ride out a throttling burst, few
 	// enough not to feed an outage or a rate limit.
 	MaxAttempts = 5
-	// DefaultMaxGroups bounds one ListAppInstanceGroup query: an API that
+	// defaultMaxGroups bounds one ListAppInstanceGroup query: an API that
 	// never stops paging (or a TotalCount of a billion) fails the refresh
 	// instead of running forever.
-	DefaultMaxGroups = 100_000
+	defaultMaxGroups = 100_000
 
 	// maxAttemptTimeout caps one HTTP attempt so a hung connection leaves
 	// time in refresh_timeout for a retry.
@@ -95,7 +95,7 @@ func NewClient(cfg *config.Config, o Options) (*Client, error) {
 		logger:    o.Logger,
 		redact:    secretRedactor(cfg),
 		retryBase: o.RetryBase,
-		MaxGroups: DefaultMaxGroups,
+		MaxGroups: defaultMaxGroups,
 	}, nil
 }
 
