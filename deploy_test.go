@@ -16,7 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/appstream-exporter/appstream_exporter/collector"
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 const chart = "charts/appstream-exporter"
@@ -103,7 +103,7 @@ func TestChartDefaults(t *testing.T) {
 		t.Errorf("no memory limit")
 	}
 	// The rendered config is valid for the exporter itself.
-	if _, err := collector.Parse([]byte(renderedConfig(t, docs)), ""); err != nil {
+	if _, err := config.Parse([]byte(renderedConfig(t, docs)), ""); err != nil {
 		t.Errorf("rendered config: %v", err)
 	}
 }

@@ -9,7 +9,6 @@ package collector
 // memory over the same path, the floor a scrape cannot beat.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -39,41 +39,18 @@ func benchEnv(b *testing.B, n int) (*Exporter, *simulator.Server, http.Handler) 
 	}
 	api := httptest.NewServer(sim)
 	b.Cleanup(api.Close)
-	cfg := testConfig(b, api.URL, func(c *Config) {
-		c.TagLabels = TagLabelsOf("department", "cost-center")
-		c.CacheTTL = Duration(time.Hour)
-		c.RefreshTimeout = Duration(time.Minute)
+	cfg := testConfig(b, api.URL, func(c *config.Config) {
+		c.TagLabels = config.TagLabelsOf("department", "cost-center")
+		c.CacheTTL = config.Duration(time.Hour)
+		c.RefreshTimeout = config.Duration(time.Minute)
 	})
 	reg := prometheus.NewRegistry()
-	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewAPIMetrics(reg)})
+	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(reg)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(exp.Close)
 	return exp, sim, NewHandler(func() *Exporter { return exp }, reg, slog.New(slog.DiscardHandler))
-}
-
-func BenchmarkDecodePage(b *testing.B) {
-	d, err := simulator.Generate(100, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var page bytes.Buffer
-	page.WriteString(`{"RequestId":"R","TotalCount":100,"PageSize":100,"PageNumber":1,"AppInstanceGroupModels":[`)
-	for i, g := range d.AppInstanceGroupModels {
-		if i > 0 {
-			page.WriteByte(',')
-		}
-		page.Write(g)
-	}
-	page.WriteString("]}")
-	b.SetBytes(int64(page.Len()))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := DecodeListResponse(page.Bytes()); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
 
 // BenchmarkRefresh is one full refresh: every page through the real SDK

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/config"
+	promconfig "github.com/prometheus/common/config"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -29,7 +30,7 @@ func generated(n int, region string) simulator.Dataset {
 }
 
 func TestPaginationFetchesEveryPageOnce(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) { c.PageSize = 20; c.MaxConcurrentPages = 4 })
+	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 20; c.MaxConcurrentPages = 4 })
 	if err := e.sim.SetData(generated(250, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestPaginationFetchesEveryPageOnce(t *testing.T) {
 // TestOnePageFailingFailsTheRefresh: all-or-nothing, so a refresh with a
 // page missing keeps serving the previous complete data.
 func TestOnePageFailingFailsTheRefresh(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
+	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
 	if err := e.sim.SetData(generated(30, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
@@ -84,17 +85,17 @@ func TestOnePageFailingFailsTheRefresh(t *testing.T) {
 }
 
 func TestRequestParameters(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) {
+	e := newEnv(t, nil, func(c *config.Config) {
 		c.BizRegions = []string{"cn-hangzhou", "cn-shanghai"}
 		c.ProductType = "CloudApp"
-		c.Filters = Filters{
+		c.Filters = config.Filters{
 			Status:               []string{"PUBLISHED", "FAILED"},
 			AppInstanceGroupID:   "aig-1",
 			AppInstanceGroupName: "Office",
 			AppCenterImageID:     "img-1",
 			NodeInstanceType:     "appstreaming.general.4c8g",
 			OfficeSiteID:         "cn-hangzhou+dir-1",
-			Tags:                 TagFilters{{Key: "cost-center", Value: "cc 1"}, {Key: "department", Value: "design"}},
+			Tags:                 config.TagFilters{{Key: "cost-center", Value: "cc 1"}, {Key: "department", Value: "design"}},
 			UserGroupIDs:         []string{"ug-1", "ug-2"},
 			ExcludedUserGroupIDs: []string{"ug-3"},
 		}
@@ -146,7 +147,7 @@ func TestRequestParameters(t *testing.T) {
 // TestFiltersApplied: the simulator filters like the service, and the
 // exporter serves what comes back per biz region.
 func TestFiltersApplied(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) {
+	e := newEnv(t, nil, func(c *config.Config) {
 		c.BizRegions = []string{"cn-hangzhou", "cn-shanghai"}
 		c.Filters.Status = []string{"PUBLISHED"}
 	})
@@ -203,8 +204,8 @@ func TestServerErrorsRetried(t *testing.T) {
 // TestAuthErrorNotRetried: a wrong secret costs exactly one request, and
 // neither the secret nor the server's string-to-sign reaches the log.
 func TestAuthErrorNotRetried(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) {
-		c.Credentials.AccessKeySecret = config.Secret("wrong-secret-ALSO-MUST-NOT-LEAK")
+	e := newEnv(t, fixtures, func(c *config.Config) {
+		c.Credentials.AccessKeySecret = promconfig.Secret("wrong-secret-ALSO-MUST-NOT-LEAK")
 	})
 	mfs := parse(t, e.scrape())
 	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
@@ -231,7 +232,7 @@ func TestAuthErrorNotRetried(t *testing.T) {
 }
 
 func TestUnknownKeyNotRetried(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) { c.Credentials.AccessKeyID = "LTAIunknown" })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.Credentials.AccessKeyID = "LTAIunknown" })
 	mfs := parse(t, e.scrape())
 	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "InvalidAccessKeyId.NotFound"); v != 1 || e.sim.Requests() != 1 {
 		t.Errorf("InvalidAccessKeyId.NotFound counted %v over %d requests, want 1 and 1", v, e.sim.Requests())
@@ -271,7 +272,7 @@ func TestMalformedAfterGoodData(t *testing.T) {
 // TestMaxStaleDropsData: once the newest refresh failed and the data is
 // older than max_stale, the group series go away.
 func TestMaxStaleDropsData(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) { c.MaxStale = Duration(5 * time.Minute) })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.MaxStale = config.Duration(5 * time.Minute) })
 	e.scrape()
 	e.sim.SetSticky(&simulator.ServiceUnavailable)
 	e.clock.Advance(4 * time.Minute)
@@ -298,7 +299,7 @@ func TestMaxStaleDropsData(t *testing.T) {
 // TestHangingEndpointCutByRefreshTimeout: the scrape answers 200 with up 0
 // once refresh_timeout cuts the hung request.
 func TestHangingEndpointCutByRefreshTimeout(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) { c.RefreshTimeout = Duration(time.Second) })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.RefreshTimeout = config.Duration(time.Second) })
 	e.sim.SetSticky(&simulator.Hang)
 	defer e.sim.SetSticky(nil)
 	mfs := parse(t, e.scrape())
@@ -316,7 +317,7 @@ func TestHangingEndpointCutByRefreshTimeout(t *testing.T) {
 // TestScrapeTimeoutHeader: with X-Prometheus-Scrape-Timeout-Seconds the
 // scrape answers before the refresh is done, and the refresh goes on.
 func TestScrapeTimeoutHeader(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) { c.RefreshTimeout = Duration(time.Minute) })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.RefreshTimeout = config.Duration(time.Minute) })
 	e.sim.SetSticky(&simulator.Hang)
 	defer e.sim.SetSticky(nil)
 	mfs := parse(t, e.scrape("X-Prometheus-Scrape-Timeout-Seconds", "1"))
@@ -337,8 +338,8 @@ func TestCredentialsFromFiles(t *testing.T) {
 	write(t, secretFile, testKey.Secret+"\n")
 	write(t, tokenFile, "sts-token-MUST-NOT-LEAK\n")
 	sim := simulator.New(simulator.Key{ID: "STS.test", Secret: testKey.Secret, SecurityToken: "sts-token-MUST-NOT-LEAK"})
-	e := newEnvWith(t, sim, func(c *Config) {
-		c.Credentials = &Credentials{AccessKeyID: "STS.test", AccessKeySecretFile: secretFile, SecurityTokenFile: tokenFile}
+	e := newEnvWith(t, sim, func(c *config.Config) {
+		c.Credentials = &config.Credentials{AccessKeyID: "STS.test", AccessKeySecretFile: secretFile, SecurityTokenFile: tokenFile}
 	})
 	if err := sim.Load(mustRead(t, "testdata/reference.json")); err != nil {
 		t.Fatal(err)
@@ -362,7 +363,7 @@ func TestCredentialsFromFiles(t *testing.T) {
 // TestParallelPagesShareNothingRacy runs many pages in parallel with the
 // race detector watching the SDK clients and the credential provider.
 func TestParallelPagesShareNothingRacy(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) { c.PageSize = 5; c.MaxConcurrentPages = 8 })
+	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5; c.MaxConcurrentPages = 8 })
 	if err := e.sim.SetData(generated(200, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +410,7 @@ func TestErrorBodyWithHTTP200(t *testing.T) {
 }
 
 // newEnvWith is newEnv around a prepared simulator.
-func newEnvWith(t *testing.T, sim *simulator.Server, edit func(*Config)) *env {
+func newEnvWith(t *testing.T, sim *simulator.Server, edit func(*config.Config)) *env {
 	t.Helper()
 	api := newAPIServer(t, sim)
 	return startEnv(t, sim, api, testConfig(t, api.URL, edit))
@@ -425,7 +426,7 @@ func TestDefaultCredentialChainUnderParallelQueries(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testKey.Secret)
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
 	regions := []string{"cn-shanghai", "cn-hangzhou", "cn-beijing", "cn-shenzhen", "ap-southeast-1", "cn-hongkong"}
-	e := newEnv(t, nil, func(c *Config) {
+	e := newEnv(t, nil, func(c *config.Config) {
 		c.Credentials = nil
 		c.BizRegions = regions
 		c.PageSize = 10

@@ -6,51 +6,20 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
-
-// APIMetrics are the exporter's own API telemetry. They live as long as the
-// process, across config reloads.
-type APIMetrics struct {
-	requests  *prometheus.CounterVec
-	duration  *prometheus.HistogramVec
-	refreshes *prometheus.CounterVec
-}
-
-// NewAPIMetrics registers the API request counter and latency histogram.
-func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
-	m := &APIMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "aliyun_appstream_api_requests_total",
-			Help: "HTTP requests sent to the appstream-center API, by action and result code (Success, the API error code, HTTP<status>, malformed, transport, or canceled: cut by a reload or shutdown).",
-		}, []string{"action", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "aliyun_appstream_api_request_duration_seconds",
-			Help:    "Duration of HTTP requests to the appstream-center API, body included.",
-			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20},
-		}, []string{"action"}),
-	}
-	// Refreshes are counted here, for the process, not by the cache that
-	// ran them: a reload replaces the caches and counters must not restart.
-	m.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "aliyun_appstream_refreshes_total",
-		Help: "Finished refreshes of the query by result (success or failure).",
-	}, []string{"biz_region", "result"})
-	m.requests.WithLabelValues(APIAction, "Success")
-	m.duration.WithLabelValues(APIAction)
-	reg.MustRegister(m.requests, m.duration, m.refreshes)
-	return m
-}
 
 // Options are the parts of an Exporter that do not come from the config file.
 type Options struct {
 	Logger  *slog.Logger
-	Metrics *APIMetrics
+	Metrics *Metrics
 	// Now is the clock for countdowns, schedules, cache age and timestamps;
 	// tests pin it. Defaults to time.Now.
 	Now func() time.Time
@@ -65,11 +34,11 @@ type Options struct {
 // Exporter serves one configuration: one cache per query (biz region), the
 // API client behind them, and the rendering of their data.
 type Exporter struct {
-	cfg     *Config
+	cfg     *config.Config
 	logger  *slog.Logger
 	now     func() time.Time
-	client  *apiClient
-	metrics *APIMetrics
+	client  *aliyun.Client
+	metrics *Metrics
 	queries []*queryCache
 	cancel  context.CancelFunc
 
@@ -77,15 +46,15 @@ type Exporter struct {
 	seenProblems map[problem]bool
 
 	failuresMu  sync.Mutex
-	lastFailure map[string]string // by biz region: failureKey of the newest refresh
+	lastFailure map[string]string // by biz region: aliyun.FailureKey of the newest refresh
 
 	zonelessLogged sync.Map // time field names logged as read without a zone
 }
 
 // NewExporter builds an exporter for a validated configuration. It makes no
 // API call until Start or the first scrape.
-func NewExporter(cfg *Config, o Options) (*Exporter, error) {
-	if cfg.endpointURL == nil || cfg.location == nil {
+func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
+	if cfg.EndpointURL() == nil || cfg.Location() == nil {
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
@@ -94,15 +63,12 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Metrics == nil {
-		o.Metrics = NewAPIMetrics(prometheus.NewRegistry())
+		o.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.retryBase == 0 {
-		o.retryBase = defaultRetryBase
-	}
-	creds, err := newCredentialsProvider(cfg)
+	client, err := aliyun.NewClient(cfg, aliyun.Options{Logger: o.Logger, Metrics: o.Metrics.api, RetryBase: o.retryBase})
 	if err != nil {
 		return nil, err
 	}
@@ -111,20 +77,11 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 		cfg:          cfg,
 		logger:       o.Logger,
 		now:          o.Now,
+		client:       client,
 		metrics:      o.Metrics,
 		cancel:       cancel,
 		seenProblems: map[problem]bool{},
 		lastFailure:  map[string]string{},
-		client: &apiClient{
-			cfg:       cfg,
-			maxGroups: maxGroups,
-			creds:     creds,
-			transport: newTransport(cfg.MaxConcurrentPages),
-			metrics:   o.Metrics,
-			logger:    o.Logger,
-			redact:    secretRedactor(cfg),
-			retryBase: o.retryBase,
-		},
 	}
 	rendering := fmt.Sprintf("%q %q %q", cfg.TagLabels, cfg.TagLabelsOn, cfg.Timezone)
 	for _, biz := range cfg.Queries() {
@@ -137,7 +94,7 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 			refresh:   func(ctx context.Context, prev *snapshot) (*snapshot, error) { return e.refresh(ctx, biz, prev) },
 			onResult:  e.recordResult,
 			parent:    ctx,
-			identity:  e.client.identity(biz),
+			identity:  e.client.ListAppInstanceGroupIdentity(biz),
 			rendering: rendering,
 		}
 		if o.Previous != nil {
@@ -156,7 +113,7 @@ func NewExporter(cfg *Config, o Options) (*Exporter, error) {
 }
 
 // Config is the configuration the exporter serves.
-func (e *Exporter) Config() *Config { return e.cfg }
+func (e *Exporter) Config() *config.Config { return e.cfg }
 
 // Start begins the first refresh of every query in the background, so the
 // exporter becomes ready without waiting for a scrape.
@@ -179,13 +136,11 @@ func (e *Exporter) Ready() bool {
 // Close cancels refreshes in flight; the exporter must not be used after.
 func (e *Exporter) Close() {
 	e.cancel()
-	if t, ok := e.client.transport.(*http.Transport); ok {
-		t.CloseIdleConnections()
-	}
+	e.client.Close()
 }
 
 func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *snapshot) (*snapshot, error) {
-	groups, pages, err := e.client.fetchAll(ctx, bizRegion)
+	groups, pages, err := e.client.ListAppInstanceGroup(ctx, bizRegion)
 	if err != nil {
 		return nil, err
 	}
@@ -214,13 +169,13 @@ func (e *Exporter) recordResult(bizRegion string, snap *snapshot, err error, too
 	// starts or changes, and at debug level while it stays the same.
 	e.failuresMu.Lock()
 	previous := e.lastFailure[bizRegion]
-	key := failureKey(err)
+	key := aliyun.FailureKey(err)
 	changed := previous != key
 	e.lastFailure[bizRegion] = key
 	e.failuresMu.Unlock()
 	if err != nil {
 		level := slog.LevelWarn
-		if _, permanent := errorClass(err); permanent {
+		if _, permanent := aliyun.ErrorClass(err); permanent {
 			level = slog.LevelDebug
 			if changed {
 				level = slog.LevelError

@@ -19,6 +19,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -45,7 +46,7 @@ func goldenFamilies() []string {
 }
 
 func goldenEnv(t *testing.T) *env {
-	return newEnv(t, fixtures, func(c *Config) { c.TagLabels = TagLabelsOf("department", "cost-center") })
+	return newEnv(t, fixtures, func(c *config.Config) { c.TagLabels = config.TagLabelsOf("department", "cost-center") })
 }
 
 // TestGoldenExposition scrapes the API reference's example group plus edge
@@ -104,8 +105,8 @@ func TestEveryFamilyServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// tag_labels_on: info, so that aliyun_appstream_group_tags is written too.
-	e := newEnv(t, nil, func(c *Config) {
-		c.TagLabels, c.TagLabelsOn = TagLabelsOf("department"), TagLabelsOnInfo
+	e := newEnv(t, nil, func(c *config.Config) {
+		c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department"), config.TagLabelsOnInfo
 	})
 	if err := e.sim.SetData(d); err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func TestEveryFamilyServed(t *testing.T) {
 }
 
 func TestSchedulePerScrape(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) { c.CacheTTL = Duration(3 * time.Hour) })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.CacheTTL = config.Duration(3 * time.Hour) })
 	pool := []string{"node_pool_id", "rg-edge-office"}
 	mfs := parse(t, e.scrape())
 	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 1 {
@@ -225,7 +226,7 @@ func TestConcurrentScrapesShareOneRefresh(t *testing.T) {
 // built on it must not vanish in an API outage), and absent while no
 // configuration is.
 func TestCacheTTLExported(t *testing.T) {
-	e := newEnv(t, fixtures, func(c *Config) { c.CacheTTL = Duration(90 * time.Second) })
+	e := newEnv(t, fixtures, func(c *config.Config) { c.CacheTTL = config.Duration(90 * time.Second) })
 	e.sim.SetSticky(&simulator.ServiceUnavailable)
 	mfs := parse(t, e.scrape())
 	if up := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); up != 0 {

@@ -4,6 +4,9 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // family is the one definition of a group, app or pool metric family:
@@ -69,11 +72,13 @@ var families = indexed([]*family{
 		}},
 	{name: "aliyun_appstream_group_status", help: "Delivery group status (Status) as a state set: 1 for the current value, 0 for the other documented values.",
 		labels: []string{"status"}, source: "`Status` (8 documented values)", unit: "0/1",
-		refresh: func(g *groupView, out series) { stateSet(out, "status", g.str("Status", g.g.Status), GroupStatuses) }},
+		refresh: func(g *groupView, out series) {
+			stateSet(out, "status", g.str("Status", g.g.Status), config.GroupStatuses)
+		}},
 	{name: "aliyun_appstream_group_resource_status", help: "Delivery group resource status (ResourceStatus) as a state set: 1 for the current value, 0 for the other documented values.",
 		labels: []string{"resource_status"}, source: "`ResourceStatus` (6 documented values)", unit: "0/1",
 		refresh: func(g *groupView, out series) {
-			stateSet(out, "resource_status", g.str("ResourceStatus", g.g.ResourceStatus), ResourceStatuses)
+			stateSet(out, "resource_status", g.str("ResourceStatus", g.g.ResourceStatus), aliyun.ResourceStatuses)
 		}},
 	{name: "aliyun_appstream_group_expiry_timestamp_seconds", help: "Expiration time of the delivery group (ExpiredTime) as a Unix timestamp.",
 		source: "`ExpiredTime`", unit: "Unix s",
@@ -97,23 +102,23 @@ var families = indexed([]*family{
 			}
 		}},
 	groupNumber("aliyun_appstream_group_amount", "Number of subscription resources configured for the group (Amount).",
-		"Amount", "count", func(g *Group) Num { return g.Amount }, 1),
+		"Amount", "count", func(g *aliyun.Group) aliyun.Num { return g.Amount }, 1),
 	groupNumber("aliyun_appstream_group_min_amount", "Minimum number of sessions (instances) of the group (MinAmount)."+sessionBilled,
-		"MinAmount", "sessions", func(g *Group) Num { return g.MinAmount }, 1),
+		"MinAmount", "sessions", func(g *aliyun.Group) aliyun.Num { return g.MinAmount }, 1),
 	groupNumber("aliyun_appstream_group_max_amount", "Maximum number of sessions (instances) of the group (MaxAmount)."+sessionBilled,
-		"MaxAmount", "sessions", func(g *Group) Num { return g.MaxAmount }, 1),
+		"MaxAmount", "sessions", func(g *aliyun.Group) aliyun.Num { return g.MaxAmount }, 1),
 	groupNumber("aliyun_appstream_group_reserve_amount_ratio", "Share of sessions kept unused in reserve (ReserveAmountRatio / 100)."+sessionBilled,
-		"ReserveAmountRatio", "ratio of sessions", func(g *Group) Num { return g.ReserveAmountRatio }, percent),
+		"ReserveAmountRatio", "ratio of sessions", func(g *aliyun.Group) aliyun.Num { return g.ReserveAmountRatio }, percent),
 	groupNumber("aliyun_appstream_group_reserve_min_amount", "Minimum number of unused sessions kept in reserve (ReserveMinAmount)."+sessionBilled,
-		"ReserveMinAmount", "sessions", func(g *Group) Num { return g.ReserveMinAmount }, 1),
+		"ReserveMinAmount", "sessions", func(g *aliyun.Group) aliyun.Num { return g.ReserveMinAmount }, 1),
 	groupNumber("aliyun_appstream_group_reserve_max_amount", "Maximum number of unused sessions kept in reserve (ReserveMaxAmount)."+sessionBilled,
-		"ReserveMaxAmount", "sessions", func(g *Group) Num { return g.ReserveMaxAmount }, 1),
+		"ReserveMaxAmount", "sessions", func(g *aliyun.Group) aliyun.Num { return g.ReserveMaxAmount }, 1),
 	groupNumber("aliyun_appstream_group_scaling_step", "Sessions created by each scale-out of the group (ScalingStep)."+sessionBilled,
-		"ScalingStep", "sessions", func(g *Group) Num { return g.ScalingStep }, 1),
+		"ScalingStep", "sessions", func(g *aliyun.Group) aliyun.Num { return g.ScalingStep }, 1),
 	groupNumber("aliyun_appstream_group_scaling_usage_threshold_ratio", "Session usage above which the group scales out (ScalingUsageThreshold / 100).",
-		"ScalingUsageThreshold", "ratio", func(g *Group) Num { return g.ScalingUsageThreshold }, percent),
+		"ScalingUsageThreshold", "ratio", func(g *aliyun.Group) aliyun.Num { return g.ScalingUsageThreshold }, percent),
 	groupNumber("aliyun_appstream_group_scaling_down_after_idle_seconds", "Idle time without sessions after which the group scales in (ScalingDownAfterIdleMinutes x 60).",
-		"ScalingDownAfterIdleMinutes", "s", func(g *Group) Num { return g.ScalingDownAfterIdleMinutes }, minutes),
+		"ScalingDownAfterIdleMinutes", "s", func(g *aliyun.Group) aliyun.Num { return g.ScalingDownAfterIdleMinutes }, minutes),
 	{name: "aliyun_appstream_group_session_timeout_seconds", help: "How long a disconnected session is kept before logoff (SessionTimeout x 60); +Inf when kept forever (-1).",
 		source: "`SessionTimeout` × 60; `-1` (kept forever) is `+Inf`", unit: "s",
 		refresh: func(g *groupView, out series) {
@@ -126,9 +131,9 @@ var families = indexed([]*family{
 			}
 		}},
 	groupBool("aliyun_appstream_group_skip_user_auth_check", "1 when the group skips user authorization checks (SkipUserAuthCheck), else 0.",
-		"SkipUserAuthCheck", func(g *Group) Bool { return g.SkipUserAuthCheck }),
+		"SkipUserAuthCheck", func(g *aliyun.Group) aliyun.Bool { return g.SkipUserAuthCheck }),
 	groupBool("aliyun_appstream_group_unified_policy_supported", "1 when the group's image supports the unified policy (AppPolicyImageCheck), else 0.",
-		"AppPolicyImageCheck", func(g *Group) Bool { return g.AppPolicyImageCheck }),
+		"AppPolicyImageCheck", func(g *aliyun.Group) aliyun.Bool { return g.AppPolicyImageCheck }),
 	{name: "aliyun_appstream_group_apps", help: "Number of applications in the delivery group (Apps).",
 		source: "distinct entries of `Apps`", unit: "count",
 		refresh: func(g *groupView, out series) {
@@ -169,27 +174,27 @@ var families = indexed([]*family{
 			}
 		}},
 	poolNumber("aliyun_appstream_node_pool_nodes", "Total subscription resources (nodes) of the pool (NodeAmount).",
-		"NodeAmount", "nodes", func(p *NodePool) Num { return p.NodeAmount }, 1),
+		"NodeAmount", "nodes", func(p *aliyun.NodePool) aliyun.Num { return p.NodeAmount }, 1),
 	poolNumber("aliyun_appstream_node_pool_nodes_used", "Subscription resources (nodes) of the pool in use (NodeUsed).",
-		"NodeUsed", "nodes", func(p *NodePool) Num { return p.NodeUsed }, 1),
+		"NodeUsed", "nodes", func(p *aliyun.NodePool) aliyun.Num { return p.NodeUsed }, 1),
 	poolNumber("aliyun_appstream_node_pool_node_session_capacity", "Sessions one node of the pool can hold at the same time (NodeCapacity).",
-		"NodeCapacity", "sessions per node", func(p *NodePool) Num { return p.NodeCapacity }, 1),
+		"NodeCapacity", "sessions per node", func(p *aliyun.NodePool) aliyun.Num { return p.NodeCapacity }, 1),
 	poolNumber("aliyun_appstream_node_pool_scaling_nodes", "Scalable resources (nodes) of the pool (ScalingNodeAmount).",
-		"ScalingNodeAmount", "nodes", func(p *NodePool) Num { return p.ScalingNodeAmount }, 1),
+		"ScalingNodeAmount", "nodes", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingNodeAmount }, 1),
 	poolNumber("aliyun_appstream_node_pool_scaling_nodes_used", "Scalable resources (nodes) of the pool in use (ScalingNodeUsed).",
-		"ScalingNodeUsed", "nodes", func(p *NodePool) Num { return p.ScalingNodeUsed }, 1),
+		"ScalingNodeUsed", "nodes", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingNodeUsed }, 1),
 	poolNumber("aliyun_appstream_node_pool_max_scaling_nodes", "Maximum resources the pool may create by scaling out (MaxScalingAmount).",
-		"MaxScalingAmount", "nodes", func(p *NodePool) Num { return p.MaxScalingAmount }, 1),
+		"MaxScalingAmount", "nodes", func(p *aliyun.NodePool) aliyun.Num { return p.MaxScalingAmount }, 1),
 	poolNumber("aliyun_appstream_node_pool_purchased_nodes", "Resources purchased when the delivery group was created (Amount).",
-		"Amount", "nodes", func(p *NodePool) Num { return p.Amount }, 1),
+		"Amount", "nodes", func(p *aliyun.NodePool) aliyun.Num { return p.Amount }, 1),
 	poolNumber("aliyun_appstream_node_pool_max_idle_sessions", "Idle sessions below which usage-based scale-out may happen (MaxIdleAppInstanceAmount).",
-		"MaxIdleAppInstanceAmount", "sessions", func(p *NodePool) Num { return p.MaxIdleAppInstanceAmount }, 1),
+		"MaxIdleAppInstanceAmount", "sessions", func(p *aliyun.NodePool) aliyun.Num { return p.MaxIdleAppInstanceAmount }, 1),
 	poolNumber("aliyun_appstream_node_pool_scaling_step", "Resources created by each scale-out of the pool (ScalingStep).",
-		"ScalingStep", "nodes", func(p *NodePool) Num { return p.ScalingStep }, 1),
+		"ScalingStep", "nodes", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingStep }, 1),
 	poolNumber("aliyun_appstream_node_pool_scaling_usage_threshold_ratio", "Session usage above which the pool scales out (ScalingUsageThreshold / 100).",
-		"ScalingUsageThreshold", "ratio", func(p *NodePool) Num { return p.ScalingUsageThreshold }, percent),
+		"ScalingUsageThreshold", "ratio", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingUsageThreshold }, percent),
 	poolNumber("aliyun_appstream_node_pool_scaling_down_after_idle_seconds", "Idle time without sessions after which the pool scales in (ScalingDownAfterIdleMinutes x 60).",
-		"ScalingDownAfterIdleMinutes", "s", func(p *NodePool) Num { return p.ScalingDownAfterIdleMinutes }, minutes),
+		"ScalingDownAfterIdleMinutes", "s", func(p *aliyun.NodePool) aliyun.Num { return p.ScalingDownAfterIdleMinutes }, minutes),
 	{name: "aliyun_appstream_node_pool_warm_up", help: "1 when resource prefetch (WarmUp) is enabled for the pool, else 0.", subject: poolSubject,
 		source: "`WarmUp`", unit: "0/1",
 		refresh: func(g *groupView, out series) {
@@ -259,7 +264,7 @@ const (
 )
 
 // groupNumber is a family of one numeric group field, times scale.
-func groupNumber(name, help, field, unit string, get func(*Group) Num, scale float64) *family {
+func groupNumber(name, help, field, unit string, get func(*aliyun.Group) aliyun.Num, scale float64) *family {
 	source := fieldDoc(field, scale)
 	if strings.HasSuffix(help, sessionBilled) {
 		source += ", *session-billed*"
@@ -273,7 +278,7 @@ func groupNumber(name, help, field, unit string, get func(*Group) Num, scale flo
 }
 
 // groupBool is a family of one boolean group field, as 0 or 1.
-func groupBool(name, help, field string, get func(*Group) Bool) *family {
+func groupBool(name, help, field string, get func(*aliyun.Group) aliyun.Bool) *family {
 	return &family{name: name, help: help, source: "`" + field + "`", unit: "0/1",
 		refresh: func(g *groupView, out series) {
 			if v, ok := boolean(field, get(g.g), g.report); ok {
@@ -283,7 +288,7 @@ func groupBool(name, help, field string, get func(*Group) Bool) *family {
 }
 
 // poolNumber is a family of one numeric pool field, times scale.
-func poolNumber(name, help, field, unit string, get func(*NodePool) Num, scale float64) *family {
+func poolNumber(name, help, field, unit string, get func(*aliyun.NodePool) aliyun.Num, scale float64) *family {
 	return &family{name: name, help: help, subject: poolSubject, source: fieldDoc(field, scale), unit: unit,
 		refresh: func(g *groupView, out series) {
 			for i := range g.pools {

@@ -18,6 +18,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -78,9 +80,9 @@ func (e *env) staleThenDropped() {
 
 // faultEnv serves the golden fixtures with good data loaded, then lets the
 // clock pass cache_ttl so that the next scrape refreshes into the fault.
-func faultEnv(t *testing.T, edit func(*Config)) *env {
-	e := newEnv(t, fixtures, func(c *Config) {
-		c.MaxStale = Duration(5 * time.Minute)
+func faultEnv(t *testing.T, edit func(*config.Config)) *env {
+	e := newEnv(t, fixtures, func(c *config.Config) {
+		c.MaxStale = config.Duration(5 * time.Minute)
 		if edit != nil {
 			edit(c)
 		}
@@ -101,8 +103,8 @@ func TestFaultThrottlingStorms(t *testing.T) {
 			e := faultEnv(t, nil)
 			e.sim.SetSticky(&f)
 			mfs := e.check(0)
-			if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != maxAttempts {
-				t.Errorf("%s counted %v times, want %d (retries stop at %d attempts)", code, v, maxAttempts, maxAttempts)
+			if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != aliyun.MaxAttempts {
+				t.Errorf("%s counted %v times, want %d (retries stop at %d attempts)", code, v, aliyun.MaxAttempts, aliyun.MaxAttempts)
 			}
 			requests := e.sim.Requests()
 			e.check(0) // within cache_ttl of the failure: no new requests
@@ -126,7 +128,7 @@ func TestFault503Burst(t *testing.T) {
 
 func TestFaultHangingConnection(t *testing.T) {
 	noLeaks(t)
-	e := faultEnv(t, func(c *Config) { c.RefreshTimeout = Duration(time.Second) })
+	e := faultEnv(t, func(c *config.Config) { c.RefreshTimeout = config.Duration(time.Second) })
 	e.sim.SetSticky(&simulator.Hang)
 	t.Cleanup(func() { e.sim.SetSticky(nil) })
 	e.staleThenDropped()
@@ -134,7 +136,7 @@ func TestFaultHangingConnection(t *testing.T) {
 
 func TestFaultSlowDripBody(t *testing.T) {
 	noLeaks(t)
-	e := faultEnv(t, func(c *Config) { c.RefreshTimeout = Duration(time.Second) })
+	e := faultEnv(t, func(c *config.Config) { c.RefreshTimeout = config.Duration(time.Second) })
 	body := string(mustRead(t, "testdata/reference.json"))
 	e.sim.SetSticky(&simulator.Fault{Status: 200, Body: body, Drip: 20 * time.Millisecond})
 	mfs := e.check(0)
@@ -181,7 +183,7 @@ func TestFaultErrorBodyWithHTTP200(t *testing.T) {
 func TestFaultOversizedBody(t *testing.T) {
 	noLeaks(t)
 	e := faultEnv(t, nil)
-	e.sim.SetSticky(&simulator.Fault{Status: 200, Oversize: maxBodyBytes + 16<<20})
+	e.sim.SetSticky(&simulator.Fault{Status: 200, Oversize: aliyun.MaxBodyBytes + 16<<20})
 	mfs := e.check(0)
 	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); v != 1 {
 		t.Errorf("an oversized answer counted %v as malformed, want 1", v)
@@ -200,7 +202,7 @@ func TestFaultOversizedBody(t *testing.T) {
 
 func TestFaultInvalidUTF8(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.TagLabels = TagLabelsOf("department") })
+	e := newEnv(t, nil, func(c *config.Config) { c.TagLabels = config.TagLabelsOf("department") })
 	g := "{\"AppInstanceGroupId\":\"aig-utf8\",\"AppInstanceGroupName\":\"bad \xff\xfe name \xc3\",\"RegionId\":\"cn-shanghai\"," +
 		"\"Status\":\"PUBLISHED\",\"Amount\":1,\"Tags\":[{\"Key\":\"department\",\"Value\":\"\xe4\xbd\"}]}"
 	if err := e.sim.SetData(simulator.Dataset{AppInstanceGroupModels: []json.RawMessage{json.RawMessage(g)}}); err != nil {
@@ -216,7 +218,7 @@ func TestFaultInvalidUTF8(t *testing.T) {
 // between pages; the exporter notices TotalCount moving and reads again.
 func TestFaultPaginationDrift(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
+	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
 	full := generated(30, "cn-shanghai")
 	if err := e.sim.SetData(full); err != nil {
 		t.Fatal(err)
@@ -242,7 +244,7 @@ func TestFaultPaginationDrift(t *testing.T) {
 
 func TestFaultDuplicateGroupAcrossPages(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.PageSize = 2 })
+	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 2 })
 	d := generated(3, "cn-shanghai")
 	d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, d.AppInstanceGroupModels[0])
 	if err := e.sim.SetData(d); err != nil {
@@ -259,7 +261,7 @@ func TestFaultDuplicateGroupAcrossPages(t *testing.T) {
 // previous data rather than serve a partial fleet.
 func TestFaultEmptyPageBeforeTotalCount(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
+	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
 	if err := e.sim.SetData(generated(30, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +285,7 @@ func TestFaultEmptyPageBeforeTotalCount(t *testing.T) {
 func TestFaultPageThatNeverEnds(t *testing.T) {
 	t.Run("the same page again", func(t *testing.T) {
 		noLeaks(t)
-		e := newEnv(t, nil, func(c *Config) { c.PageSize = 5 })
+		e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5 })
 		page := `{"RequestId":"R","AppInstanceGroupModels":[` + strings.Join(rawGroups(generated(5, "cn-shanghai")), ",") + `]}`
 		e.sim.SetSticky(&simulator.Fault{Status: 200, Body: page})
 		e.check(0)
@@ -293,8 +295,8 @@ func TestFaultPageThatNeverEnds(t *testing.T) {
 	})
 	t.Run("new groups forever", func(t *testing.T) {
 		noLeaks(t)
-		e := newEnv(t, nil, func(c *Config) { c.PageSize = 5 })
-		e.exp.client.maxGroups = 50
+		e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5 })
+		e.exp.client.MaxGroups = 50
 		all := generated(1000, "cn-shanghai")
 		e.sim.SetHook(func(n int) {
 			// Each request gets the next five groups as its page, and no
@@ -314,7 +316,7 @@ func TestFaultPageThatNeverEnds(t *testing.T) {
 
 func TestFaultThousandsOfTags(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.TagLabels = TagLabelsOf("department", "tag-4999") })
+	e := newEnv(t, nil, func(c *config.Config) { c.TagLabels = config.TagLabelsOf("department", "tag-4999") })
 	tags := make([]string, 5000)
 	for i := range tags {
 		tags[i] = fmt.Sprintf(`{"Key":"tag-%d","Value":"v%d"}`, i, i)
@@ -335,7 +337,7 @@ func TestFaultThousandsOfTags(t *testing.T) {
 // is written once.
 func TestFaultGroupIDAcrossRegions(t *testing.T) {
 	noLeaks(t)
-	e := newEnv(t, nil, func(c *Config) { c.BizRegions = []string{"cn-shanghai", "cn-hangzhou"} })
+	e := newEnv(t, nil, func(c *config.Config) { c.BizRegions = []string{"cn-shanghai", "cn-hangzhou"} })
 	same := func(region string) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf(`{"AppInstanceGroupId":"aig-twin","RegionId":%q,"Status":"PUBLISHED","Amount":1}`, region))
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // Reading the API's fields and writing exposition text: each reader
@@ -14,7 +16,7 @@ import (
 
 // reportList reports a list field sent in another shape, and entries that
 // are not <what> (kept aside by List).
-func reportList[T any](report func(string, string), field string, l *List[T], what string) {
+func reportList[T any](report func(string, string), field string, l *aliyun.List[T], what string) {
 	if l.Bad != "" {
 		report(field, l.Bad)
 	}
@@ -23,14 +25,14 @@ func reportList[T any](report func(string, string), field string, l *List[T], wh
 	}
 }
 
-func number(field string, n Num, report func(string, string)) (float64, bool) {
+func number(field string, n aliyun.Num, report func(string, string)) (float64, bool) {
 	if n.Bad != "" {
 		report(field, n.Bad)
 	}
 	return n.V, n.Set
 }
 
-func boolean(field string, b Bool, report func(string, string)) (float64, bool) {
+func boolean(field string, b aliyun.Bool, report func(string, string)) (float64, bool) {
 	if b.Bad != "" {
 		report(field, b.Bad)
 	}
@@ -45,7 +47,7 @@ func b2f(b bool) float64 {
 }
 
 // textField reports a bad value and returns the trimmed text ("" if none).
-func textField(field string, s Str, report func(string, string)) string {
+func textField(field string, s aliyun.Str, report func(string, string)) string {
 	if s.Bad != "" {
 		report(field, s.Bad)
 	}
@@ -65,7 +67,7 @@ var timeLayouts = [2][4]string{
 // time, seconds and their fraction optional, and a zone of Z, z, ±hh:mm,
 // ±hhmm or ±hh. A time without a zone is read in the configured time zone
 // and its field noted in r.zoneless.
-func (r *renderer) timestamp(field string, s Str, report func(string, string)) (time.Time, bool) {
+func (r *renderer) timestamp(field string, s aliyun.Str, report func(string, string)) (time.Time, bool) {
 	v := textField(field, s, report)
 	if v == "" {
 		return time.Time{}, false
@@ -109,7 +111,7 @@ func (r *renderer) timestamp(field string, s Str, report func(string, string)) (
 }
 
 // date reads yyyy-MM-dd as 00:00 in the configured time zone.
-func (r *renderer) date(field string, s Str, report func(string, string)) (time.Time, bool) {
+func (r *renderer) date(field string, s aliyun.Str, report func(string, string)) (time.Time, bool) {
 	v := textField(field, s, report)
 	if v == "" {
 		return time.Time{}, false

@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/config"
+	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -56,7 +57,7 @@ type env struct {
 	t       *testing.T
 	sim     *simulator.Server
 	api     *httptest.Server
-	cfg     *Config
+	cfg     *config.Config
 	exp     *Exporter
 	reg     *prometheus.Registry
 	metrics *httptest.Server
@@ -83,7 +84,7 @@ func (s *syncBuffer) String() string {
 
 // newEnv starts a simulator serving the given data set files (merged, in
 // order) and an exporter pointed at it. edit may change the config.
-func newEnv(t *testing.T, datasets []string, edit func(*Config)) *env {
+func newEnv(t *testing.T, datasets []string, edit func(*config.Config)) *env {
 	t.Helper()
 	sim := simulator.New(testKey)
 	var merged simulator.Dataset
@@ -102,8 +103,8 @@ func newEnv(t *testing.T, datasets []string, edit func(*Config)) *env {
 		t.Fatal(err)
 	}
 	api := newAPIServer(t, sim)
-	return startEnv(t, sim, api, testConfig(t, api.URL, func(c *Config) {
-		c.RefreshTimeout = Duration(10 * time.Second)
+	return startEnv(t, sim, api, testConfig(t, api.URL, func(c *config.Config) {
+		c.RefreshTimeout = config.Duration(10 * time.Second)
 		if edit != nil {
 			edit(c)
 		}
@@ -111,11 +112,11 @@ func newEnv(t *testing.T, datasets []string, edit func(*Config)) *env {
 }
 
 // testConfig is a validated config for endpoint, signed with testKey.
-func testConfig(tb testing.TB, endpoint string, edit func(*Config)) *Config {
+func testConfig(tb testing.TB, endpoint string, edit func(*config.Config)) *config.Config {
 	tb.Helper()
-	cfg := DefaultConfig()
+	cfg := config.DefaultConfig()
 	cfg.Endpoint = endpoint
-	cfg.Credentials = &Credentials{AccessKeyID: testKey.ID, AccessKeySecret: config.Secret(testKey.Secret)}
+	cfg.Credentials = &config.Credentials{AccessKeyID: testKey.ID, AccessKeySecret: promconfig.Secret(testKey.Secret)}
 	if edit != nil {
 		edit(cfg)
 	}
@@ -125,13 +126,13 @@ func testConfig(tb testing.TB, endpoint string, edit func(*Config)) *Config {
 	return cfg
 }
 
-func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *Config) *env {
+func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *config.Config) *env {
 	t.Helper()
 	e := &env{t: t, sim: sim, api: api, cfg: cfg, clock: &fakeClock{t: pinnedNow}, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	exp, err := NewExporter(cfg, Options{
 		Logger:    logger,
-		Metrics:   NewAPIMetrics(e.reg),
+		Metrics:   NewMetrics(e.reg),
 		Now:       e.clock.Now,
 		retryBase: 10 * time.Millisecond,
 	})

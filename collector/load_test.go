@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -42,9 +43,9 @@ func TestLoad200Scrapers(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := newAPIServer(t, sim)
-	cfg := testConfig(t, api.URL, func(c *Config) { c.CacheTTL = Duration(5 * time.Second) })
+	cfg := testConfig(t, api.URL, func(c *config.Config) { c.CacheTTL = config.Duration(5 * time.Second) })
 	reg := prometheus.NewRegistry()
-	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewAPIMetrics(reg)})
+	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,80 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
-
-func TestNumTolerance(t *testing.T) {
-	for in, want := range map[string]Num{
-		`85`:       {V: 85, Set: true},
-		`"85"`:     {V: 85, Set: true},
-		`" 3 "`:    {V: 3, Set: true},
-		`-1`:       {V: -1, Set: true},
-		`"-1"`:     {V: -1, Set: true},
-		`2.5`:      {V: 2.5, Set: true},
-		`null`:     {},
-		`""`:       {},
-		`"eighty"`: {Bad: `"eighty"`},
-		`"NaN"`:    {Bad: `"NaN"`},
-		`true`:     {Bad: `true`},
-		`{"v":1}`:  {Bad: `{"v":1}`},
-		`[1]`:      {Bad: `[1]`},
-	} {
-		var n Num
-		if err := n.UnmarshalJSON([]byte(in)); err != nil || n != want {
-			t.Errorf("Num(%s) = %+v, %v; want %+v", in, n, err, want)
-		}
-	}
-}
-
-func TestBoolAndStrTolerance(t *testing.T) {
-	for in, want := range map[string]Bool{
-		`true`: {V: true, Set: true}, `"true"`: {V: true, Set: true}, `"False"`: {Set: true}, `0`: {Set: true},
-		`1`: {V: true, Set: true}, `null`: {}, `"maybe"`: {Bad: `"maybe"`},
-	} {
-		var b Bool
-		if err := b.UnmarshalJSON([]byte(in)); err != nil || b != want {
-			t.Errorf("Bool(%s) = %+v; want %+v", in, b, want)
-		}
-	}
-	for in, want := range map[string]Str{
-		`"x"`: {V: "x", Set: true}, `12`: {V: "12", Set: true}, `null`: {}, `{"a":1}`: {Bad: `{"a":1}`},
-		`"\u00e9\n"`: {V: "é\n", Set: true},
-	} {
-		var s Str
-		if err := s.UnmarshalJSON([]byte(in)); err != nil || s != want {
-			t.Errorf("Str(%s) = %+v; want %+v", in, s, want)
-		}
-	}
-}
-
-// TestDecodeOddShapes: nothing inside a group's object fails the page.
-func TestDecodeOddShapes(t *testing.T) {
-	body := `{"TotalCount":"2","AppInstanceGroupModels":[
-		{"AppInstanceGroupId":"aig-1","NodePool":{"not":"a list"},"Apps":[1,{"AppId":"a"}],"OtaInfo":[],"Tags":"x","Amount":{"n":1},"UnknownNewField":{"deep":[1,2]}},
-		"not an object",
-		{"AppInstanceGroupId":"aig-2","NodePool":[{"NodePoolId":"rg-1","RecurrenceSchedules":[{"RecurrenceValues":["1","x"],"TimerPeriods":"no"}]}]}
-	]}`
-	r, err := DecodeListResponse([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.TotalCount.V != 2 || len(r.Groups.Items) != 2 || r.Groups.BadItems != 1 {
-		t.Fatalf("TotalCount %v, %d groups, %d bad; want 2, 2, 1", r.TotalCount.V, len(r.Groups.Items), r.Groups.BadItems)
-	}
-	g := r.Groups.Items[0]
-	if g.NodePool.Bad == "" || g.Apps.BadItems != 1 || len(g.Apps.Items) != 1 || g.OtaInfo.Bad == "" || g.Tags.Bad == "" || g.Amount.Bad == "" {
-		t.Errorf("odd fields not marked bad: %+v", g)
-	}
-	rs := r.Groups.Items[1].NodePool.Items[0].RecurrenceSchedules.Items[0]
-	if len(rs.RecurrenceValues.Items) != 2 || !rs.RecurrenceValues.Items[0].Set || rs.RecurrenceValues.Items[1].Bad == "" || rs.TimerPeriods.Bad == "" {
-		t.Errorf("schedule shapes: %+v", rs)
-	}
-	for _, bad := range []string{`[]`, `"x"`, `{"AppInstanceGroupModels":`, ``} {
-		if _, err := DecodeListResponse([]byte(bad)); err == nil {
-			t.Errorf("DecodeListResponse(%q) did not fail", bad)
-		}
-	}
-}
 
 func TestBadFieldsAreLoggedOnce(t *testing.T) {
 	e := goldenEnv(t)
@@ -171,9 +101,9 @@ func TestParseClock(t *testing.T) {
 func TestDuplicateAcrossQueries(t *testing.T) {
 	cfg := validDefaultConfig(t)
 	mk := func(ids ...string) *snapshot {
-		var groups []*Group
+		var groups []*aliyun.Group
 		for i := 0; i+1 < len(ids); i += 2 {
-			groups = append(groups, &Group{AppInstanceGroupID: Str{V: ids[i], Set: true}, RegionID: Str{V: ids[i+1], Set: true}, Amount: Num{V: 1, Set: true}})
+			groups = append(groups, &aliyun.Group{AppInstanceGroupID: aliyun.Str{V: ids[i], Set: true}, RegionID: aliyun.Str{V: ids[i+1], Set: true}, Amount: aliyun.Num{V: 1, Set: true}})
 		}
 		return newRenderer(cfg, nil).renderAll(groups, "")
 	}
@@ -192,25 +122,10 @@ func TestDuplicateAcrossQueries(t *testing.T) {
 	}
 }
 
-func validDefaultConfig(t *testing.T) *Config {
-	cfg := DefaultConfig()
+func validDefaultConfig(t *testing.T) *config.Config {
+	cfg := config.DefaultConfig()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-func TestRedactSecrets(t *testing.T) {
-	msg := `Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DLTAI%26SecurityToken%3DCAIS123`
-	if got := redactSecrets(msg); strings.Contains(got, "CAIS123") || !strings.Contains(got, "string to sign <redacted>") {
-		t.Errorf("redactSecrets = %q", got)
-	}
-	if got := redactSecrets(`Post "https://h/?SecurityToken=CAIS%2B99&Signature=abc": EOF`); strings.Contains(got, "CAIS") || strings.Contains(got, "abc") {
-		t.Errorf("redactSecrets = %q", got)
-	}
-	cfg := DefaultConfig()
-	cfg.Credentials = &Credentials{AccessKeySecret: "s3cr3t+value/="}
-	if got := secretRedactor(cfg)("echo s3cr3t+value/= and s3cr3t%2Bvalue%2F%3D"); strings.Contains(got, "s3cr3t") {
-		t.Errorf("secretRedactor = %q", got)
-	}
 }

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // Rendering turns the decoded groups of a refresh into exposition text
@@ -83,14 +86,14 @@ type renderer struct {
 
 // newRenderer starts a snapshot. prev, the query's previous snapshot,
 // sizes the buffers so a refresh of a stable fleet does not grow them.
-func newRenderer(cfg *Config, prev *snapshot) *renderer {
+func newRenderer(cfg *config.Config, prev *snapshot) *renderer {
 	n := len(families)
 	r := &renderer{loc: cfg.Location(), snap: &snapshot{recs: make([][]byte, n), starts: make([][]int, n)}}
 	for _, t := range cfg.TagLabels {
 		r.tagKeys = append(r.tagKeys, t.Key)
 		r.tagLabels = append(r.tagLabels, t.Name())
 	}
-	r.tagsOnInfo = cfg.TagLabelsOn == TagLabelsOnInfo
+	r.tagsOnInfo = cfg.TagLabelsOn == config.TagLabelsOnInfo
 	if prev != nil {
 		for f := range n {
 			r.snap.recs[f] = make([]byte, 0, len(prev.recs[f])+len(prev.recs[f])/16)
@@ -125,10 +128,10 @@ func (r *renderer) add(f *family, pool, own []byte, v float64) {
 
 // renderAll renders groups in the order of their identity and returns the
 // finished snapshot.
-func (r *renderer) renderAll(groups []*Group, bizRegion string) *snapshot {
+func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *snapshot {
 	type keyed struct {
 		key string
-		g   *Group
+		g   *aliyun.Group
 	}
 	order := make([]keyed, 0, len(groups))
 	for _, g := range groups {
@@ -157,7 +160,7 @@ func (r *renderer) renderAll(groups []*Group, bizRegion string) *snapshot {
 
 // renderGroup appends one group (which has an ID) to the snapshot: every
 // per-refresh family, in order, reads what it needs from the group's view.
-func (r *renderer) renderGroup(g *Group, bizRegion string) {
+func (r *renderer) renderGroup(g *aliyun.Group, bizRegion string) {
 	v := r.view(g, bizRegion)
 	for f := range families {
 		r.snap.starts[f] = append(r.snap.starts[f], len(r.snap.recs[f]))

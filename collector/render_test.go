@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // Render-level tests: a group's JSON in, exposition lines out, with
@@ -17,17 +20,17 @@ import (
 
 // renderText renders groups (API JSON objects) as a scrape at now would
 // write them, with the Asia/Shanghai timezone of the fixtures.
-func renderText(t *testing.T, now time.Time, edit func(*Config), groups ...string) string {
+func renderText(t *testing.T, now time.Time, edit func(*config.Config), groups ...string) string {
 	t.Helper()
-	cfg := testConfig(t, "http://127.0.0.1:1", func(c *Config) {
+	cfg := testConfig(t, "http://127.0.0.1:1", func(c *config.Config) {
 		c.Timezone = "Asia/Shanghai"
 		if edit != nil {
 			edit(c)
 		}
 	})
-	var list []*Group
+	var list []*aliyun.Group
 	for _, js := range groups {
-		g := new(Group)
+		g := new(aliyun.Group)
 		if err := json.Unmarshal([]byte(js), g); err != nil {
 			t.Fatalf("group JSON: %v\n%s", err, js)
 		}
@@ -157,13 +160,13 @@ func TestFamiliesWriteTheirLabels(t *testing.T) {
 			groups = append(groups, string(g))
 		}
 	}
-	for _, on := range []string{TagLabelsOnAll, TagLabelsOnInfo} {
-		text := renderText(t, monday10, func(c *Config) {
-			c.TagLabels, c.TagLabelsOn = TagLabelsOf("department", "cost-center"), on
+	for _, on := range []string{config.TagLabelsOnAll, config.TagLabelsOnInfo} {
+		text := renderText(t, monday10, func(c *config.Config) {
+			c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department", "cost-center"), on
 		}, groups...)
 		tags := []string{"tag_department", "tag_cost_center"}
 		identity := []string{"group_id", "group_name", "region", "charge_type"}
-		if on == TagLabelsOnAll {
+		if on == config.TagLabelsOnAll {
 			identity = append(identity, tags...)
 		}
 		written := map[string]bool{}
@@ -196,7 +199,7 @@ func TestFamiliesWriteTheirLabels(t *testing.T) {
 			}
 		}
 		for _, f := range families {
-			tagsOff := f.name == "aliyun_appstream_group_tags" && on == TagLabelsOnAll
+			tagsOff := f.name == "aliyun_appstream_group_tags" && on == config.TagLabelsOnAll
 			if !written[f.name] && !tagsOff {
 				t.Errorf("the fixtures write no %s (tag_labels_on: %s): give it a case", f.name, on)
 			}

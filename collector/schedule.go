@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // poolSchedule is a pool's scheduled-scaling policy, parsed once per refresh
@@ -122,7 +124,7 @@ const scheduleStrategy = "NODE_SCALING_BY_SCHEDULE"
 // returns nil when the pool has no schedule, or when any part of it cannot
 // be read: each such part is reported, and a schedule read in part would
 // give made-up values, so none are given.
-func parseSchedule(p *NodePool, loc *time.Location, enable, disable time.Time, report func(field, value string)) *poolSchedule {
+func parseSchedule(p *aliyun.NodePool, loc *time.Location, enable, disable time.Time, report func(field, value string)) *poolSchedule {
 	bad := false
 	fail := func(field, value string) {
 		bad = true
@@ -197,7 +199,7 @@ func parseClock(s string) (int, bool) {
 }
 
 // requireList is reportList for a list a schedule cannot do without.
-func requireList[T any](report func(string, string), field string, l *List[T], what string) {
+func requireList[T any](report func(string, string), field string, l *aliyun.List[T], what string) {
 	if !l.Set && l.Bad == "" {
 		report(field, "missing")
 	}
@@ -205,4 +207,4 @@ func requireList[T any](report func(string, string), field string, l *List[T], w
 }
 
 // given reports whether a field carries a value, readable or not.
-func given(s Str) bool { return s.Bad != "" || strings.TrimSpace(s.V) != "" }
+func given(s aliyun.Str) bool { return s.Bad != "" || strings.TrimSpace(s.V) != "" }

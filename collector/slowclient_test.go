@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -43,7 +44,7 @@ func stalledClient(t *testing.T, addr string, header string) net.Conn {
 // encoding slots, must not delay a normal scrape; and the write deadline
 // ends an answer nobody reads (the connection is closed, not held for ever).
 func TestStalledReaders(t *testing.T) {
-	e := newEnvWith(t, realisticSim(t, 2000), func(c *Config) { c.CacheTTL = Duration(time.Hour) })
+	e := newEnvWith(t, realisticSim(t, 2000), func(c *config.Config) { c.CacheTTL = config.Duration(time.Hour) })
 	full := len(e.scrape()) // fill the cache: the stalled clients only wait on sockets
 	h := e.metrics.Config.Handler.(*handler)
 	stalled := cap(h.writing) + 2

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 // tagDataset has tag keys in Chinese, as groups on the China site carry them.
@@ -16,13 +18,13 @@ const tagDataset = `{"AppInstanceGroupModels": [
    "Tags": [{"Key": "部门", "Value": "研发"}]}
 ]}`
 
-func tagEnv(t *testing.T, edit func(*Config)) *env {
+func tagEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tags.json")
 	write(t, path, tagDataset)
-	return newEnv(t, []string{path}, func(c *Config) {
+	return newEnv(t, []string{path}, func(c *config.Config) {
 		c.BizRegions = []string{"cn-hangzhou"}
-		c.TagLabels = []TagLabel{{Key: "部门", Label: "dept"}, {Key: "成本中心", Label: "cost_centre"}}
+		c.TagLabels = []config.TagLabel{{Key: "部门", Label: "dept"}, {Key: "成本中心", Label: "cost_centre"}}
 		edit(c)
 	})
 }
@@ -30,7 +32,7 @@ func tagEnv(t *testing.T, edit func(*Config)) *env {
 // TestChineseTagKeys: a tag key in any script becomes the label it is
 // renamed to, on every group series by default.
 func TestChineseTagKeys(t *testing.T) {
-	e := tagEnv(t, func(*Config) {})
+	e := tagEnv(t, func(*config.Config) {})
 	mfs := parse(t, e.scrape())
 	if v := value(t, mfs, "aliyun_appstream_group_amount", "group_id", "aig-design", "tag_dept", "设计", "tag_cost_centre", "cc-1"); v != 2 {
 		t.Errorf("amount %v, want 2", v)
@@ -44,7 +46,7 @@ func TestChineseTagKeys(t *testing.T) {
 // TestTagLabelsOnInfo: with tag_labels_on: info the tags are only on
 // aliyun_appstream_group_tags, so editing a tag renames no other series.
 func TestTagLabelsOnInfo(t *testing.T) {
-	e := tagEnv(t, func(c *Config) { c.TagLabelsOn = TagLabelsOnInfo })
+	e := tagEnv(t, func(c *config.Config) { c.TagLabelsOn = config.TagLabelsOnInfo })
 	body := e.scrape()
 	mfs := parse(t, body)
 	for _, g := range [][]string{{"aig-design", "设计", "cc-1"}, {"aig-rnd", "研发", ""}} {
@@ -60,7 +62,9 @@ func TestTagLabelsOnInfo(t *testing.T) {
 
 // TestTagFilterList sends each entry of the list form as its own Tag.N.
 func TestTagFilterList(t *testing.T) {
-	e := tagEnv(t, func(c *Config) { c.Filters.Tags = TagFilters{{"部门", "设计"}, {"成本中心", "cc-1"}} })
+	e := tagEnv(t, func(c *config.Config) {
+		c.Filters.Tags = config.TagFilters{{Key: "部门", Value: "设计"}, {Key: "成本中心", Value: "cc-1"}}
+	})
 	mfs := parse(t, e.scrape())
 	if _, n := find(mfs, "aliyun_appstream_group_amount"); n != 1 {
 		t.Errorf("%d groups exported, want the one carrying both tags", n)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
 )
 
 // TestTimestampForms feeds ExpiredTime in every RFC 3339 form Alibaba
@@ -78,7 +80,7 @@ func TestTimestampForms(t *testing.T) {
 	for i, in := range bad {
 		add(fmt.Sprintf("aig-bad-%02d", i), in)
 	}
-	e := newEnv(t, nil, func(c *Config) { c.Timezone = "Europe/Berlin" })
+	e := newEnv(t, nil, func(c *config.Config) { c.Timezone = "Europe/Berlin" })
 	if err := e.sim.Load([]byte(`{"AppInstanceGroupModels":[` + strings.Join(groups, ",") + `]}`)); err != nil {
 		t.Fatal(err)
 	}

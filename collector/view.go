@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
 
 // groupView is one group as the families read it: the API's fields, with
@@ -12,7 +14,7 @@ import (
 // unreadable field is reported once.
 type groupView struct {
 	r          *renderer
-	g          *Group
+	g          *aliyun.Group
 	id, region string
 	report     func(field, value string)
 	tagLabels  []byte
@@ -30,21 +32,21 @@ type otaView struct {
 
 // poolView is one distinct pool of a group.
 type poolView struct {
-	p               *NodePool
+	p               *aliyun.NodePool
 	field           string // "NodePool[<id>]", for problem reports
 	labels          []byte // node_pool_id, node_instance_type
 	infoLabels      []byte
 	enable, disable time.Time // zero when not given or unreadable
 }
 
-func (g *groupView) str(field string, s Str) string { return textField(field, s, g.report) }
+func (g *groupView) str(field string, s aliyun.Str) string { return textField(field, s, g.report) }
 
-func (g *groupView) timestamp(field string, s Str) (time.Time, bool) {
+func (g *groupView) timestamp(field string, s aliyun.Str) (time.Time, bool) {
 	return g.r.timestamp(field, s, g.report)
 }
 
 // view reads what the group's families share.
-func (r *renderer) view(g *Group, bizRegion string) *groupView {
+func (r *renderer) view(g *aliyun.Group, bizRegion string) *groupView {
 	id := strings.TrimSpace(g.AppInstanceGroupID.V)
 	v := &groupView{r: r, g: g, id: id, region: g.Region(bizRegion), tagsOnInfo: r.tagsOnInfo}
 	v.report = func(field, value string) { r.problems = append(r.problems, problem{id, field, value}) }
@@ -86,7 +88,7 @@ func (r *renderer) view(g *Group, bizRegion string) *groupView {
 
 // infoLabels reads the group_info labels (infoLabels names them).
 func (g *groupView) infoLabels() []byte {
-	fields := [...]Str{g.g.ProductType, g.g.ChargeResourceMode, g.g.OsType, g.g.AppInstanceType, g.g.AppCenterImageID,
+	fields := [...]aliyun.Str{g.g.ProductType, g.g.ChargeResourceMode, g.g.OsType, g.g.AppInstanceType, g.g.AppCenterImageID,
 		g.g.SpecID, g.g.OfficeSiteID, g.g.AccessType, g.g.AuthMode, g.g.AppPolicyID, g.g.AppPolicyVersion}
 	var b []byte
 	for i, s := range fields {
@@ -101,7 +103,7 @@ var infoFields = [...]string{"ProductType", "ChargeResourceMode", "OsType", "App
 
 // appLabels returns the app_info labels of each distinct app; an app
 // listed twice would otherwise be a duplicate series.
-func appLabels(g *Group, str func(string, Str) string) [][]byte {
+func appLabels(g *aliyun.Group, str func(string, aliyun.Str) string) [][]byte {
 	var out [][]byte
 	seen := map[string]bool{}
 	for i := range g.Apps.Items {
@@ -132,7 +134,7 @@ func (g *groupView) readPools() {
 		}
 		seen[id] = true
 		pv := poolView{p: p, field: "NodePool[" + id + "]"}
-		str := func(field string, s Str) string { return textField(pv.field+"."+field, s, g.report) }
+		str := func(field string, s aliyun.Str) string { return textField(pv.field+"."+field, s, g.report) }
 		pv.labels = appendLabel(nil, "node_pool_id", id)
 		pv.labels = appendLabel(pv.labels, "node_instance_type", str("NodeInstanceType", p.NodeInstanceType))
 		pv.infoLabels = appendLabel(nil, "node_type_name", str("NodeTypeName", p.NodeTypeName))
@@ -164,12 +166,12 @@ func (g *groupView) schedule(pv *poolView) *poolSchedule {
 
 // tagValues returns the value of each tag_labels key; Tags wins over
 // ResourceTags when both carry a key.
-func (r *renderer) tagValues(g *Group, report func(string, string)) []string {
+func (r *renderer) tagValues(g *aliyun.Group, report func(string, string)) []string {
 	out := make([]string, len(r.tagKeys))
 	if len(r.tagKeys) == 0 {
 		return out
 	}
-	for _, list := range []*List[Tag]{&g.ResourceTags, &g.Tags} {
+	for _, list := range []*aliyun.List[aliyun.Tag]{&g.ResourceTags, &g.Tags} {
 		if list.Bad != "" {
 			report("Tags", list.Bad)
 		}

@@ -1,4 +1,4 @@
-package collector
+package config
 
 import (
 	"bufio"
@@ -14,12 +14,12 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// TestBadConfigs: each file in testdata/config/bad holds one mistake and, on
+// TestBadConfigs: each file in testdata/bad holds one mistake and, on
 // its first line, the exact message a user must see ("# want: ...").
 func TestBadConfigs(t *testing.T) {
-	t.Setenv(envAccessKeyID, "")
-	t.Setenv(envAccessKeySecret, "")
-	files, err := filepath.Glob("testdata/config/bad/*.yml")
+	t.Setenv(EnvAccessKeyID, "")
+	t.Setenv(EnvAccessKeySecret, "")
+	files, err := filepath.Glob("testdata/bad/*.yml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no bad configs: %v", err)
 	}
@@ -57,14 +57,14 @@ func wantLine(t *testing.T, path string) string {
 }
 
 func TestMissingConfigFile(t *testing.T) {
-	_, err := LoadFile("testdata/config/nope.yml")
-	if want := `config file "testdata/config/nope.yml": cannot open: no such file or directory`; err == nil || err.Error() != want {
+	_, err := LoadFile("testdata/nope.yml")
+	if want := `config file "testdata/nope.yml": cannot open: no such file or directory`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
 
 func TestEmptyConfigIsAllDefaults(t *testing.T) {
-	cfg, err := LoadFile("testdata/config/good/empty.yml")
+	cfg, err := LoadFile("testdata/good/empty.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +82,11 @@ func TestEmptyConfigIsAllDefaults(t *testing.T) {
 }
 
 func TestFullConfig(t *testing.T) {
-	cfg, err := LoadFile("testdata/config/good/full.yml")
+	cfg, err := LoadFile("testdata/good/full.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Credentials.AccessKeySecretFile != "testdata/config/good/secret.txt" {
+	if cfg.Credentials.AccessKeySecretFile != "testdata/good/secret.txt" {
 		t.Errorf("a relative secret file must resolve against the config's directory, got %q", cfg.Credentials.AccessKeySecretFile)
 	}
 	if cfg.EndpointURL().String() != "http://127.0.0.1:8080" || cfg.PageSize != 50 || cfg.CacheTTL.D() != 2*time.Minute ||
@@ -100,8 +100,8 @@ func TestFullConfig(t *testing.T) {
 
 // TestExampleConfigLoads keeps config.example.yml valid.
 func TestExampleConfigLoads(t *testing.T) {
-	t.Setenv(envAccessKeyID, "LTAI5tFromEnv")
-	t.Setenv(envAccessKeySecret, "from-env")
+	t.Setenv(EnvAccessKeyID, "LTAI5tFromEnv")
+	t.Setenv(EnvAccessKeySecret, "from-env")
 	if _, err := LoadFile("../config.example.yml"); err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestExampleCredentialsBlockLoads(t *testing.T) {
 // must not be echoed, neither by the config check nor by the read at
 // signing time; a real path that is only missing is still named.
 func TestSecretPastedIntoFileKey(t *testing.T) {
-	t.Setenv(envAccessKeySecret, "")
+	t.Setenv(EnvAccessKeySecret, "")
 	dir := t.TempDir()
 	secrets := []string{
 		"LTAI5tSecretValue123abc/xyz+=",
@@ -296,7 +296,7 @@ func TestSecretPastedIntoFileKey(t *testing.T) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, secret)
 		}
-		_, err := readSecretFile(path)
+		_, err := ReadSecretFile(path)
 		assertHidden(t, err, secret)
 	}
 
@@ -319,11 +319,11 @@ func TestSecretPastedIntoFileKey(t *testing.T) {
 	// An existing file that cannot be used says why, with its path.
 	empty := filepath.Join(dir, "empty")
 	write(t, empty, " \n")
-	if _, err := readSecretFile(empty); err == nil || err.Error() != fmt.Sprintf("%q is empty", empty) {
+	if _, err := ReadSecretFile(empty); err == nil || err.Error() != fmt.Sprintf("%q is empty", empty) {
 		t.Errorf("empty file: %v", err)
 	}
 	folder := filepath.Join(dir, "credentials")
-	if _, err := readSecretFile(folder); err == nil || err.Error() != fmt.Sprintf("%q: cannot read: is a directory", folder) {
+	if _, err := ReadSecretFile(folder); err == nil || err.Error() != fmt.Sprintf("%q: cannot read: is a directory", folder) {
 		t.Errorf("directory: %v", err)
 	}
 	if os.Geteuid() != 0 { // root reads any file
@@ -332,7 +332,7 @@ func TestSecretPastedIntoFileKey(t *testing.T) {
 		if err := os.Chmod(locked, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := readSecretFile(locked); err == nil || err.Error() != fmt.Sprintf("%q: cannot open: permission denied", locked) {
+		if _, err := ReadSecretFile(locked); err == nil || err.Error() != fmt.Sprintf("%q: cannot open: permission denied", locked) {
 			t.Errorf("unreadable file: %v", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package collector
+package aliyun
 
 import (
 	"bytes"
@@ -16,15 +16,11 @@ import (
 
 // ListResponse is one page of ListAppInstanceGroup.
 type ListResponse struct {
-	RequestID  Str         `json:"RequestId"`
+	Envelope
 	TotalCount Num         `json:"TotalCount"`
 	PageSize   Num         `json:"PageSize"`
 	PageNumber Num         `json:"PageNumber"`
 	Groups     List[Group] `json:"AppInstanceGroupModels"`
-
-	// An error answer can arrive with HTTP 200 (gateways, throttling).
-	Code    Str `json:"Code"`
-	Message Str `json:"Message"`
 }
 
 // Group is one delivery group (AppInstanceGroupModels[]).
@@ -69,8 +65,8 @@ type Group struct {
 	UserGroupAuthMode           Str            `json:"UserGroupAuthMode"`
 }
 
-// Region is the group's region: RegionId, or the region of the query
-// (bizRegion) that listed it when RegionId is empty.
+// Region is the group's RegionId, or when the answer leaves it empty the
+// biz region of the query that listed the group.
 func (g *Group) Region(bizRegion string) string {
 	if region := strings.TrimSpace(g.RegionID.V); region != "" {
 		return region
@@ -78,8 +74,9 @@ func (g *Group) Region(bizRegion string) string {
 	return bizRegion
 }
 
-// Key is the group's identity: its ID and region. The same ID in another
-// region is another group (its series carry another region label).
+// Key identifies a group across pages and queries: its ID and region. The
+// same ID in another region is another group (its series carry another
+// region label).
 func (g *Group) Key(bizRegion string) string {
 	return strings.TrimSpace(g.AppInstanceGroupID.V) + "\x00" + g.Region(bizRegion)
 }
@@ -144,6 +141,13 @@ type Tag struct {
 	Scope Str `json:"Scope"`
 }
 
+// ResourceStatuses are the documented values of a group's ResourceStatus.
+var ResourceStatuses = []string{"AVAILABLE", "RELEASED", "EXPIRED_IN_7_DAYS", "UNAVAILABLE", "UPGRADING", "CREATING"}
+
+// maxBadValue is how much of a value that cannot be read is kept for the
+// log.
+const maxBadValue = 64
+
 // DecodeListResponse decodes one page. Only a body that is not a JSON object
 // is an error; bad fields are kept in their Bad member.
 func DecodeListResponse(body []byte) (*ListResponse, error) {
@@ -172,7 +176,7 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	case b[0] == '"':
 		var s string
 		if json.Unmarshal(b, &s) != nil {
-			n.Bad = snippet(b)
+			n.Bad = clip(string(b), maxBadValue)
 			return nil
 		}
 		s = strings.TrimSpace(s)
@@ -181,14 +185,14 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			n.Bad = snippet(b)
+			n.Bad = clip(string(b), maxBadValue)
 			return nil
 		}
 		n.V, n.Set = v, true
 	default:
 		v, err := strconv.ParseFloat(string(b), 64)
 		if err != nil {
-			n.Bad = snippet(b)
+			n.Bad = clip(string(b), maxBadValue)
 			return nil
 		}
 		n.V, n.Set = v, true
@@ -217,12 +221,12 @@ func (s *Str) UnmarshalJSON(b []byte) error {
 		}
 		// Escapes: encoding/json unquotes them and replaces invalid UTF-8.
 		if json.Unmarshal(b, &s.V) != nil {
-			s.Bad = snippet(b)
+			s.Bad = clip(string(b), maxBadValue)
 			return nil
 		}
 		s.Set = true
 	case b[0] == '{' || b[0] == '[':
-		s.Bad = snippet(b)
+		s.Bad = clip(string(b), maxBadValue)
 	default:
 		s.V, s.Set = string(b), true
 	}
@@ -248,7 +252,7 @@ func (x *Bool) UnmarshalJSON(b []byte) error {
 	case "false", "0":
 		x.Set = true
 	default:
-		x.Bad = snippet(b)
+		x.Bad = clip(string(b), maxBadValue)
 	}
 	return nil
 }
@@ -271,7 +275,7 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || string(b) == "null":
 		return nil
 	case b[0] != '[':
-		l.Bad = snippet(b)
+		l.Bad = clip(string(b), maxBadValue)
 		return nil
 	}
 	l.Set = true
@@ -282,7 +286,7 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 	// decode one by one and keep the good ones.
 	var raws []json.RawMessage
 	if json.Unmarshal(b, &raws) != nil {
-		l.Items, l.Set, l.Bad = nil, false, snippet(b)
+		l.Items, l.Set, l.Bad = nil, false, clip(string(b), maxBadValue)
 		return nil
 	}
 	l.Items = l.Items[:0]
@@ -312,23 +316,9 @@ func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) == 0 || string(b) == "null":
 	case b[0] != '{' || json.Unmarshal(b, &o.V) != nil:
-		o.Bad = snippet(b)
+		o.Bad = clip(string(b), maxBadValue)
 	default:
 		o.Set = true
 	}
 	return nil
-}
-
-// snippet keeps a bad value short enough to log.
-func snippet(b []byte) string {
-	const max = 64
-	s := string(b)
-	if len(s) > max {
-		s = s[:max]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -1,4 +1,4 @@
-package collector
+package aliyun
 
 import (
 	"context"
@@ -8,17 +8,15 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 )
 
 // Failure classes: what went wrong, in words an operator can act on. They
-// are the Class of an *apiFailure and what errorClass returns.
+// are the Class of an *apiFailure and what ErrorClass returns.
 const (
 	classDNS           = "dns"            // the endpoint's host name does not resolve
 	classConnect       = "connect"        // refused, no route, reset, proxy unreachable
@@ -76,9 +74,10 @@ func (f *apiFailure) Unwrap() error { return f.ctxErr }
 // key identifies a failure for "log once per change": class and API code.
 func (f *apiFailure) key() string { return f.Class + "/" + f.Code }
 
-// errorClass tells how a refresh failed: the failure class ("" for nil) and
-// whether it is permanent, i.e. will not pass without someone acting.
-func errorClass(err error) (class string, permanent bool) {
+// ErrorClass tells how a call or a refresh failed: the failure class (""
+// for nil) and whether it is permanent, i.e. will not pass without someone
+// acting.
+func ErrorClass(err error) (class string, permanent bool) {
 	if err == nil {
 		return "", false
 	}
@@ -94,9 +93,9 @@ func errorClass(err error) (class string, permanent bool) {
 	return classOther, false
 }
 
-// failureKey is errorClass's class plus the API code, if any ("permission/
+// FailureKey is ErrorClass's class plus the API code, if any ("permission/
 // Forbidden.RAM"): the same key at the next refresh is the same failure.
-func failureKey(err error) string {
+func FailureKey(err error) string {
 	var f *apiFailure
 	switch {
 	case err == nil:
@@ -104,24 +103,24 @@ func failureKey(err error) string {
 	case errors.As(err, &f):
 		return f.key()
 	}
-	class, _ := errorClass(err)
+	class, _ := ErrorClass(err)
 	return class + "/"
 }
 
-// apiCodeFailure explains an error answer of ListAppInstanceGroup.
-func (c *apiClient) apiCodeFailure(code string, status int, requestID, message string) *apiFailure {
+// apiCodeFailure explains an error answer to action.
+func (c *Client) apiCodeFailure(action, code string, status int, requestID, message string) *apiFailure {
 	class, permanent := codeClass(code, status)
 	return &apiFailure{
 		Class:     class,
 		Permanent: permanent,
 		Code:      code,
 		RequestID: clipCode(c.redact(requestID)),
-		sentence:  codeSentence(class, code, status),
+		sentence:  codeSentence(action, class, code, status),
 		detail:    c.rawAPIError(code, status, message),
 	}
 }
 
-func (c *apiClient) rawAPIError(code string, status int, message string) string {
+func (c *Client) rawAPIError(code string, status int, message string) string {
 	s := fmt.Sprintf("API error %s (HTTP %d)", code, status)
 	if m := c.redact(stripURLs(message)); m != "" {
 		s += ": " + clip(m, 300)
@@ -150,10 +149,11 @@ func codeClass(code string, status int) (class string, permanent bool) {
 	return classAPI, false
 }
 
-func codeSentence(class, code string, status int) string {
+// codeSentence says what an API error code means and what to do about it.
+func codeSentence(action, class, code string, status int) string {
 	switch class {
 	case classThrottled:
-		return "the API throttled " + APIAction + "; it is retried with backoff, and if this persists raise cache_ttl or lower max_concurrent_pages"
+		return "the API throttled " + action + "; it is retried with backoff, and if this persists raise cache_ttl or lower max_concurrent_pages"
 	case classServer:
 		return "the API failed on its side; it is retried with backoff"
 	case classAccessKey:
@@ -166,11 +166,11 @@ func codeSentence(class, code string, status int) string {
 	case classSecurityToken:
 		return "Alibaba Cloud rejected the STS security token: it has expired or was not issued with access_key_id; renew security_token_file together with the key"
 	case classPermission:
-		return "the RAM user or role of the access key may not call " + APIAction + ": attach a RAM policy that allows the action appstreaming:" + APIAction
+		return "the RAM user or role of the access key may not call " + action + ": attach a RAM policy that allows the action appstreaming:" + action
 	case classParameter:
-		return "the API refused a parameter of " + APIAction + ": check product_type, biz_regions and filters"
+		return "the API refused a parameter of " + action + ": check product_type, biz_regions and filters"
 	}
-	return fmt.Sprintf("the API refused %s (HTTP %d)", APIAction, status)
+	return fmt.Sprintf("the API refused %s (HTTP %d)", action, status)
 }
 
 // target is the far end of a call: the API, or STS for role_arn.
@@ -276,11 +276,11 @@ func canceledFailure() *apiFailure {
 }
 
 // deadlineFailure: refresh_timeout ran out while a request was on its way.
-func (c *apiClient) deadlineFailure() *apiFailure {
+func (c *Client) deadlineFailure() *apiFailure {
 	return &apiFailure{
 		Class: classTimeout,
 		sentence: fmt.Sprintf("refresh_timeout (%s) ran out waiting for %s %s: raise refresh_timeout, or check the network path and proxy (HTTPS_PROXY) to it",
-			c.cfg.RefreshTimeout.D(), apiTarget.what, c.cfg.endpointURL.Host),
+			c.cfg.RefreshTimeout.D(), apiTarget.what, c.cfg.EndpointURL().Host),
 		ctxErr: context.DeadlineExceeded,
 	}
 }
@@ -291,7 +291,7 @@ func malformedFailure(msg string) *apiFailure {
 
 // credentialsFailure explains why no request could be signed: the key could
 // not be read, the default chain found nothing, or AssumeRole failed.
-func (c *apiClient) credentialsFailure(err error) *apiFailure {
+func (c *Client) credentialsFailure(err error) *apiFailure {
 	if err == nil {
 		err = errors.New("unknown error")
 	}
@@ -311,18 +311,14 @@ func (c *apiClient) credentialsFailure(err error) *apiFailure {
 	}
 }
 
-func (c *apiClient) assumeRoleFailure(err error) *apiFailure {
+func (c *Client) assumeRoleFailure(err error) *apiFailure {
 	var (
 		se *sdkerrors.ServerError
 		ue *url.Error
 	)
 	switch {
 	case errors.As(err, &se):
-		code := se.ErrorCode()
-		if code == "" {
-			code = "HTTP" + strconv.Itoa(se.HttpStatus())
-		}
-		code = clipCode(code)
+		code := serverErrorCode(se)
 		f := &apiFailure{
 			Class:     classAssumeRole,
 			Permanent: true,
@@ -337,7 +333,7 @@ func (c *apiClient) assumeRoleFailure(err error) *apiFailure {
 		case classAccessKey, classSignature, classSecurityToken:
 			// The key that signs AssumeRole is at fault, not the role.
 			f.Class = class
-			f.sentence = "AssumeRole for role_arn: " + codeSentence(class, code, se.HttpStatus())
+			f.sentence = "AssumeRole for role_arn: " + codeSentence("AssumeRole", class, code, se.HttpStatus())
 		}
 		return f
 	case errors.As(err, &ue):
@@ -348,6 +344,16 @@ func (c *apiClient) assumeRoleFailure(err error) *apiFailure {
 		sentence: "STS answered AssumeRole for credentials.role_arn with something unreadable; it is tried again at the next refresh",
 		detail:   "cause: " + clip(c.redact(stripURLs(err.Error())), 300),
 	}
+}
+
+// serverErrorCode is the API error code of an error answer the SDK read,
+// HTTP<status> when the answer has none.
+func serverErrorCode(se *sdkerrors.ServerError) string {
+	code := se.ErrorCode()
+	if code == "" {
+		code = "HTTP" + strconv.Itoa(se.HttpStatus())
+	}
+	return clipCode(code)
 }
 
 // requestIDOf is the RequestId of the body, else of the x-acs-request-id
@@ -364,60 +370,3 @@ func requestIDOf(body string, headers map[string][]string) string {
 	}
 	return ""
 }
-
-// urlRE matches URLs in free text: error chains flattened into strings
-// (the SDK's default chain joins its providers' errors) still carry them.
-var urlRE = regexp.MustCompile(`(?i)\bhttps?://(?:[^/@\s"'<>]*@)?([^/?#\s"'<>]+)[^\s"'<>]*`)
-
-// stripURLs keeps only the host of every URL in msg.
-func stripURLs(msg string) string {
-	return urlRE.ReplaceAllString(msg, "<URL of $1>")
-}
-
-// stsEndpoint is the host AssumeRole goes to; empty means the SDK's
-// choice (sts.<region_id>.aliyuncs.com). Tests point it at a local server.
-var stsEndpoint string
-
-// assumeRoleCredentials marks what fails in the SDK's RAM role provider as
-// an AssumeRole failure, unless it came from reading the key that signs
-// AssumeRole (marked by sourceCredentials): both leave through one call.
-type assumeRoleCredentials struct {
-	inner credentials.CredentialsProvider
-}
-
-func (a *assumeRoleCredentials) GetCredentials() (*credentials.Credentials, error) {
-	cc, err := a.inner.GetCredentials()
-	var se *sourceError
-	if err != nil && !errors.As(err, &se) {
-		return nil, &assumeRoleError{err: err}
-	}
-	return cc, err
-}
-
-func (a *assumeRoleCredentials) GetProviderName() string { return a.inner.GetProviderName() }
-
-type sourceCredentials struct {
-	inner credentials.CredentialsProvider
-}
-
-func (s *sourceCredentials) GetCredentials() (*credentials.Credentials, error) {
-	cc, err := s.inner.GetCredentials()
-	if err != nil {
-		return nil, &sourceError{err: err}
-	}
-	return cc, nil
-}
-
-func (s *sourceCredentials) GetProviderName() string { return s.inner.GetProviderName() }
-
-type sourceError struct{ err error }
-
-func (e *sourceError) Error() string { return e.err.Error() }
-func (e *sourceError) Unwrap() error { return e.err }
-
-// assumeRoleError carries the SDK's error unprinted: its text may hold the
-// AssumeRole URL.
-type assumeRoleError struct{ err error }
-
-func (e *assumeRoleError) Error() string { return "AssumeRole: " + stripURLs(e.err.Error()) }
-func (e *assumeRoleError) Unwrap() error { return e.err }

@@ -1,0 +1,261 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FieldError is a validation problem tied to a configuration key.
+type FieldError struct {
+	Path string // e.g. "filters.status[1]"
+	Msg  string
+	Line int // filled in when the problem came from a file
+}
+
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s: %s", e.Line, e.Path, e.Msg)
+	}
+	return e.Path + ": " + e.Msg
+}
+
+// withLines adds the source line to every FieldError and joins them into one
+// line of text, the form --config.check prints.
+func withLines(err error, lines map[string]int) error {
+	var errs []string
+	for _, e := range flattenErrors(err) {
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			// A missing key has no line: point at the nearest enclosing one.
+			for p := fe.Path; p != "" && fe.Line == 0; p = parentPath(p) {
+				fe.Line = lines[p]
+			}
+		}
+		errs = append(errs, e.Error())
+	}
+	return errors.New(strings.Join(errs, "; "))
+}
+
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func flattenErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+var (
+	regionRE  = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+	roleARNRE = regexp.MustCompile(`^acs:ram::[0-9]+:role/.+$`)
+)
+
+// GroupStatuses are the documented values of a group's Status, which
+// filters.status sends.
+var GroupStatuses = []string{"PUBLISHED", "FAILED", "MAINTAIN_FAILED", "EXPIRED", "MAINTAINING", "CEASED", "EXPIRED_RECYCLING", "DEPLOYING"}
+
+// report is how each check records a problem: path is the key, the rest
+// says what is wrong and what to do.
+type report func(path, format string, args ...any)
+
+// Validate checks every key and resolves the endpoint and time zone. All
+// problems are reported at once, each naming the key and what to do.
+func (c *Config) Validate() error {
+	var errs []error
+	var warnings []*FieldError
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	warn := func(path, format string, args ...any) {
+		warnings = append(warnings, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	// The order of the checks is the order of the messages.
+	c.validateTarget(bad)
+	c.validateFilters(bad, warn)
+	c.validateTagLabels(bad)
+	c.validateRefresh(bad, warn)
+	c.validateTimezone(bad)
+	c.warnings = warnings
+	return errors.Join(errs...)
+}
+
+// validateTarget checks where the requests go and what they ask for.
+func (c *Config) validateTarget(bad report) {
+	if u, err := ParseEndpoint(c.Endpoint); err != nil {
+		bad("endpoint", "%v", err)
+	} else {
+		c.endpointURL = u
+	}
+	if !regionRE.MatchString(c.RegionID) {
+		bad("region_id", "%q is not a region ID such as cn-shanghai", c.RegionID)
+	}
+	if c.Credentials != nil {
+		c.Credentials.validate(bad)
+	}
+	seen := map[string]bool{}
+	for i, r := range c.BizRegions {
+		p := fmt.Sprintf("biz_regions[%d]", i)
+		switch {
+		case !regionRE.MatchString(r):
+			bad(p, "%q is not a region ID such as cn-hangzhou", r)
+		case seen[r]:
+			bad(p, "%q is listed twice; each region is queried once", r)
+		}
+		seen[r] = true
+	}
+	switch {
+	case strings.TrimSpace(c.ProductType) == "":
+		bad("product_type", "must not be empty (the API requires it; use CloudApp)")
+	case c.ProductType != DefaultProductType && strings.EqualFold(c.ProductType, DefaultProductType):
+		// The API compares it exactly and would match no group.
+		bad("product_type", "%q: did you mean %s? The API's value is case-sensitive", c.ProductType, DefaultProductType)
+	}
+}
+
+func (c *Config) validateFilters(bad, warn report) {
+	for i, s := range c.Filters.Status {
+		p := fmt.Sprintf("filters.status[%d]", i)
+		switch known := slices.IndexFunc(GroupStatuses, func(k string) bool { return strings.EqualFold(k, s) }); {
+		case strings.TrimSpace(s) == "":
+			bad(p, "must not be empty; valid values: %s", strings.Join(GroupStatuses, ", "))
+		case known >= 0 && GroupStatuses[known] != s:
+			bad(p, "%q: did you mean %s? The API's value is case-sensitive", s, GroupStatuses[known])
+		case known < 0:
+			// A status added to the API after this release must be usable
+			// before the exporter is updated; a typo filters out everything.
+			hint := ""
+			if c := closest(s, GroupStatuses); c != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", c)
+			}
+			warn(p, "%q is not a documented status%s; it is sent as it is and matches only groups with exactly that status. Documented values: %s",
+				s, hint, strings.Join(GroupStatuses, ", "))
+		}
+	}
+	seenTag := map[TagFilter]bool{}
+	for i, t := range c.Filters.Tags {
+		p := fmt.Sprintf("filters.tags[%d]", i)
+		switch {
+		case strings.TrimSpace(t.Key) == "":
+			bad(p, "a tag key must not be empty")
+		case seenTag[t]:
+			bad(p, "tag %s=%s is listed twice; keep one", t.Key, t.Value)
+		}
+		seenTag[t] = true
+	}
+}
+
+// validateRefresh checks how often and how hard the API is asked.
+func (c *Config) validateRefresh(bad, warn report) {
+	if len(c.BizRegions) == 0 {
+		warn("biz_regions", "is empty: one query without BizRegionId. Every request also carries RegionId=%s (region_id; the API documents it as a deprecated filter): "+
+			"if the service still filtered by it, groups of other regions would be missing while aliyun_appstream_up is 1. List the regions to query, e.g. [%s, cn-hangzhou], to rule that out",
+			c.RegionID, c.RegionID)
+	}
+	switch {
+	case c.CacheTTL <= 0:
+		bad("cache_ttl", "must be greater than 0 (e.g. 60s); it also spaces retries after a failed refresh")
+	case c.CacheTTL < Duration(MinCacheTTL):
+		warn("cache_ttl", "%s is below %s: nearly every scrape calls the API and may be throttled; use %s or more (the default is 60s) unless this is a test",
+			c.CacheTTL.D(), MinCacheTTL, MinCacheTTL)
+	}
+	if c.MaxStale < 0 {
+		bad("max_stale", "must not be negative (0 drops the data as soon as a refresh fails)")
+	}
+	if c.RefreshTimeout <= 0 {
+		bad("refresh_timeout", "must be greater than 0 (e.g. 20s)")
+	}
+	if c.PageSize < 1 || c.PageSize > MaxPageSize {
+		bad("page_size", "must be between 1 and %d, got %d", MaxPageSize, c.PageSize)
+	}
+	if c.MaxConcurrentPages < 1 || c.MaxConcurrentPages > maxConcurrentPagesLimit {
+		bad("max_concurrent_pages", "must be between 1 and %d, got %d", maxConcurrentPagesLimit, c.MaxConcurrentPages)
+	}
+}
+
+func (c *Config) validateTimezone(bad report) {
+	switch loc, err := time.LoadLocation(c.Timezone); {
+	case c.Timezone == "":
+		// LoadLocation reads "" as UTC, a surprise for schedule windows.
+		bad("timezone", "must not be empty; use an IANA time zone such as Asia/Shanghai (the default) or UTC")
+	case c.Timezone == "Local":
+		bad("timezone", "\"Local\" is the zone of the machine the exporter runs on (UTC in most containers); use an IANA time zone such as Asia/Shanghai")
+	case err != nil:
+		bad("timezone", "%q is not an IANA time zone such as Asia/Shanghai or UTC", c.Timezone)
+	default:
+		c.location = loc
+	}
+}
+
+func (cr *Credentials) validate(bad report) {
+	if cr.AccessKeyID == "" && os.Getenv(EnvAccessKeyID) == "" {
+		bad("credentials.access_key_id", "not set; set it here or in %s, or remove the credentials block to use the default credential chain", EnvAccessKeyID)
+	}
+	switch {
+	case cr.AccessKeySecret != "" && cr.AccessKeySecretFile != "":
+		bad("credentials.access_key_secret", "set either access_key_secret or access_key_secret_file, not both")
+	case cr.AccessKeySecretFile != "":
+		if _, err := ReadSecretFile(cr.AccessKeySecretFile); err != nil {
+			bad("credentials.access_key_secret_file", "%v", err)
+		}
+	case cr.AccessKeySecret == "" && os.Getenv(EnvAccessKeySecret) == "":
+		bad("credentials.access_key_secret_file", "no secret: set access_key_secret_file (or %s)", EnvAccessKeySecret)
+	}
+	if cr.SecurityTokenFile != "" {
+		if _, err := ReadSecretFile(cr.SecurityTokenFile); err != nil {
+			bad("credentials.security_token_file", "%v", err)
+		}
+	}
+	if cr.RoleARN != "" && !roleARNRE.MatchString(cr.RoleARN) {
+		bad("credentials.role_arn", "%q is not a RAM role ARN (acs:ram::<account id>:role/<name>)", cr.RoleARN)
+	}
+	if cr.RoleSessionName != "" && (len(cr.RoleSessionName) < 2 || len(cr.RoleSessionName) > 64) {
+		bad("credentials.role_session_name", "must be 2 to 64 characters")
+	}
+}
+
+// ParseEndpoint accepts a host ("appstream-center.cn-shanghai.aliyuncs.com"),
+// host:port, or a URL whose scheme (http or https) and port are honoured.
+// A bare host means HTTPS: the SDK's own default, plain HTTP, would send
+// signed requests in the clear.
+func ParseEndpoint(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("must not be empty")
+	}
+	raw := s
+	if !strings.Contains(s, "://") {
+		raw = "https://" + s
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a host name or URL", s)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("scheme %q is not supported; use https:// (or http:// for a local test endpoint)", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("%q has no host", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("%q must be a host or scheme://host[:port] without path, query or user info", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("port %q is not between 1 and 65535", p)
+		}
+	}
+	u.Path = ""
+	return u, nil
+}
