@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/appstream-exporter/appstream_exporter/collector"
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/exporter"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -33,12 +33,12 @@ type exporterApp struct {
 	demoURL         string // set in --demo mode
 	lifecycle       bool   // POST /-/reload is allowed
 
-	metrics         *collector.Metrics
+	metrics         *exporter.Metrics
 	reloadSuccess   prometheus.Gauge
 	reloadTimestamp prometheus.Gauge
 
 	reloadMu sync.Mutex
-	current  atomic.Pointer[collector.Exporter]
+	current  atomic.Pointer[exporter.Exporter]
 	ready    atomic.Bool // latched: once ready, a reload does not flap readiness
 }
 
@@ -50,7 +50,7 @@ func (a *exporterApp) registry(demo bool) *prometheus.Registry {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	a.metrics = collector.NewMetrics(reg)
+	a.metrics = exporter.NewMetrics(reg)
 	a.reloadSuccess = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "aliyun_appstream_config_last_reload_successful",
 		Help: "1 when the newest configuration load or reload succeeded, else 0.",
@@ -162,7 +162,7 @@ func (a *exporterApp) reload() error {
 		a.logger.Info("configuration unchanged; the running exporter and its cache stay", "file", file)
 		return nil
 	}
-	e, err := collector.NewExporter(cfg, collector.Options{Logger: a.logger, Metrics: a.metrics, Previous: old})
+	e, err := exporter.NewExporter(cfg, exporter.Options{Logger: a.logger, Metrics: a.metrics, Previous: old})
 	if err != nil {
 		a.reloadSuccess.Set(0)
 		return err
@@ -180,7 +180,7 @@ func (a *exporterApp) reload() error {
 
 func (a *exporterApp) mux(metricsPath string, reg *prometheus.Registry) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, collector.NewHandler(a.current.Load, reg, a.logger))
+	mux.Handle(metricsPath, exporter.NewHandler(a.current.Load, reg, a.logger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
 	})

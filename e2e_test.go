@@ -163,7 +163,7 @@ func checkDashboardVariables(t *testing.T, base string) {
 // marks its series stale on the next failed scrape; an instant query finds
 // nothing (no data) instead of the last value, and the freshness panel
 // shows the scrape target down.
-func checkStatPanelsAfterExporterStops(t *testing.T, base string, e *exporter) {
+func checkStatPanelsAfterExporterStops(t *testing.T, base string, e *runningExporter) {
 	e.cmd.Process.Kill()
 	<-e.exited
 	deadline := time.Now().Add(30 * time.Second)

@@ -136,8 +136,8 @@ func TestStartupErrors(t *testing.T) {
 		"invalid web config file")
 }
 
-// exporter is a running binary.
-type exporter struct {
+// runningExporter is a running binary.
+type runningExporter struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	base    string
@@ -146,11 +146,11 @@ type exporter struct {
 	exitErr error
 }
 
-func startExporter(t *testing.T, args ...string) *exporter {
+func startExporter(t *testing.T, args ...string) *runningExporter {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, append(args, "--web.listen-address", addr)...)
-	e := &exporter{t: t, cmd: cmd, base: "http://" + addr, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	e := &runningExporter{t: t, cmd: cmd, base: "http://" + addr, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = e.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func startExporter(t *testing.T, args ...string) *exporter {
 	return e
 }
 
-func (e *exporter) get(path string) (int, string) {
+func (e *runningExporter) get(path string) (int, string) {
 	resp, err := http.Get(e.base + path)
 	if err != nil {
 		return 0, err.Error()
@@ -177,12 +177,12 @@ func (e *exporter) get(path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func (e *exporter) status(path string) int {
+func (e *runningExporter) status(path string) int {
 	code, _ := e.get(path)
 	return code
 }
 
-func (e *exporter) metrics() string {
+func (e *runningExporter) metrics() string {
 	code, body := e.get("/metrics")
 	if code != 200 {
 		e.t.Fatalf("/metrics answered %d: %s", code, body)
@@ -190,7 +190,7 @@ func (e *exporter) metrics() string {
 	return body
 }
 
-func (e *exporter) waitFor(what string, cond func() bool) {
+func (e *runningExporter) waitFor(what string, cond func() bool) {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -210,7 +210,7 @@ func (e *exporter) waitFor(what string, cond func() bool) {
 // endpoints, a failed and a good reload, and a graceful stop.
 func TestServeReloadShutdown(t *testing.T) {
 	sim := simulator.New(simulator.Key{ID: "LTAItest", Secret: "main-test-secret-value"})
-	if err := sim.Load(mustRead(t, "collector/testdata/reference.json")); err != nil {
+	if err := sim.Load(mustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(sim)

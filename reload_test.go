@@ -26,7 +26,7 @@ const reloadTestSecret = "reload-test-secret-value"
 
 // reloadEnv is an exporter process over a simulator with the reference data.
 type reloadEnv struct {
-	*exporter
+	*runningExporter
 	sim     *simulator.Server
 	dir     string
 	baseCfg string
@@ -35,7 +35,7 @@ type reloadEnv struct {
 func startReloadEnv(t *testing.T, extraConfig string, args ...string) *reloadEnv {
 	t.Helper()
 	sim := simulator.New(simulator.Key{ID: "LTAIreload", Secret: reloadTestSecret})
-	if err := sim.Load(mustRead(t, "collector/testdata/reference.json")); err != nil {
+	if err := sim.Load(mustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(sim)
@@ -46,7 +46,7 @@ func startReloadEnv(t *testing.T, extraConfig string, args ...string) *reloadEnv
 	cfgPath := writeFile(t, dir, "config.yml", base+extraConfig)
 	e := startExporter(t, append([]string{"--config.file", cfgPath}, args...)...)
 	e.waitFor("the first refresh", func() bool { return strings.Contains(e.metrics(), `aliyun_appstream_up{biz_region=""} 1`) })
-	return &reloadEnv{exporter: e, sim: sim, dir: dir, baseCfg: base}
+	return &reloadEnv{runningExporter: e, sim: sim, dir: dir, baseCfg: base}
 }
 
 // writeConfig replaces the config file at once (as a Kubernetes ConfigMap

@@ -43,7 +43,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		inlineValue = "SECRET-inline-value-77aa31"
 	)
 	sim := simulator.New(simulator.Key{ID: "STS.leaktest", Secret: realSecret, SecurityToken: token})
-	if err := sim.Load(mustRead(t, "collector/testdata/reference.json")); err != nil {
+	if err := sim.Load(mustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(sim)
@@ -76,7 +76,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cmd.Process.Kill()
-			e := &exporter{t: t, cmd: cmd, base: "http://" + addr, stderr: out, exited: make(chan struct{})}
+			e := &runningExporter{t: t, cmd: cmd, base: "http://" + addr, stderr: out, exited: make(chan struct{})}
 			go func() { e.exitErr = cmd.Wait(); close(e.exited) }()
 			e.waitFor("the first refresh", func() bool { return e.status("/-/ready") == 200 })
 			metrics := e.metrics()

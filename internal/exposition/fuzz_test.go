@@ -1,4 +1,4 @@
-package collector
+package exposition
 
 import (
 	"bufio"
@@ -19,9 +19,9 @@ import (
 // whatever decodes: nothing may panic, and the exposition written must be
 // valid text format in valid UTF-8.
 //
-//	go test ./collector -run '^$' -fuzz FuzzDecodeListResponse -fuzztime 15s
+//	go test ./internal/exposition -run '^$' -fuzz FuzzDecodeListResponse -fuzztime 15s
 func FuzzDecodeListResponse(f *testing.F) {
-	for _, p := range []string{"testdata/reference.json", "testdata/edge_cases.json"} {
+	for _, p := range fixtures {
 		f.Add(mustReadF(f, p))
 	}
 	for _, s := range []string{`{}`, `{"AppInstanceGroupModels":null}`, `{"Code":"Throttling.User"}`, `{"AppInstanceGroupModels":[{"AppInstanceGroupId":"a","NodePool":[{"RecurrenceSchedules":[{"RecurrenceValues":[8],"TimerPeriods":[{"StartTime":"23:00","EndTime":"01:00"}]}]}]}]}`} {
@@ -38,10 +38,9 @@ func FuzzDecodeListResponse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		snap := newRenderer(cfg, nil).renderAll(aliyun.UniqueGroups("", resp), "")
-		v := &view{now: now, states: []queryState{{snap: snap}}}
+		r := Render(cfg, nil, aliyun.UniqueGroups("", resp), "", now, 1)
 		var buf bytes.Buffer
-		if err := v.writeSeries(bufio.NewWriter(&buf)); err != nil {
+		if err := Write(bufio.NewWriter(&buf), now, []*Snapshot{r.Snapshot}); err != nil {
 			t.Fatal(err)
 		}
 		if !utf8.Valid(buf.Bytes()) {

@@ -1,4 +1,4 @@
-package collector
+package exposition
 
 import (
 	"cmp"
@@ -23,9 +23,9 @@ import (
 // which matters because a refresh builds the new snapshot while the old one
 // is still being served.
 
-// snapshot is the rendered result of one successful refresh of one query.
+// Snapshot is the rendered result of one successful refresh of one query.
 // It is immutable once built and shared by every scrape that serves it.
-type snapshot struct {
+type Snapshot struct {
 	fetchedAt time.Time
 	pages     int         // API pages read, for the log
 	groups    []groupMeta // sorted by group ID and region
@@ -37,7 +37,7 @@ type snapshot struct {
 }
 
 // groupRecords returns group i's records of family f.
-func (s *snapshot) groupRecords(f, i int) []byte {
+func (s *Snapshot) groupRecords(f, i int) []byte {
 	return s.recs[f][s.starts[f][i]:s.starts[f][i+1]]
 }
 
@@ -65,10 +65,10 @@ type poolScheduleSeries struct {
 	sched  *poolSchedule
 }
 
-// problem is a field the API sent in a shape we cannot read; its series is
+// Problem is a field the API sent in a shape we cannot read; its series is
 // dropped and the problem logged.
-type problem struct {
-	group, field, value string
+type Problem struct {
+	Group, Field, Value string
 }
 
 type renderer struct {
@@ -78,17 +78,17 @@ type renderer struct {
 	// tagsOnInfo: tag labels go only on group_tags, so a tag edit does
 	// not rename every series of the group.
 	tagsOnInfo bool
-	problems   []problem
-	snap       *snapshot
+	problems   []Problem
+	snap       *Snapshot
 	outs       []series          // by family: add bound to it
 	zoneless   map[string]string // time fields read without a zone: an example of each
 }
 
 // newRenderer starts a snapshot. prev, the query's previous snapshot,
 // sizes the buffers so a refresh of a stable fleet does not grow them.
-func newRenderer(cfg *config.Config, prev *snapshot) *renderer {
+func newRenderer(cfg *config.Config, prev *Snapshot) *renderer {
 	n := len(families)
-	r := &renderer{loc: cfg.Location(), snap: &snapshot{recs: make([][]byte, n), starts: make([][]int, n)}}
+	r := &renderer{loc: cfg.Location(), snap: &Snapshot{recs: make([][]byte, n), starts: make([][]int, n)}}
 	for _, t := range cfg.TagLabels {
 		r.tagKeys = append(r.tagKeys, t.Key)
 		r.tagLabels = append(r.tagLabels, t.Name())
@@ -126,9 +126,37 @@ func (r *renderer) add(f *family, pool, own []byte, v float64) {
 	r.snap.recs[f.index] = b
 }
 
+// Rendered is one refresh's rendering: the snapshot to serve, the fields
+// that could not be read, and the time fields read without a zone (an
+// example of each).
+type Rendered struct {
+	Snapshot *Snapshot
+	Problems []Problem
+	Zoneless map[string]string
+}
+
+// Render renders a refresh's groups, listed by the query bizRegion and
+// fetched at fetchedAt in pages API pages, for cfg. prev, the query's
+// previous snapshot (or nil), sizes the buffers.
+func Render(cfg *config.Config, prev *Snapshot, groups []*aliyun.Group, bizRegion string, fetchedAt time.Time, pages int) Rendered {
+	r := newRenderer(cfg, prev)
+	snap := r.renderAll(groups, bizRegion)
+	snap.fetchedAt, snap.pages = fetchedAt, pages
+	return Rendered{Snapshot: snap, Problems: r.problems, Zoneless: r.zoneless}
+}
+
+// Groups is the number of groups in the snapshot.
+func (s *Snapshot) Groups() int { return len(s.groups) }
+
+// FetchedAt is when the API answered the refresh.
+func (s *Snapshot) FetchedAt() time.Time { return s.fetchedAt }
+
+// Pages is the number of API pages the refresh read.
+func (s *Snapshot) Pages() int { return s.pages }
+
 // renderAll renders groups in the order of their identity and returns the
 // finished snapshot.
-func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *snapshot {
+func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *Snapshot {
 	type keyed struct {
 		key string
 		g   *aliyun.Group
@@ -136,7 +164,7 @@ func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *snapshot
 	order := make([]keyed, 0, len(groups))
 	for _, g := range groups {
 		if strings.TrimSpace(g.AppInstanceGroupID.V) == "" {
-			r.problems = append(r.problems, problem{"", "AppInstanceGroupId", "missing: group skipped"})
+			r.problems = append(r.problems, Problem{"", "AppInstanceGroupId", "missing: group skipped"})
 			continue
 		}
 		order = append(order, keyed{g.Key(bizRegion), g})

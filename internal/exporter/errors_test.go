@@ -1,4 +1,4 @@
-package collector
+package exporter
 
 // How the exporter handles failed refreshes; how each failure is explained
 // is tested with the client (internal/aliyun).

@@ -1,4 +1,4 @@
-package collector
+package exporter
 
 // The fault matrix: each test breaks the API in one way and checks what a
 // scraper sees. For every fault: no panic, HTTP 200 from /metrics, a valid

@@ -1,8 +1,8 @@
-package collector
+package exporter
 
 // Benchmarks on generated data sets of 100, 2,000 and 10,000 groups:
 //
-//	go test ./collector -run '^$' -bench . -benchmem
+//	go test ./internal/exporter -run '^$' -bench . -benchmem
 //
 // BenchmarkCachedScrape is what /metrics costs between refreshes, over
 // loopback HTTP; BenchmarkExpositionFloor serves the very same bytes from
@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/exposition"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -59,11 +60,11 @@ func BenchmarkRefresh(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("groups=%d", n), func(b *testing.B) {
 			exp, _, _ := benchEnv(b, n)
-			var prev *snapshot
+			var prev *exposition.Snapshot
 			b.ReportAllocs()
 			for b.Loop() {
 				snap, err := exp.refresh(context.Background(), "", prev)
-				if err != nil || len(snap.groups) != n {
+				if err != nil || snap.Groups() != n {
 					b.Fatalf("refresh: %v", err)
 				}
 				prev = snap

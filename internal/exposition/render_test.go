@@ -1,8 +1,6 @@
-package collector
+package exposition
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
+	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
 // Render-level tests: a group's JSON in, exposition lines out, with
@@ -22,7 +21,7 @@ import (
 // write them, with the Asia/Shanghai timezone of the fixtures.
 func renderText(t *testing.T, now time.Time, edit func(*config.Config), groups ...string) string {
 	t.Helper()
-	cfg := testConfig(t, "http://127.0.0.1:1", func(c *config.Config) {
+	cfg := testConfig(t, func(c *config.Config) {
 		c.Timezone = "Asia/Shanghai"
 		if edit != nil {
 			edit(c)
@@ -36,14 +35,8 @@ func renderText(t *testing.T, now time.Time, edit func(*config.Config), groups .
 		}
 		list = append(list, g)
 	}
-	snap := newRenderer(cfg, nil).renderAll(list, "cn-hangzhou")
-	v := &view{now: now, states: []queryState{{snap: snap}}}
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	if err := v.writeSeries(w); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
+	r := Render(cfg, nil, list, "cn-hangzhou", now, 1)
+	return writeText(t, now, r.Snapshot)
 }
 
 // monday10 is Monday 2022-08-15 10:00 in Asia/Shanghai.
@@ -214,4 +207,31 @@ func familyNamed(name string) *family {
 		}
 	}
 	return nil
+}
+
+// TestDemoWritesEveryFamily: the demo data set (what `--demo` serves) has
+// a group or pool for every family, so the dashboards show every panel.
+func TestDemoWritesEveryFamily(t *testing.T) {
+	now := time.Now()
+	d, err := simulator.DemoDataset(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, g := range d.AppInstanceGroupModels {
+		b, err := json.Marshal(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, string(b))
+	}
+	// tag_labels_on: info, so that aliyun_appstream_group_tags is written too.
+	mfs := parse(t, renderText(t, now, func(c *config.Config) {
+		c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department"), config.TagLabelsOnInfo
+	}, groups...))
+	for _, f := range families {
+		if _, ok := mfs[f.name]; !ok {
+			t.Errorf("demo data: no %s", f.name)
+		}
+	}
 }

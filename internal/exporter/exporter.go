@@ -1,4 +1,4 @@
-package collector
+package exporter
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
+	"github.com/appstream-exporter/appstream_exporter/internal/cache"
+	"github.com/appstream-exporter/appstream_exporter/internal/exposition"
 )
 
 // Options are the parts of an Exporter that do not come from the config file.
@@ -39,11 +41,11 @@ type Exporter struct {
 	now     func() time.Time
 	client  *aliyun.Client
 	metrics *Metrics
-	queries []*queryCache
+	queries []*cache.Cache[*exposition.Snapshot]
 	cancel  context.CancelFunc
 
 	problemsMu   sync.Mutex
-	seenProblems map[problem]bool
+	seenProblems map[exposition.Problem]bool
 
 	failuresMu  sync.Mutex
 	lastFailure map[string]string // by biz region: aliyun.FailureKey of the newest refresh
@@ -80,27 +82,29 @@ func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
 		client:       client,
 		metrics:      o.Metrics,
 		cancel:       cancel,
-		seenProblems: map[problem]bool{},
+		seenProblems: map[exposition.Problem]bool{},
 		lastFailure:  map[string]string{},
 	}
 	rendering := fmt.Sprintf("%q %q %q", cfg.TagLabels, cfg.TagLabelsOn, cfg.Timezone)
 	for _, biz := range cfg.Queries() {
-		q := &queryCache{
-			bizRegion: biz,
-			ttl:       cfg.CacheTTL.D(),
-			maxStale:  cfg.MaxStale.D(),
-			timeout:   cfg.RefreshTimeout.D(),
-			now:       o.Now,
-			refresh:   func(ctx context.Context, prev *snapshot) (*snapshot, error) { return e.refresh(ctx, biz, prev) },
-			onResult:  e.recordResult,
-			parent:    ctx,
-			identity:  e.client.ListAppInstanceGroupIdentity(biz),
-			rendering: rendering,
-		}
+		q := cache.New(cache.Options[*exposition.Snapshot]{
+			Name:     biz,
+			TTL:      cfg.CacheTTL.D(),
+			MaxStale: cfg.MaxStale.D(),
+			Timeout:  cfg.RefreshTimeout.D(),
+			Now:      o.Now,
+			Refresh: func(ctx context.Context, prev *exposition.Snapshot) (*exposition.Snapshot, error) {
+				return e.refresh(ctx, biz, prev)
+			},
+			OnResult:  e.recordResult,
+			Parent:    ctx,
+			Identity:  e.client.ListAppInstanceGroupIdentity(biz),
+			Rendering: rendering,
+		})
 		if o.Previous != nil {
 			for _, prev := range o.Previous.queries {
-				if prev.identity == q.identity {
-					q.takeOver(prev)
+				if prev.Identity() == q.Identity() {
+					q.TakeOver(prev)
 				}
 			}
 		}
@@ -119,14 +123,14 @@ func (e *Exporter) Config() *config.Config { return e.cfg }
 // exporter becomes ready without waiting for a scrape.
 func (e *Exporter) Start() {
 	for _, q := range e.queries {
-		q.start()
+		q.Start()
 	}
 }
 
 // Ready reports whether every query has finished a first refresh, good or not.
 func (e *Exporter) Ready() bool {
 	for _, q := range e.queries {
-		if !q.ready() {
+		if !q.Ready() {
 			return false
 		}
 	}
@@ -139,21 +143,19 @@ func (e *Exporter) Close() {
 	e.client.Close()
 }
 
-func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *snapshot) (*snapshot, error) {
+func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *exposition.Snapshot) (*exposition.Snapshot, error) {
 	groups, pages, err := e.client.ListAppInstanceGroup(ctx, bizRegion)
 	if err != nil {
 		return nil, err
 	}
-	r := newRenderer(e.cfg, prev)
-	snap := r.renderAll(groups, bizRegion)
-	snap.fetchedAt, snap.pages = e.now(), pages
-	e.logProblems(bizRegion, r.problems)
-	e.logZoneless(bizRegion, r.zoneless)
-	return snap, nil
+	r := exposition.Render(e.cfg, prev, groups, bizRegion, e.now(), pages)
+	e.logProblems(bizRegion, r.Problems)
+	e.logZoneless(bizRegion, r.Zoneless)
+	return r.Snapshot, nil
 }
 
 // recordResult counts and logs a finished refresh.
-func (e *Exporter) recordResult(bizRegion string, snap *snapshot, err error, took time.Duration, canceled bool) {
+func (e *Exporter) recordResult(bizRegion string, snap *exposition.Snapshot, err error, took time.Duration, canceled bool) {
 	if canceled {
 		e.logger.Debug("refresh canceled: the exporter was reloaded or is shutting down", "biz_region", bizRegion, "took", took.Round(time.Millisecond))
 		return
@@ -186,10 +188,10 @@ func (e *Exporter) recordResult(bizRegion string, snap *snapshot, err error, too
 	}
 	if previous != "" {
 		// The failure was logged at warning or error level: say it is over.
-		e.logger.Info("refresh succeeded again", "biz_region", bizRegion, "groups", len(snap.groups), "after", previous)
+		e.logger.Info("refresh succeeded again", "biz_region", bizRegion, "groups", snap.Groups(), "after", previous)
 		return
 	}
-	e.logger.Debug("refresh done", "biz_region", bizRegion, "groups", len(snap.groups), "pages", snap.pages, "took", took.Round(time.Millisecond))
+	e.logger.Debug("refresh done", "biz_region", bizRegion, "groups", snap.Groups(), "pages", snap.Pages(), "took", took.Round(time.Millisecond))
 }
 
 // maxRememberedProblems bounds the memory of which bad fields were logged.
@@ -197,7 +199,7 @@ const maxRememberedProblems = 10_000
 
 // logProblems logs each unreadable field once at warning level; repeats
 // (every refresh sees them again) go to debug.
-func (e *Exporter) logProblems(bizRegion string, problems []problem) {
+func (e *Exporter) logProblems(bizRegion string, problems []exposition.Problem) {
 	e.problemsMu.Lock()
 	defer e.problemsMu.Unlock()
 	for _, p := range problems {
@@ -210,7 +212,7 @@ func (e *Exporter) logProblems(bizRegion string, problems []problem) {
 			level = slog.LevelWarn
 		}
 		e.logger.Log(context.Background(), level, "unreadable field in API answer; its series is dropped",
-			"biz_region", bizRegion, "group_id", p.group, "field", p.field, "value", p.value)
+			"biz_region", bizRegion, "group_id", p.Group, "field", p.Field, "value", p.Value)
 	}
 }
 
@@ -231,7 +233,7 @@ func (e *Exporter) logZoneless(bizRegion string, fields map[string]string) {
 // the cache_ttl of the exporter that served it.
 type view struct {
 	now      time.Time
-	states   []queryState
+	states   []cache.State[*exposition.Snapshot]
 	cacheTTL time.Duration // 0: no exporter, no configuration in force
 }
 
@@ -241,7 +243,7 @@ type view struct {
 func (e *Exporter) collect(ctx context.Context) *view {
 	waits := make([]<-chan struct{}, len(e.queries))
 	for i, q := range e.queries {
-		waits[i] = q.start()
+		waits[i] = q.Start()
 	}
 	for _, w := range waits {
 		if w == nil {
@@ -254,117 +256,18 @@ func (e *Exporter) collect(ctx context.Context) *view {
 	}
 	v := &view{now: e.now(), cacheTTL: e.cfg.CacheTTL.D()}
 	for _, q := range e.queries {
-		v.states = append(v.states, q.state())
+		v.states = append(v.states, q.State())
 	}
 	return v
 }
 
-// served is a snapshot to write and, when an earlier query of the scrape
-// already returned some of its groups (same ID, same region), which to skip.
-type served struct {
-	snap *snapshot
-	skip []bool // nil: write every group
-}
-
-func (v *view) served() []served {
-	var out []served
-	var seen map[string]bool
-	for _, st := range v.states {
-		if st.snap == nil {
-			continue
-		}
-		if len(out) == 1 {
-			seen = make(map[string]bool, len(out[0].snap.groups))
-			for _, g := range out[0].snap.groups {
-				seen[g.key] = true
-			}
-		}
-		s := served{snap: st.snap}
-		if seen != nil {
-			for i, g := range st.snap.groups {
-				if !seen[g.key] {
-					seen[g.key] = true
-					continue
-				}
-				if s.skip == nil {
-					s.skip = make([]bool, len(st.snap.groups))
-				}
-				s.skip[i] = true
-			}
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// writeSeries writes the group and pool families in their order: stored
-// records with each group's identity labels written in, and the
-// clock-dependent families computed now.
+// writeSeries writes the group, app and pool families of the view.
 func (v *view) writeSeries(w *bufio.Writer) error {
-	snaps := v.served()
-	var value []byte
-	for _, fam := range families {
-		headerDone := false
-		series := func(identity, labels, val []byte) {
-			if !headerDone {
-				w.Write(familyHeaders[fam.index])
-				headerDone = true
-			}
-			w.WriteString(fam.name)
-			w.WriteByte('{')
-			w.Write(identity)
-			if len(identity) > 0 && len(labels) > 0 {
-				w.WriteByte(',')
-			}
-			w.Write(labels)
-			w.WriteString("} ")
-			w.Write(val)
-			w.WriteByte('\n')
-		}
-		if fam.scrape != nil {
-			var g *groupMeta
-			emit := func(pool []byte, x float64) {
-				value = appendValue(value[:0], x)
-				series(g.labels, pool, value)
-			}
-			forGroups(snaps, func(s *snapshot, i int) {
-				g = &s.groups[i]
-				fam.scrape(g, v.now, emit)
-			})
-			continue
-		}
-		for _, s := range snaps {
-			if len(s.snap.recs[fam.index]) == 0 {
-				continue
-			}
-			for i := range s.snap.groups {
-				if s.skip != nil && s.skip[i] {
-					continue
-				}
-				identity := s.snap.groups[i].labels
-				if fam.subject == appSubject {
-					identity = nil
-				}
-				for recs := s.snap.groupRecords(fam.index, i); len(recs) > 0; {
-					var labels, val []byte
-					labels, val, recs = nextRecord(recs)
-					series(identity, labels, val)
-				}
-			}
-		}
+	snaps := make([]*exposition.Snapshot, len(v.states))
+	for i, s := range v.states {
+		snaps[i] = s.Data
 	}
-	return w.Flush()
-}
-
-// forGroups calls fn for every group to write, in order.
-func forGroups(snaps []served, fn func(s *snapshot, i int)) {
-	for _, s := range snaps {
-		for i := range s.snap.groups {
-			if s.skip == nil || !s.skip[i] {
-				fn(s.snap, i)
-			}
-		}
-	}
+	return exposition.Write(w, v.now, snaps)
 }
 
 var (
@@ -400,19 +303,23 @@ func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(cacheTTLDesc, prometheus.GaugeValue, h.v.cacheTTL.Seconds())
 	}
 	for _, s := range h.v.states {
-		biz := s.bizRegion
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(s.up), biz)
+		biz := s.Name
+		up := 0.0
+		if s.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, biz)
 		n := 0
-		if s.snap != nil {
-			n = len(s.snap.groups)
-			ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.snap.fetchedAt).Seconds(), biz)
+		if s.Data != nil {
+			n = s.Data.Groups()
+			ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.Data.FetchedAt()).Seconds(), biz)
 		}
 		ch <- prometheus.MustNewConstMetric(groupsDesc, prometheus.GaugeValue, float64(n), biz)
-		if !s.lastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(s.lastSuccess.UnixMilli())/1000, biz)
+		if !s.LastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, biz)
 		}
-		if s.finished {
-			ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.lastDuration.Seconds(), biz)
+		if s.Finished {
+			ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), biz)
 		}
 	}
 }

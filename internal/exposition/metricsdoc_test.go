@@ -1,4 +1,4 @@
-package collector
+package exposition
 
 import (
 	"os"
@@ -6,15 +6,15 @@ import (
 	"testing"
 )
 
-const metricsDocPath = "../docs/metrics.md"
+const metricsDocPath = "../../docs/metrics.md"
 
 // metricsDoc is docs/metrics.md, written from the family table.
 func metricsDoc() string {
 	var b strings.Builder
 	b.WriteString(`# Metrics
 
-<!-- Generated from the family table in collector/families.go by
-     go test ./collector -run TestMetricsDoc -update
+<!-- Generated from the family table in internal/exposition/families.go by
+     go test ./internal/exposition -run TestMetricsDoc -update
      Edit the table, not this file. -->
 
 Every group and pool series carries the identity labels ` + "`group_id`, `group_name`, `region`, `charge_type`" + `
@@ -74,6 +74,6 @@ func TestMetricsDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != want {
-		t.Errorf("%s is not what the family table says; run: go test ./collector -run TestMetricsDoc -update", metricsDocPath)
+		t.Errorf("%s is not what the family table says; run: go test ./internal/exposition -run TestMetricsDoc -update", metricsDocPath)
 	}
 }

@@ -1,33 +1,11 @@
-package collector
+package exposition
 
 import (
-	"bufio"
-	"bytes"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 )
-
-func TestBadFieldsAreLoggedOnce(t *testing.T) {
-	e := goldenEnv(t)
-	e.scrape()
-	e.clock.Advance(2 * time.Minute)
-	e.scrape()
-	logs := e.logs.String()
-	warn := strings.Count(logs, `level=WARN msg="unreadable field in API answer; its series is dropped" biz_region="" group_id=aig-edge-bad field=ScalingUsageThreshold`)
-	debug := strings.Count(logs, `level=DEBUG msg="unreadable field in API answer; its series is dropped" biz_region="" group_id=aig-edge-bad field=ScalingUsageThreshold`)
-	if warn != 1 || debug != 1 {
-		t.Errorf("bad field logged %d times at warn and %d at debug over two refreshes, want 1 and 1:\n%s", warn, debug, logs)
-	}
-	for _, field := range []string{"field=MaxAmount", "field=ExpiredTime", "field=OtaInfo", "field=NodePool", "field=Apps", "field=SkipUserAuthCheck", "field=AppInstanceGroupId"} {
-		if !strings.Contains(logs, field) {
-			t.Errorf("no log line for %s", field)
-		}
-	}
-}
 
 func TestScheduleWindows(t *testing.T) {
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")
@@ -99,33 +77,19 @@ func TestParseClock(t *testing.T) {
 // TestDuplicateAcrossQueries: a group two queries both return is written
 // once; the same ID in another region is a different group.
 func TestDuplicateAcrossQueries(t *testing.T) {
-	cfg := validDefaultConfig(t)
-	mk := func(ids ...string) *snapshot {
+	cfg := testConfig(t, nil)
+	mk := func(ids ...string) *Snapshot {
 		var groups []*aliyun.Group
 		for i := 0; i+1 < len(ids); i += 2 {
 			groups = append(groups, &aliyun.Group{AppInstanceGroupID: aliyun.Str{V: ids[i], Set: true}, RegionID: aliyun.Str{V: ids[i+1], Set: true}, Amount: aliyun.Num{V: 1, Set: true}})
 		}
-		return newRenderer(cfg, nil).renderAll(groups, "")
+		return Render(cfg, nil, groups, "", time.Time{}, 1).Snapshot
 	}
-	v := &view{states: []queryState{
-		{snap: mk("aig-1", "cn-shanghai", "aig-2", "cn-shanghai")},
-		{snap: mk("aig-1", "cn-shanghai", "aig-1", "cn-hangzhou")},
-		{snap: mk("aig-2", "cn-shanghai", "aig-3", "cn-shanghai")},
-	}}
-	var buf bytes.Buffer
-	if err := v.writeSeries(bufio.NewWriter(&buf)); err != nil {
-		t.Fatal(err)
+	text := writeText(t, time.Time{},
+		mk("aig-1", "cn-shanghai", "aig-2", "cn-shanghai"),
+		mk("aig-1", "cn-shanghai", "aig-1", "cn-hangzhou"),
+		mk("aig-2", "cn-shanghai", "aig-3", "cn-shanghai"))
+	if n := len(parse(t, text)["aliyun_appstream_group_amount"].GetMetric()); n != 4 {
+		t.Errorf("%d group_amount series, want 4 (aig-1 and aig-2 in Shanghai once each):\n%s", n, text)
 	}
-	mfs := parse(t, buf.String())
-	if _, n := find(mfs, "aliyun_appstream_group_amount"); n != 4 {
-		t.Errorf("%d group_amount series, want 4 (aig-1 and aig-2 in Shanghai once each):\n%s", n, buf.String())
-	}
-}
-
-func validDefaultConfig(t *testing.T) *config.Config {
-	cfg := config.DefaultConfig()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
 }

@@ -1,4 +1,4 @@
-package collector
+package exposition
 
 import (
 	"slices"
@@ -49,7 +49,7 @@ func (g *groupView) timestamp(field string, s aliyun.Str) (time.Time, bool) {
 func (r *renderer) view(g *aliyun.Group, bizRegion string) *groupView {
 	id := strings.TrimSpace(g.AppInstanceGroupID.V)
 	v := &groupView{r: r, g: g, id: id, region: g.Region(bizRegion), tagsOnInfo: r.tagsOnInfo}
-	v.report = func(field, value string) { r.problems = append(r.problems, problem{id, field, value}) }
+	v.report = func(field, value string) { r.problems = append(r.problems, Problem{id, field, value}) }
 	if g.RegionID.Bad != "" {
 		v.report("RegionId", g.RegionID.Bad)
 	}
