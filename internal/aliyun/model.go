@@ -169,35 +169,40 @@ type Num struct {
 // UnmarshalJSON never fails: see the type comment.
 func (n *Num) UnmarshalJSON(b []byte) error {
 	*n = Num{}
+	text, absent, bad := scalar(b)
+	if absent || (!bad && strings.TrimSpace(text) == "") { // "" counts as absent
+		return nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	if bad || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		n.Bad = clip(string(bytes.TrimSpace(b)), maxBadValue)
+		return nil
+	}
+	n.V, n.Set = v, true
+	return nil
+}
+
+// scalar reads a JSON value as text: a string unquoted, a number or a
+// boolean as written. absent: missing or null; bad: an object, an array,
+// or a string that cannot be decoded.
+func scalar(b []byte) (text string, absent, bad bool) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
-		return nil
+		return "", true, false
 	case b[0] == '"':
-		var s string
-		if json.Unmarshal(b, &s) != nil {
-			n.Bad = clip(string(b), maxBadValue)
-			return nil
+		if raw := b[1 : len(b)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			return string(raw), false, false // the common case, without a second decoder
 		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return nil
+		// Escapes: encoding/json unquotes them and replaces invalid UTF-8.
+		if json.Unmarshal(b, &text) != nil {
+			return "", false, true
 		}
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			n.Bad = clip(string(b), maxBadValue)
-			return nil
-		}
-		n.V, n.Set = v, true
-	default:
-		v, err := strconv.ParseFloat(string(b), 64)
-		if err != nil {
-			n.Bad = clip(string(b), maxBadValue)
-			return nil
-		}
-		n.V, n.Set = v, true
+		return text, false, false
+	case b[0] == '{' || b[0] == '[':
+		return "", false, true
 	}
-	return nil
+	return string(b), false, false
 }
 
 // Str is a string field. Numbers and booleans are taken as their text;
@@ -211,24 +216,12 @@ type Str struct {
 // UnmarshalJSON never fails: see the type comment.
 func (s *Str) UnmarshalJSON(b []byte) error {
 	*s = Str{}
-	b = bytes.TrimSpace(b)
+	text, absent, bad := scalar(b)
 	switch {
-	case len(b) == 0 || string(b) == "null":
-	case b[0] == '"':
-		if raw := b[1 : len(b)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-			s.V, s.Set = string(raw), true // the common case, without a second decoder
-			return nil
-		}
-		// Escapes: encoding/json unquotes them and replaces invalid UTF-8.
-		if json.Unmarshal(b, &s.V) != nil {
-			s.Bad = clip(string(b), maxBadValue)
-			return nil
-		}
-		s.Set = true
-	case b[0] == '{' || b[0] == '[':
-		s.Bad = clip(string(b), maxBadValue)
-	default:
-		s.V, s.Set = string(b), true
+	case bad:
+		s.Bad = clip(string(bytes.TrimSpace(b)), maxBadValue)
+	case !absent:
+		s.V, s.Set = text, true
 	}
 	return nil
 }
@@ -270,12 +263,11 @@ type List[T any] struct {
 // UnmarshalJSON never fails: see the type comment.
 func (l *List[T]) UnmarshalJSON(b []byte) error {
 	*l = List[T]{}
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		return nil
-	case b[0] != '[':
-		l.Bad = clip(string(b), maxBadValue)
+	b, absent, other := opening(b, '[')
+	if absent || other {
+		if other {
+			l.Bad = clip(string(b), maxBadValue)
+		}
 		return nil
 	}
 	l.Set = true
@@ -312,13 +304,23 @@ type Opt[T any] struct {
 // UnmarshalJSON never fails: see the type comment.
 func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 	*o = Opt[T]{}
-	b = bytes.TrimSpace(b)
+	b, absent, other := opening(b, '{')
 	switch {
-	case len(b) == 0 || string(b) == "null":
-	case b[0] != '{' || json.Unmarshal(b, &o.V) != nil:
+	case absent:
+	case other || json.Unmarshal(b, &o.V) != nil:
 		o.Bad = clip(string(b), maxBadValue)
 	default:
 		o.Set = true
 	}
 	return nil
+}
+
+// opening trims a JSON value and tells whether it is absent (empty or
+// null) or of another kind than the one that opens with open.
+func opening(b []byte, open byte) (trimmed []byte, absent, other bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		return b, true, false
+	}
+	return b, false, b[0] != open
 }
