@@ -173,6 +173,26 @@ func postAlerts(t *testing.T, base string, sets []map[string]string) {
 // so; every rule of alerts/alertmanager.yml has a case where it inhibits
 // and one where it must not.
 func TestAlertmanagerInhibitRules(t *testing.T) {
+	checkInhibitCasesCoverRules(t)
+	base := alertmanagerServer(t, "alerts/alertmanager.yml")
+	posted := postInhibitCases(t, base)
+	byLabels := waitForInhibitions(t, base, posted)
+	for _, c := range inhibitCases {
+		source, target := byLabels[labelKey(c.source)], byLabels[labelKey(c.target)]
+		var want []string
+		if c.inhibited {
+			want = []string{source.Fingerprint}
+		}
+		if got := target.Status.InhibitedBy; !slices.Equal(got, want) {
+			t.Errorf("rule %d, %s: target %s inhibitedBy %v, want %v (source %s)",
+				c.rule, c.name, labelKey(c.target), got, want, labelKey(c.source))
+		}
+	}
+}
+
+// checkInhibitCasesCoverRules: every rule of alerts/alertmanager.yml has a
+// case of inhibitCases where it inhibits and one where it does not.
+func checkInhibitCasesCoverRules(t *testing.T) {
 	var config struct {
 		InhibitRules []any `yaml:"inhibit_rules"`
 	}
@@ -191,8 +211,11 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 			t.Errorf("inhibit rule %d of alerts/alertmanager.yml lacks a case where it inhibits and one where it does not", i)
 		}
 	}
+}
 
-	base := alertmanagerServer(t, "alerts/alertmanager.yml")
+// postInhibitCases posts the sources and targets of inhibitCases and
+// returns the label keys of every alert posted.
+func postInhibitCases(t *testing.T, base string) map[string]bool {
 	// Sources first, in one request, a case that inhibits last: Alertmanager
 	// takes a request's alerts in order, so once every target that should
 	// be inhibited is, every source has been seen, and what the other
@@ -218,7 +241,14 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 	for _, s := range append(sources, targets...) {
 		posted[labelKey(s)] = true
 	}
+	return posted
+}
 
+// waitForInhibitions waits, up to 10 s, until Alertmanager lists every
+// alert posted and inhibits every target that should be, and returns its
+// alerts by label key; it fails the test unless it lists exactly those
+// posted.
+func waitForInhibitions(t *testing.T, base string, posted map[string]bool) map[string]amStatus {
 	var byLabels map[string]amStatus
 	settled := func() bool {
 		var list []amStatus
@@ -249,15 +279,5 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 	if len(byLabels) != len(posted) {
 		t.Fatalf("alertmanager lists %d alerts, want the %d posted", len(byLabels), len(posted))
 	}
-	for _, c := range inhibitCases {
-		source, target := byLabels[labelKey(c.source)], byLabels[labelKey(c.target)]
-		var want []string
-		if c.inhibited {
-			want = []string{source.Fingerprint}
-		}
-		if got := target.Status.InhibitedBy; !slices.Equal(got, want) {
-			t.Errorf("rule %d, %s: target %s inhibitedBy %v, want %v (source %s)",
-				c.rule, c.name, labelKey(c.target), got, want, labelKey(c.source))
-		}
-	}
+	return byLabels
 }

@@ -221,6 +221,15 @@ func TestServeReloadShutdown(t *testing.T) {
 	cfgPath := writeFile(t, dir, "config.yml", goodConfig)
 
 	e := startExporter(t, "--config.file", cfgPath, "--web.enable-lifecycle")
+	checkEndpoints(t, e)
+	checkFailedReload(t, e, dir, goodConfig)
+	checkSIGHUPReload(t, e, dir, goodConfig)
+	checkGracefulStop(t, e)
+}
+
+// checkEndpoints: health, the landing page and /metrics answer; debug
+// and config pages do not exist; /-/reload takes only POST.
+func checkEndpoints(t *testing.T, e *runningExporter) {
 	if code, body := e.get("/-/healthy"); code != 200 {
 		t.Errorf("/-/healthy: %d %s", code, body)
 	}
@@ -247,8 +256,11 @@ func TestServeReloadShutdown(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+}
 
-	// A broken config is refused with its reason; the old one keeps serving.
+// checkFailedReload: a broken config is refused with its reason; the old
+// one keeps serving.
+func checkFailedReload(t *testing.T, e *runningExporter, dir, goodConfig string) {
 	writeFile(t, dir, "config.yml", goodConfig+"page_size: 1000\n")
 	resp, err := http.Post(e.base+"/-/reload", "", nil)
 	if err != nil {
@@ -259,12 +271,15 @@ func TestServeReloadShutdown(t *testing.T) {
 	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "line 5: page_size: must be between 1 and 100, got 1000") {
 		t.Errorf("POST /-/reload with a bad config: %d %s", resp.StatusCode, body)
 	}
-	m = e.metrics()
+	m := e.metrics()
 	if !strings.Contains(m, "aliyun_appstream_config_last_reload_successful 0") || !strings.Contains(m, `group_id="aig-9ciijz60n4xsv****"`) {
 		t.Errorf("after a failed reload: want last_reload_successful 0 and the old data served")
 	}
+}
 
-	// A good config by SIGHUP takes effect.
+// checkSIGHUPReload: a good config by SIGHUP takes effect, and the secret
+// never reaches the log.
+func checkSIGHUPReload(t *testing.T, e *runningExporter, dir, goodConfig string) {
 	writeFile(t, dir, "config.yml", goodConfig+"tag_labels: [department]\n")
 	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
@@ -276,7 +291,10 @@ func TestServeReloadShutdown(t *testing.T) {
 	if strings.Contains(e.stderr.String(), "main-test-secret-value") {
 		t.Errorf("the secret reached the log")
 	}
+}
 
+// checkGracefulStop: SIGTERM ends the process cleanly within 30 s.
+func checkGracefulStop(t *testing.T, e *runningExporter) {
 	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,41 @@ var oneRegion = strings.NewReplacer(
 // figures as a Markdown table; APPSTREAM_SCALE_DASHBOARDS=<dir> measures
 // other dashboard JSON (an older version, say) instead of dashboards/.
 func TestDashboardScale(t *testing.T) {
-	groups := 2000
+	groups, dir := scaleSettings(t)
+	requireTool(t, "prometheus", "APPSTREAM_E2E_REQUIRED", "apt-get install -y prometheus")
+	setup := time.Now()
+	base := startScaleStack(t, groups)
+	now := waitForScaleScrapes(t, base, groups, setup)
+
+	// Grafana's requests for the default time range, last 6 hours: panel
+	// width ~1,000 px gives a 20 s step.
+	const window, step = 6 * time.Hour, 20 * time.Second
+	rep := newScaleReport(groups, dir)
+	for _, q := range dashboardQueries(t, dir, scaleMacros) {
+		rep.panel(q, measured(func() queryResult { return runPanelQuery(t, base, q, now, window, step) }))
+	}
+	for _, v := range dashboardVariables(t, dir, scaleMacros) {
+		rep.variable(v, measured(func() queryResult { return runVariableQuery(t, base, v, now, window) }))
+	}
+	// The group list once a region is picked.
+	for _, v := range dashboardVariables(t, dir, oneRegion) {
+		if v.name == "group" {
+			r := measured(func() queryResult { return runVariableQuery(t, base, v, now, window) })
+			r.series = len(r.values)
+			rep.row(v.dashboard, "$group", "", "variable, one region picked", r)
+		}
+	}
+	t.Log(rep.table.String())
+	for _, f := range rep.failures {
+		t.Error(f)
+	}
+}
+
+// scaleSettings are the number of groups (APPSTREAM_SCALE_GROUPS, 2,000
+// by default) and the directory of the dashboards to measure
+// (APPSTREAM_SCALE_DASHBOARDS, dashboards/ by default).
+func scaleSettings(t *testing.T) (groups int, dir string) {
+	groups = 2000
 	if s := os.Getenv("APPSTREAM_SCALE_GROUPS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
@@ -54,13 +88,18 @@ func TestDashboardScale(t *testing.T) {
 		}
 		groups = n
 	}
-	dir := "dashboards"
+	dir = "dashboards"
 	if d := os.Getenv("APPSTREAM_SCALE_DASHBOARDS"); d != "" {
 		dir = d
 	}
-	requireTool(t, "prometheus", "APPSTREAM_E2E_REQUIRED", "apt-get install -y prometheus")
-	setup := time.Now()
+	return groups, dir
+}
 
+// startScaleStack starts the simulator holding that many generated
+// groups, spread over scaleRegions, the exporter reading it, and a
+// Prometheus scraping the exporter every 5 s; it returns Prometheus' base
+// URL.
+func startScaleStack(t *testing.T, groups int) string {
 	data, err := simulator.Generate(groups, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -93,12 +132,16 @@ page_size: 100
 max_concurrent_pages: 4
 `, api.URL, key.ID, key.Secret))
 	e := startExporter(t, "--config.file", cfg)
-	base := startPrometheus(t, strings.TrimPrefix(e.base, "http://"), "5s")
+	return startPrometheus(t, strings.TrimPrefix(e.base, "http://"), "5s")
+}
 
-	// Two successful scrapes of every group, and the recording rules
-	// evaluated on them. Every query runs at the time this was checked at,
-	// so a later scrape that times out on a busy machine (and marks the
-	// series stale) changes nothing.
+// waitForScaleScrapes waits for two successful scrapes of every group and
+// the recording rules evaluated on them, logs the setup time (since setup)
+// and the last scrape's figures, and returns the time this was checked at.
+func waitForScaleScrapes(t *testing.T, base string, groups int, setup time.Time) time.Time {
+	// Every query runs at the time this was checked at, so a later scrape
+	// that times out on a busy machine (and marks the series stale)
+	// changes nothing.
 	ready := fmt.Sprintf(`count(aliyun_appstream_group_info) == %d
   and on () sum_over_time(up{job="appstream"}[1m]) >= 2
   and on () up{job="appstream"} == 1
@@ -111,77 +154,79 @@ max_concurrent_pages: 4
 		last = append(last, fmt.Sprintf("%s %v", r.Metric["__name__"], r.Value[1]))
 	}
 	t.Logf("setup: %d groups, %.1f s; the last scrape: %s", groups, time.Since(setup).Seconds(), strings.Join(last, ", "))
+	return now
+}
 
-	// Grafana's requests for the default time range, last 6 hours: panel
-	// width ~1,000 px gives a 20 s step.
-	const window, step = 6 * time.Hour, 20 * time.Second
-	var table strings.Builder
-	fmt.Fprintf(&table, "%d groups in %d regions (%s):\n\n", groups, len(scaleRegions), dir)
-	table.WriteString("| dashboard | panel | query | kind | series | JSON | time (median of 3) |\n|---|---|---|---|--:|--:|--:|\n")
-	row := func(dashboard, panel, query, kind string, r queryResult) {
-		fmt.Fprintf(&table, "| %s | %s | %s | %s | %d | %s | %.0f ms |\n", strings.TrimSuffix(dashboard, ".json"),
-			panel, query, kind, r.series, humanBytes(r.bytes), float64(r.duration.Microseconds())/1000)
-	}
-	var failures []string
+// scaleReport is the figures of TestDashboardScale, a Markdown table, and
+// the failures found.
+type scaleReport struct {
+	table    strings.Builder
+	failures []string
 	// The rows of a top-N table: its first query picks them, the others
 	// must add columns to the same rows (topk picks the same series among
 	// equal values each time).
-	rows := map[string]map[string]bool{}
-	for _, q := range dashboardQueries(t, dir, scaleMacros) {
-		r := measured(func() queryResult { return runPanelQuery(t, base, q, now, window, step) })
-		if q.panelType == "table" && !q.listsAll {
-			key := q.dashboard + "/" + q.panel
-			if rows[key] == nil {
-				rows[key] = map[string]bool{}
-				for _, l := range r.labels {
-					rows[key][l] = true
-				}
-			}
+	rows map[string]map[string]bool
+}
+
+func newScaleReport(groups int, dir string) *scaleReport {
+	rep := &scaleReport{rows: map[string]map[string]bool{}}
+	fmt.Fprintf(&rep.table, "%d groups in %d regions (%s):\n\n", groups, len(scaleRegions), dir)
+	rep.table.WriteString("| dashboard | panel | query | kind | series | JSON | time (median of 3) |\n|---|---|---|---|--:|--:|--:|\n")
+	return rep
+}
+
+// row adds a query's figures to the table.
+func (rep *scaleReport) row(dashboard, panel, query, kind string, r queryResult) {
+	fmt.Fprintf(&rep.table, "| %s | %s | %s | %s | %d | %s | %.0f ms |\n", strings.TrimSuffix(dashboard, ".json"),
+		panel, query, kind, r.series, humanBytes(r.bytes), float64(r.duration.Microseconds())/1000)
+}
+
+// panel records a panel query's figures, and fails it on an error, on
+// more than maxPanelSeries series (unless it lists all), and on a row of a
+// top-N table that its first query did not pick.
+func (rep *scaleReport) panel(q panelQuery, r queryResult) {
+	if q.panelType == "table" && !q.listsAll {
+		key := q.dashboard + "/" + q.panel
+		if rep.rows[key] == nil {
+			rep.rows[key] = map[string]bool{}
 			for _, l := range r.labels {
-				if !rows[key][l] {
-					failures = append(failures, fmt.Sprintf("%s / %s %s: row %s is not one of the first query's", q.dashboard, q.panel, q.refID, l))
-					break
-				}
+				rep.rows[key][l] = true
 			}
 		}
-		kind := "range"
-		if q.instant {
-			kind = "instant"
-		}
-		if q.listsAll {
-			kind += ", lists all"
-		}
-		row(q.dashboard, q.panel, q.refID, kind, r)
-		switch {
-		case r.err != "":
-			failures = append(failures, fmt.Sprintf("%s / %s %s: %s\n  %s", q.dashboard, q.panel, q.refID, r.err, q.expr))
-		case r.series > maxPanelSeries && !q.listsAll:
-			failures = append(failures, fmt.Sprintf("%s / %s %s: %d series, more than %d\n  %s", q.dashboard, q.panel, q.refID, r.series, maxPanelSeries, q.expr))
+		for _, l := range r.labels {
+			if !rep.rows[key][l] {
+				rep.failures = append(rep.failures, fmt.Sprintf("%s / %s %s: row %s is not one of the first query's", q.dashboard, q.panel, q.refID, l))
+				break
+			}
 		}
 	}
-	for _, v := range dashboardVariables(t, dir, scaleMacros) {
-		r := measured(func() queryResult { return runVariableQuery(t, base, v, now, window) })
-		kind := "variable, query_result"
-		if v.expr == "" {
-			kind = "variable, label_values"
-		}
-		r.series = len(r.values)
-		row(v.dashboard, "$"+v.name, "", kind, r)
-		if r.err != "" || len(r.values) == 0 {
-			failures = append(failures, fmt.Sprintf("%s: variable %s has no values: %s", v.dashboard, v.name, r.err))
-		}
+	kind := "range"
+	if q.instant {
+		kind = "instant"
 	}
-	// The group list once a region is picked.
-	for _, v := range dashboardVariables(t, dir, oneRegion) {
-		if v.name == "group" {
-			r := measured(func() queryResult { return runVariableQuery(t, base, v, now, window) })
-			r.series = len(r.values)
-			row(v.dashboard, "$group", "", "variable, one region picked", r)
-		}
+	if q.listsAll {
+		kind += ", lists all"
 	}
-	t.Log(table.String())
-	for _, f := range failures {
-		t.Error(f)
+	rep.row(q.dashboard, q.panel, q.refID, kind, r)
+	switch {
+	case r.err != "":
+		rep.failures = append(rep.failures, fmt.Sprintf("%s / %s %s: %s\n  %s", q.dashboard, q.panel, q.refID, r.err, q.expr))
+	case r.series > maxPanelSeries && !q.listsAll:
+		rep.failures = append(rep.failures, fmt.Sprintf("%s / %s %s: %d series, more than %d\n  %s", q.dashboard, q.panel, q.refID, r.series, maxPanelSeries, q.expr))
+	}
+}
+
+// variable records a variable query's figures, and fails it when it has
+// no values.
+func (rep *scaleReport) variable(v variableQuery, r queryResult) {
+	kind := "variable, query_result"
+	if v.expr == "" {
+		kind = "variable, label_values"
+	}
+	r.series = len(r.values)
+	rep.row(v.dashboard, "$"+v.name, "", kind, r)
+	if r.err != "" || len(r.values) == 0 {
+		rep.failures = append(rep.failures, fmt.Sprintf("%s: variable %s has no values: %s", v.dashboard, v.name, r.err))
 	}
 }
 

@@ -55,73 +55,83 @@ func poolJSON(enable, disable, schedules string) string {
 
 const poolLabels = `{group_id="aig-1",group_name="",region="cn-hangzhou",charge_type="",node_pool_id="rg-1",node_instance_type="t"}`
 
+// weekdaySchedules are two windows on every weekday: 09:30-11:00 for 5
+// nodes, 13:00-14:00 for 6.
+const weekdaySchedules = `{"RecurrenceType": "Weekly", "RecurrenceValues": [1,2,3,4,5], "TimerPeriods": [{"StartTime": "09:30", "EndTime": "11:00", "Amount": 5}, {"StartTime": "13:00", "EndTime": "14:00", "Amount": 6}]}`
+
+// renderTableCase is a group rendered at now: the lines it must write,
+// and the families that must write nothing.
+type renderTableCase struct {
+	name  string
+	now   time.Time
+	group string
+	want  []string // lines that must be written
+	none  []string // families that must write nothing
+}
+
+// renderTableCases are TestRenderTable's: the schedule look-ahead of a
+// pool that scales by schedule.
+var renderTableCases = []renderTableCase{{
+	name:  "next window later today",
+	now:   monday10,
+	group: poolJSON("", "", weekdaySchedules),
+	want: []string{
+		"aliyun_appstream_node_pool_schedule_active" + poolLabels + " 1",
+		"aliyun_appstream_node_pool_schedule_target_nodes" + poolLabels + " 5",
+		"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1660539600", // Mon 13:00 +08
+		"aliyun_appstream_node_pool_schedule_next_target_nodes" + poolLabels + " 6",
+	},
+}, {
+	name:  "next window after the weekend",
+	now:   time.Date(2022, 8, 19, 7, 0, 0, 0, time.UTC), // Friday 15:00 +08
+	group: poolJSON("", "", weekdaySchedules),
+	want: []string{
+		"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1661131800", // Mon 22nd 09:30 +08
+		"aliyun_appstream_node_pool_schedule_next_target_nodes" + poolLabels + " 5",
+	},
+	none: []string{"aliyun_appstream_node_pool_schedule_target_nodes"},
+}, {
+	name:  "a window starting this minute has begun: the next is another",
+	now:   time.Date(2022, 8, 15, 5, 0, 30, 0, time.UTC), // Monday 13:00:30 +08
+	group: poolJSON("", "", weekdaySchedules),
+	want: []string{
+		"aliyun_appstream_node_pool_schedule_target_nodes" + poolLabels + " 6",
+		"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1660613400", // Tue 09:30 +08
+	},
+}, {
+	name:  "the policy starts later: its first window",
+	now:   monday10,
+	group: poolJSON("2022-09-03", "", weekdaySchedules), // a Saturday
+	want: []string{
+		"aliyun_appstream_node_pool_schedule_active" + poolLabels + " 0",
+		"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1662341400", // Mon 5 Sep 09:30 +08
+	},
+}, {
+	name:  "the policy ends before the next window",
+	now:   time.Date(2022, 8, 19, 7, 0, 0, 0, time.UTC), // Friday 15:00 +08
+	group: poolJSON("", "2022-08-22", weekdaySchedules),
+	want:  []string{"aliyun_appstream_node_pool_schedule_active" + poolLabels + " 0"},
+	none:  []string{"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds", "aliyun_appstream_node_pool_schedule_next_target_nodes"},
+}, {
+	name: "same start: the largest amount; no amount: no target",
+	now:  monday10,
+	group: poolJSON("", "", `{"RecurrenceType": "Weekly", "RecurrenceValues": [2], "TimerPeriods": [{"StartTime": "08:00", "EndTime": "09:00", "Amount": 2}]},
+		{"RecurrenceType": "Weekly", "RecurrenceValues": [2], "TimerPeriods": [{"StartTime": "08:00", "EndTime": "10:00", "Amount": 7}]},
+		{"RecurrenceType": "Weekly", "RecurrenceValues": [3], "TimerPeriods": [{"StartTime": "07:00", "EndTime": "08:00"}]}`),
+	want: []string{
+		"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1660608000", // Tue 08:00 +08
+		"aliyun_appstream_node_pool_schedule_next_target_nodes" + poolLabels + " 7",
+	},
+}, {
+	name:  "a pool that does not scale by schedule has no look-ahead",
+	now:   monday10,
+	group: strings.Replace(poolJSON("", "", weekdaySchedules), "NODE_SCALING_BY_SCHEDULE", "NODE_FIXED", 1),
+	want:  []string{"aliyun_appstream_node_pool_max_scaling_nodes" + poolLabels + " 4"},
+	none:  []string{"aliyun_appstream_node_pool_schedule_active", "aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds"},
+}}
+
 func TestRenderTable(t *testing.T) {
-	weekdays := `{"RecurrenceType": "Weekly", "RecurrenceValues": [1,2,3,4,5], "TimerPeriods": [{"StartTime": "09:30", "EndTime": "11:00", "Amount": 5}, {"StartTime": "13:00", "EndTime": "14:00", "Amount": 6}]}`
-	cases := []struct {
-		name  string
-		now   time.Time
-		group string
-		want  []string // lines that must be written
-		none  []string // families that must write nothing
-	}{{
-		name:  "next window later today",
-		now:   monday10,
-		group: poolJSON("", "", weekdays),
-		want: []string{
-			"aliyun_appstream_node_pool_schedule_active" + poolLabels + " 1",
-			"aliyun_appstream_node_pool_schedule_target_nodes" + poolLabels + " 5",
-			"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1660539600", // Mon 13:00 +08
-			"aliyun_appstream_node_pool_schedule_next_target_nodes" + poolLabels + " 6",
-		},
-	}, {
-		name:  "next window after the weekend",
-		now:   time.Date(2022, 8, 19, 7, 0, 0, 0, time.UTC), // Friday 15:00 +08
-		group: poolJSON("", "", weekdays),
-		want: []string{
-			"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1661131800", // Mon 22nd 09:30 +08
-			"aliyun_appstream_node_pool_schedule_next_target_nodes" + poolLabels + " 5",
-		},
-		none: []string{"aliyun_appstream_node_pool_schedule_target_nodes"},
-	}, {
-		name:  "a window starting this minute has begun: the next is another",
-		now:   time.Date(2022, 8, 15, 5, 0, 30, 0, time.UTC), // Monday 13:00:30 +08
-		group: poolJSON("", "", weekdays),
-		want: []string{
-			"aliyun_appstream_node_pool_schedule_target_nodes" + poolLabels + " 6",
-			"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1660613400", // Tue 09:30 +08
-		},
-	}, {
-		name:  "the policy starts later: its first window",
-		now:   monday10,
-		group: poolJSON("2022-09-03", "", weekdays), // a Saturday
-		want: []string{
-			"aliyun_appstream_node_pool_schedule_active" + poolLabels + " 0",
-			"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1662341400", // Mon 5 Sep 09:30 +08
-		},
-	}, {
-		name:  "the policy ends before the next window",
-		now:   time.Date(2022, 8, 19, 7, 0, 0, 0, time.UTC), // Friday 15:00 +08
-		group: poolJSON("", "2022-08-22", weekdays),
-		want:  []string{"aliyun_appstream_node_pool_schedule_active" + poolLabels + " 0"},
-		none:  []string{"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds", "aliyun_appstream_node_pool_schedule_next_target_nodes"},
-	}, {
-		name: "same start: the largest amount; no amount: no target",
-		now:  monday10,
-		group: poolJSON("", "", `{"RecurrenceType": "Weekly", "RecurrenceValues": [2], "TimerPeriods": [{"StartTime": "08:00", "EndTime": "09:00", "Amount": 2}]},
-			{"RecurrenceType": "Weekly", "RecurrenceValues": [2], "TimerPeriods": [{"StartTime": "08:00", "EndTime": "10:00", "Amount": 7}]},
-			{"RecurrenceType": "Weekly", "RecurrenceValues": [3], "TimerPeriods": [{"StartTime": "07:00", "EndTime": "08:00"}]}`),
-		want: []string{
-			"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1660608000", // Tue 08:00 +08
-			"aliyun_appstream_node_pool_schedule_next_target_nodes" + poolLabels + " 7",
-		},
-	}, {
-		name:  "a pool that does not scale by schedule has no look-ahead",
-		now:   monday10,
-		group: strings.Replace(poolJSON("", "", weekdays), "NODE_SCALING_BY_SCHEDULE", "NODE_FIXED", 1),
-		want:  []string{"aliyun_appstream_node_pool_max_scaling_nodes" + poolLabels + " 4"},
-		none:  []string{"aliyun_appstream_node_pool_schedule_active", "aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds"},
-	}}
-	for _, c := range cases {
+	for _, c := range renderTableCases {
 		t.Run(c.name, func(t *testing.T) {
 			text := renderText(t, c.now, nil, c.group)
 			lines := strings.Split(text, "\n")
