@@ -62,16 +62,33 @@ const weekdaySchedules = `{"RecurrenceType": "Weekly", "RecurrenceValues": [1,2,
 // renderTableCase is a group rendered at now: the lines it must write,
 // and the families that must write nothing.
 type renderTableCase struct {
-	name  string
-	now   time.Time
-	group string
-	want  []string // lines that must be written
-	none  []string // families that must write nothing
+	name     string
+	now      time.Time
+	timezone string // "": Asia/Shanghai
+	group    string
+	want     []string // lines that must be written
+	none     []string // families that must write nothing
 }
 
 // renderTableCases are TestRenderTable's: the schedule look-ahead of a
 // pool that scales by schedule.
 var renderTableCases = []renderTableCase{{
+	name:     "a day whose midnight a clock change skips keeps its weekday",
+	now:      time.Date(2022, 9, 11, 15, 0, 0, 0, time.UTC), // Sun 12:00 -03, the day Santiago skips 00:00-01:00
+	timezone: "America/Santiago",
+	group: poolJSON("", "", `{"RecurrenceType": "Weekly", "RecurrenceValues": [6], "TimerPeriods": [{"StartTime": "14:00", "EndTime": "15:00", "Amount": 2}]},
+		{"RecurrenceType": "Weekly", "RecurrenceValues": [7], "TimerPeriods": [{"StartTime": "13:00", "EndTime": "14:00", "Amount": 7}]}`),
+	want: []string{
+		"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1662912000", // Sun 13:00 -03
+		"aliyun_appstream_node_pool_schedule_next_target_nodes" + poolLabels + " 7",
+	},
+}, {
+	name:     "the day before a skipped midnight looks ahead into it",
+	now:      time.Date(2022, 9, 10, 16, 0, 0, 0, time.UTC), // Sat 12:00 -04
+	timezone: "America/Santiago",
+	group:    poolJSON("", "", `{"RecurrenceType": "Weekly", "RecurrenceValues": [7], "TimerPeriods": [{"StartTime": "13:00", "EndTime": "14:00", "Amount": 7}]}`),
+	want:     []string{"aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds" + poolLabels + " 1662912000"},
+}, {
 	name:  "next window later today",
 	now:   monday10,
 	group: poolJSON("", "", weekdaySchedules),
@@ -133,7 +150,11 @@ var renderTableCases = []renderTableCase{{
 func TestRenderTable(t *testing.T) {
 	for _, c := range renderTableCases {
 		t.Run(c.name, func(t *testing.T) {
-			text := renderText(t, c.now, nil, c.group)
+			text := renderText(t, c.now, func(cfg *config.Config) {
+				if c.timezone != "" {
+					cfg.Timezone = c.timezone
+				}
+			}, c.group)
 			lines := strings.Split(text, "\n")
 			for _, w := range c.want {
 				if !slices.Contains(lines, w) {

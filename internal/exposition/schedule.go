@@ -68,41 +68,42 @@ func (s *poolSchedule) at(now time.Time) (active bool, target float64, hasTarget
 
 // next returns the start of the first window that starts after now,
 // within the strategy dates, and that window's target amount (the largest
-// among windows starting at the same minute).
+// among windows starting at the same time). A window that started in the
+// current minute has begun.
 func (s *poolSchedule) next(now time.Time) (start time.Time, target float64, hasTarget, ok bool) {
-	now = now.In(s.loc)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.loc)
-	after := now.Hour()*60 + now.Minute() // a window starting this minute has begun
+	from := now.In(s.loc)
 	if !s.enable.IsZero() && s.enable.After(now) {
-		day, after = s.enable, -1
+		from = s.enable.In(s.loc)
 	}
-	// Every weekday comes round within a week; the eighth day is today's
-	// weekday again, for a window earlier in the day than now.
+	// Days are counted from noon, which every day has: a time-zone change
+	// can skip or repeat midnight, and the day must not slip. Every weekday
+	// comes round within a week; the eighth day is the first one's weekday
+	// again, for a window earlier in the day than now.
+	noon := time.Date(from.Year(), from.Month(), from.Day(), 12, 0, 0, 0, s.loc)
 	for d := range 8 {
-		date := day.AddDate(0, 0, d)
-		if !s.disable.IsZero() && !date.Before(s.disable) {
-			return time.Time{}, 0, false, false
-		}
-		minute := -1
-		weekday := isoWeekday(date.Weekday())
+		day := noon.AddDate(0, 0, d)
+		weekday := isoWeekday(day.Weekday())
 		for _, r := range s.rules {
 			if !r.weekdays[weekday] {
 				continue
 			}
 			for _, p := range r.periods {
-				if (d == 0 && p.start <= after) || (minute >= 0 && p.start > minute) {
+				at := time.Date(day.Year(), day.Month(), day.Day(), p.start/60, p.start%60, 0, 0, s.loc)
+				if !at.After(now) || (!s.enable.IsZero() && at.Before(s.enable)) || (!s.disable.IsZero() && !at.Before(s.disable)) {
 					continue
 				}
-				if p.start != minute {
-					minute, hasTarget, target = p.start, false, 0
+				if ok && at.After(start) {
+					continue
+				}
+				if !ok || at.Before(start) {
+					start, ok, hasTarget, target = at, true, false, 0
 				}
 				if p.hasAmount && (!hasTarget || p.amount > target) {
 					target, hasTarget = p.amount, true
 				}
 			}
 		}
-		if minute >= 0 {
-			start = time.Date(date.Year(), date.Month(), date.Day(), minute/60, minute%60, 0, 0, s.loc)
+		if ok {
 			return start, target, hasTarget, true
 		}
 	}
