@@ -283,15 +283,22 @@ func busiestPools() *table.PanelBuilder {
 			[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "Value #D", "Value #E", "Value #F", "Value #G", "region", "group_id"}))
 }
 
+// windowTable is a full-width table of scheduled-scaling windows, one row
+// per pool.
+func windowTable(title, description string) *table.PanelBuilder {
+	return groupTable().
+		Title(title).
+		Description(description).
+		Span(24).Height(8).
+		Unit("short").
+		Decimals(0)
+}
+
 // scheduledScaling is a table of the pools in an active scheduled-scaling
 // window: target, nodes and shortfall.
 func scheduledScaling() *table.PanelBuilder {
-	return groupTable().
-		Title("Scheduled scaling (active windows)").
-		Description("Pools in an active scheduled-scaling window (RecurrenceSchedules): the window's target amount against the pool's nodes, the "+topPools+" furthest below their target first (shortfall = target - nodes; negative: above the target). A row opens the overview of its group.").
-		Span(24).Height(8).
-		Unit("short").
-		Decimals(0).
+	return windowTable("Scheduled scaling (active windows)",
+		"Pools in an active scheduled-scaling window (RecurrenceSchedules): the window's target amount against the pool's nodes, the "+topPools+" furthest below their target first (shortfall = target - nodes; negative: above the target). A row opens the overview of its group.").
 		OverrideByName("Shortfall", []dashboard.DynamicConfigValue{
 			{Id: "thresholds", Value: buildThresholds(thresholds("green", 1.0, "orange"))},
 			{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}},
@@ -309,12 +316,8 @@ func scheduledScaling() *table.PanelBuilder {
 // nextScheduledWindows is a table of the pools' next scheduled-scaling
 // windows: start, target, and the pool's MaxScalingAmount beside it.
 func nextScheduledWindows() *table.PanelBuilder {
-	return groupTable().
-		Title("Scheduled scaling (next windows)").
-		Description("The next scheduled-scaling window (RecurrenceSchedules) of each pool: the first to start after the exporter's scrape, whether or not a window is active now; the "+topPools+" starting soonest first. Next window: its start, in the dashboard's time zone; Next target: its target amount; Max scaling nodes: the pool's MaxScalingAmount; Target - max: red when the target is above it, blank where MaxScalingAmount is 0 (a pool that does not scale by usage has no such limit), as in the alert AppStreamScheduledTargetAboveMax. A row opens the overview of its group.").
-		Span(24).Height(8).
-		Unit("short").
-		Decimals(0).
+	return windowTable("Scheduled scaling (next windows)",
+		"The next scheduled-scaling window (RecurrenceSchedules) of each pool: the first to start after the exporter's scrape, whether or not a window is active now; the "+topPools+" starting soonest first. Next window: its start, in the dashboard's time zone; Next target: its target amount; Max scaling nodes: the pool's MaxScalingAmount; Target - max: red when the target is above it, blank where MaxScalingAmount is 0 (a pool that does not scale by usage has no such limit), as in the alert AppStreamScheduledTargetAboveMax. A row opens the overview of its group.").
 		OverrideByName("Next window", []dashboard.DynamicConfigValue{
 			{Id: "unit", Value: "dateTimeAsIso"},
 		}).
