@@ -139,14 +139,35 @@ max_concurrent_pages: 4
 // the recording rules evaluated on them, logs the setup time (since setup)
 // and the last scrape's figures, and returns the time this was checked at.
 func waitForScaleScrapes(t *testing.T, base string, groups int, setup time.Time) time.Time {
-	// Every query runs at the time this was checked at, so a later scrape
-	// that times out on a busy machine (and marks the series stale)
-	// changes nothing.
 	ready := fmt.Sprintf(`count(aliyun_appstream_group_info) == %d
   and on () sum_over_time(up{job="appstream"}[1m]) >= 2
   and on () up{job="appstream"} == 1
   and on () count(pool:aliyun_appstream_node_pool_nodes_used:ratio) > 0`, groups)
-	now := waitForQuery(t, base, ready, 2*time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
+	var now time.Time
+	for {
+		waitForQuery(t, base, ready, time.Until(deadline))
+		// Every query runs at the time of the newest good scrape, where the
+		// condition must hold too. A scrape in flight when this is checked
+		// carries its start time, earlier than the check: if it times out
+		// on a busy machine, its staleness markers land before the check,
+		// but after the good scrape.
+		var good instantVector
+		apiGet(t, base+"/api/v1/query?"+url.Values{"query": {`timestamp(up{job="appstream"} == 1)`}}.Encode(), &good)
+		if len(good.Data.Result) == 1 {
+			at, _ := strconv.ParseFloat(fmt.Sprint(good.Data.Result[0].Value[1]), 64)
+			now = time.UnixMilli(int64(at * 1000))
+			var r instantVector
+			apiGet(t, base+"/api/v1/query?"+url.Values{"query": {ready}, "time": {unixTime(now)}}.Encode(), &r)
+			if len(r.Data.Result) > 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the condition never held at the time of a good scrape: %s", ready)
+		}
+		time.Sleep(time.Second)
+	}
 	var scrape instantVector
 	apiGet(t, base+"/api/v1/query?"+url.Values{"query": {`{__name__=~"scrape_samples_scraped|scrape_duration_seconds", job="appstream"}`}, "time": {unixTime(now)}}.Encode(), &scrape)
 	var last []string
