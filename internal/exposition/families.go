@@ -16,6 +16,7 @@ import (
 type family struct {
 	name    string
 	help    string
+	typ     string // the TYPE line; "" is a gauge, which every family so far is
 	subject subject
 	// labels are the family's own labels after the identity labels (after
 	// the pool's, for pool families), in the order they are written; a
@@ -332,13 +333,19 @@ func fieldDoc(field string, scale float64) string {
 	return "`" + field + "`"
 }
 
-// familyHeaders holds "# HELP ...\n# TYPE ...\n" for each family; every
-// family here is a gauge.
+// familyHeaders holds "# HELP ...\n# TYPE ...\n" for each family.
 var familyHeaders = func() (h [][]byte) {
 	for _, f := range families {
-		h = append(h, []byte("# HELP "+f.name+" "+f.help+"\n# TYPE "+f.name+" gauge\n"))
+		h = append(h, []byte("# HELP "+f.name+" "+f.help+"\n# TYPE "+f.name+" "+f.typeName()+"\n"))
 	}
 	return h
 }()
+
+func (f *family) typeName() string {
+	if f.typ == "" {
+		return "gauge"
+	}
+	return f.typ
+}
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -29,7 +29,7 @@ schedules are read; its Exporter health table lists the exporter's own metrics.
 		subjects []subject
 	}{{"Groups", []subject{groupSubject, appSubject}}, {"Resource pools", []subject{poolSubject}}}
 	for _, s := range sections {
-		b.WriteString("\n## " + s.title + "\n\n| metric | extra labels | source field | unit | help |\n|---|---|---|---|---|\n")
+		b.WriteString("\n## " + s.title + "\n\n| metric | type | extra labels | source field | unit | help |\n|---|---|---|---|---|---|\n")
 		for _, f := range families {
 			if !containsSubject(s.subjects, f.subject) {
 				continue
@@ -46,7 +46,7 @@ schedules are read; its Exporter health table lists the exporter's own metrics.
 			if f.scrape != nil {
 				source += "; *per scrape*"
 			}
-			b.WriteString("| `" + f.name + "` | " + extra + " | " + source + " | " + f.unit + " | " + f.help + " |\n")
+			b.WriteString("| `" + f.name + "` | " + f.typeName() + " | " + extra + " | " + source + " | " + f.unit + " | " + f.help + " |\n")
 		}
 	}
 	return b.String()
