@@ -11,8 +11,8 @@ import (
 
 // family is the one definition of a group, app or pool metric family:
 // everything written about it derives from its entry in families below
-// (exposition order, HELP and TYPE, the per-scrape dispatch, the golden
-// test's family list and docs/metrics.md).
+// (exposition order, HELP and TYPE, the per-scrape dispatch, the families
+// the golden exposition and the demo must hold, and docs/metrics.md).
 type family struct {
 	name    string
 	help    string
