@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // alertmanagerServer starts Debian's alertmanager with config, on loopback
@@ -196,7 +198,7 @@ func checkInhibitCasesCoverRules(t *testing.T) {
 	var config struct {
 		InhibitRules []any `yaml:"inhibit_rules"`
 	}
-	if err := yaml.Unmarshal(mustRead(t, "alerts/alertmanager.yml"), &config); err != nil {
+	if err := yaml.Unmarshal(testkit.MustRead(t, "alerts/alertmanager.yml"), &config); err != nil {
 		t.Fatal(err)
 	}
 	covered := map[int]map[bool]bool{}

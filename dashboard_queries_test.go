@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // listsAllMarker is the sentence the generator (dashboards/generator,
@@ -47,7 +49,7 @@ func loadDashboards(t *testing.T, dir string) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for _, f := range files {
 		var d map[string]any
-		if err := json.Unmarshal(mustRead(t, f), &d); err != nil {
+		if err := json.Unmarshal(testkit.MustRead(t, f), &d); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 		out[filepath.Base(f)] = d

@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 const chart = "charts/appstream-exporter"
@@ -143,7 +144,7 @@ serviceMonitor:
 }
 
 func TestChartRRSA(t *testing.T) {
-	docs := helmTemplate(t, string(mustRead(t, chart+"/ci/rrsa-values.yaml")))
+	docs := helmTemplate(t, string(testkit.MustRead(t, chart+"/ci/rrsa-values.yaml")))
 	c := at(t, docs["Deployment"][0], "spec", "template", "spec", "containers", 0)
 	names := map[string]bool{}
 	for _, e := range at(t, c, "env").([]any) {
@@ -168,9 +169,9 @@ func TestChartRRSA(t *testing.T) {
 // alerts/alertmanager.yml, and the dashboard ConfigMaps are
 // dashboards/*.json, unchanged.
 func TestChartAllOptions(t *testing.T) {
-	docs := helmTemplate(t, string(mustRead(t, chart+"/ci/all-options-values.yaml")))
+	docs := helmTemplate(t, string(testkit.MustRead(t, chart+"/ci/all-options-values.yaml")))
 	var rules map[string]any
-	if err := yaml.Unmarshal(mustRead(t, "alerts/appstream.rules.yml"), &rules); err != nil {
+	if err := yaml.Unmarshal(testkit.MustRead(t, "alerts/appstream.rules.yml"), &rules); err != nil {
 		t.Fatal(err)
 	}
 	if got := at(t, docs["PrometheusRule"][0], "spec"); !reflect.DeepEqual(got, rules) {
@@ -191,7 +192,7 @@ func TestChartAllOptions(t *testing.T) {
 			if err := json.Unmarshal([]byte(text.(string)), &got); err != nil {
 				t.Fatal(err)
 			}
-			if err := json.Unmarshal(mustRead(t, "dashboards/"+name), &want); err != nil {
+			if err := json.Unmarshal(testkit.MustRead(t, "dashboards/"+name), &want); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -263,7 +264,7 @@ func TestChartAlertmanagerConfig(t *testing.T) {
 	var file struct {
 		InhibitRules []yaml.Node `yaml:"inhibit_rules"`
 	}
-	if err := yaml.Unmarshal(mustRead(t, "alerts/alertmanager.yml"), &file); err != nil {
+	if err := yaml.Unmarshal(testkit.MustRead(t, "alerts/alertmanager.yml"), &file); err != nil {
 		t.Fatal(err)
 	}
 	var want []any

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 type promAlert struct {
@@ -126,7 +128,7 @@ func checkDashboardQueries(t *testing.T, base string) {
 // checkREADMEQueries checks that every query in the README's ```promql
 // blocks parses and evaluates.
 func checkREADMEQueries(t *testing.T, base string) {
-	blocks := regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(mustRead(t, "README.md")), -1)
+	blocks := regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(testkit.MustRead(t, "README.md")), -1)
 	if len(blocks) < 2 {
 		t.Fatalf("only %d promql blocks in README.md", len(blocks))
 	}

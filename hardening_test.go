@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -22,7 +23,7 @@ import (
 func TestMissingDefaultConfigSaysWhatToDo(t *testing.T) {
 	cmd := exec.Command(binary, "--web.listen-address", freeAddr(t))
 	cmd.Dir = t.TempDir()
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	code := 0
 	var ee *exec.ExitError
@@ -53,7 +54,7 @@ func TestDemoConfigCheck(t *testing.T) {
 func TestVsockListenAddress(t *testing.T) {
 	cmd := exec.Command(binary, "--demo", "--web.listen-address", "vsock://:19100")
 	cmd.Dir = t.TempDir()
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func TestServerLogsAreStructured(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, "--demo", "--log.format=json", "--web.listen-address", addr, "--web.config.file", webConfig)
 	cmd.Dir = dir
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

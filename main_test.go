@@ -16,11 +16,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -141,7 +141,7 @@ type runningExporter struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	base    string
-	stderr  *syncBuffer
+	stderr  *testkit.SyncBuffer
 	exited  chan struct{} // closed when the process has exited
 	exitErr error
 }
@@ -150,7 +150,7 @@ func startExporter(t *testing.T, args ...string) *runningExporter {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, append(args, "--web.listen-address", addr)...)
-	e := &runningExporter{t: t, cmd: cmd, base: "http://" + addr, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	e := &runningExporter{t: t, cmd: cmd, base: "http://" + addr, stderr: &testkit.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = e.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func (e *runningExporter) waitFor(what string, cond func() bool) {
 // endpoints, a failed and a good reload, and a graceful stop.
 func TestServeReloadShutdown(t *testing.T) {
 	sim := simulator.New(simulator.Key{ID: "LTAItest", Secret: "main-test-secret-value"})
-	if err := sim.Load(mustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
+	if err := sim.Load(testkit.MustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(sim)
@@ -341,7 +341,7 @@ func documentedFamilies(t *testing.T) []string {
 	t.Helper()
 	var names []string
 	for _, doc := range []string{"docs/metrics.md", "README.md"} {
-		for _, line := range strings.Split(string(mustRead(t, doc)), "\n") {
+		for _, line := range strings.Split(string(testkit.MustRead(t, doc)), "\n") {
 			if rest, ok := strings.CutPrefix(line, "| `aliyun_appstream_"); ok {
 				name, _, _ := strings.Cut(rest, "`")
 				names = append(names, "aliyun_appstream_"+name)
@@ -389,32 +389,6 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // TestAlertsAndDashboardsNameNoTagLabel: the shipped rules and dashboards
 // match groups on group_id and region only, so they work the same whether
 // tag labels are on every series (tag_labels_on: all) or only on
@@ -425,7 +399,7 @@ func TestAlertsAndDashboardsNameNoTagLabel(t *testing.T) {
 		t.Fatalf("dashboards: %v %v", files, err)
 	}
 	for _, f := range append(files, "alerts/appstream.rules.yml") {
-		if i := strings.Index(string(mustRead(t, f)), "tag_"); i >= 0 {
+		if i := strings.Index(string(testkit.MustRead(t, f)), "tag_"); i >= 0 {
 			t.Errorf("%s names a tag label at byte %d", f, i)
 		}
 	}

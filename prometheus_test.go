@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // startPrometheus starts Debian's prometheus binary with alerts/ loaded,
@@ -56,7 +58,7 @@ func startServer(t *testing.T, name, bin string, args ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, append(args, "--web.listen-address="+addr)...)
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -35,7 +36,7 @@ type reloadEnv struct {
 func startReloadEnv(t *testing.T, extraConfig string, args ...string) *reloadEnv {
 	t.Helper()
 	sim := simulator.New(simulator.Key{ID: "LTAIreload", Secret: reloadTestSecret})
-	if err := sim.Load(mustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
+	if err := sim.Load(testkit.MustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(sim)

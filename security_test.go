@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -43,7 +44,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		inlineValue = "SECRET-inline-value-77aa31"
 	)
 	sim := simulator.New(simulator.Key{ID: "STS.leaktest", Secret: realSecret, SecurityToken: token})
-	if err := sim.Load(mustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
+	if err := sim.Load(testkit.MustRead(t, "internal/exporter/testdata/reference.json")); err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(sim)
@@ -70,7 +71,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			addr := freeAddr(t)
 			cmd := exec.Command(binary, "--config.file", path, "--web.listen-address", addr, "--log.level=debug")
 			cmd.Env = append(os.Environ(), "DEBUG=sdk")
-			out := &syncBuffer{}
+			out := &testkit.SyncBuffer{}
 			cmd.Stdout, cmd.Stderr = out, out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -124,7 +125,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, "--demo", "--web.listen-address", addr, "--web.config.file", webConfig)
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // TestServerLogRateLimit: beyond the burst, lines are dropped and their
 // number is reported when the window ends, even if nothing follows.
 func TestServerLogRateLimit(t *testing.T) {
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	w := &serverLogWriter{logger: slog.New(slog.NewTextHandler(&out, nil)), window: 300 * time.Millisecond}
 	for range serverLogBurst + 5 {
 		w.Write([]byte("http: TLS handshake error from 127.0.0.1:1: EOF\n"))

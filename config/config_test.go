@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // TestBadConfigs: each file in testdata/bad holds one mistake and, on
@@ -241,16 +243,16 @@ func TestEmptyBizRegionsWarns(t *testing.T) {
 // block, so the keys it documents are keys the parser knows.
 func TestExampleCredentialsBlockLoads(t *testing.T) {
 	dir := t.TempDir()
-	text := string(mustRead(t, "../config.example.yml"))
+	text := string(testkit.MustRead(t, "../config.example.yml"))
 	start := strings.Index(text, "# credentials:")
 	end := strings.Index(text, "# BizRegionId")
 	block := strings.Replace(text[start:end], "# credentials:", "credentials:", 1)
 	block = regexp.MustCompile(`(?m)^  # (\w+): `).ReplaceAllString(block, "  $1: ")
 	text = text[:start] + block + text[end:]
 	text = strings.ReplaceAll(text, "/etc/appstream_exporter/", dir+"/")
-	write(t, dir+"/access_key_secret", "secret-value-for-test")
-	write(t, dir+"/security_token", "token-value-for-test")
-	write(t, dir+"/config.yml", text)
+	testkit.WriteFile(t, dir+"/access_key_secret", "secret-value-for-test")
+	testkit.WriteFile(t, dir+"/security_token", "token-value-for-test")
+	testkit.WriteFile(t, dir+"/config.yml", text)
 	cfg, err := LoadFile(dir + "/config.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +320,7 @@ func TestSecretPastedIntoFileKey(t *testing.T) {
 
 	// An existing file that cannot be used says why, with its path.
 	empty := filepath.Join(dir, "empty")
-	write(t, empty, " \n")
+	testkit.WriteFile(t, empty, " \n")
 	if _, err := ReadSecretFile(empty); err == nil || err.Error() != fmt.Sprintf("%q is empty", empty) {
 		t.Errorf("empty file: %v", err)
 	}
@@ -328,7 +330,7 @@ func TestSecretPastedIntoFileKey(t *testing.T) {
 	}
 	if os.Geteuid() != 0 { // root reads any file
 		locked := filepath.Join(dir, "locked")
-		write(t, locked, "secret-value")
+		testkit.WriteFile(t, locked, "secret-value")
 		if err := os.Chmod(locked, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -389,7 +391,7 @@ func TestShortCacheTTLWarns(t *testing.T) {
 // TestExampleTagBlocksLoad: the commented tag_labels and filters.tags
 // examples in config.example.yml load and mean what they say.
 func TestExampleTagBlocksLoad(t *testing.T) {
-	example := string(mustRead(t, "../config.example.yml"))
+	example := string(testkit.MustRead(t, "../config.example.yml"))
 	block := func(after, indent string) string {
 		_, rest, ok := strings.Cut(example, after+"\n")
 		if !ok {

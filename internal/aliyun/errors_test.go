@@ -23,6 +23,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -77,7 +78,7 @@ func checkFailure(t *testing.T, e *env, err error, want wantFailure) {
 // noURLOrKey: nothing of the signed request may show.
 func noURLOrKey(t *testing.T, where, text string) {
 	t.Helper()
-	for _, s := range []string{"http://", "https://", "Post ", "AccessKeyId=", "AccessKeyId%3D", testKey.ID, testKey.Secret,
+	for _, s := range []string{"http://", "https://", "Post ", "AccessKeyId=", "AccessKeyId%3D", testkit.Key.ID, testkit.Key.Secret,
 		"Signature=", "Signature%3D", "SignatureNonce", "POST&", "Action=", "RoleArn", "RoleSessionName"} {
 		if strings.Contains(text, s) {
 			t.Errorf("%s shows %q:\n%s", where, s, text)
@@ -123,7 +124,7 @@ func TestFailureConnectionRefused(t *testing.T) {
 
 func TestFailureTLS(t *testing.T) {
 	t.Run("untrusted certificate", func(t *testing.T) {
-		sim := simulator.New(testKey)
+		sim := simulator.New(testkit.Key)
 		api := httptest.NewTLSServer(sim)
 		t.Cleanup(api.Close)
 		host := api.Listener.Addr().String()
@@ -134,12 +135,12 @@ func TestFailureTLS(t *testing.T) {
 			"x509: certificate signed by unknown authority",
 		}})
 		// A certificate is not trusted the next second either: no retry.
-		if v := value(t, gathered(t, e), "aliyun_appstream_api_requests_total", "code", "transport"); v != 1 {
+		if v := testkit.Value(t, testkit.Gather(t, e.reg), "aliyun_appstream_api_requests_total", "code", "transport"); v != 1 {
 			t.Errorf("%v attempts, want 1", v)
 		}
 	})
 	t.Run("https to a plain HTTP port", func(t *testing.T) {
-		sim := simulator.New(testKey)
+		sim := simulator.New(testkit.Key)
 		api := httptest.NewServer(sim)
 		t.Cleanup(api.Close)
 		host := api.Listener.Addr().String()
@@ -218,7 +219,7 @@ func TestFailureSignature(t *testing.T) {
 		}
 	})
 	t.Run("clock skew", func(t *testing.T) {
-		sim := simulator.New(testKey)
+		sim := simulator.New(testkit.Key)
 		sim.Now = func() time.Time { return time.Now().Add(time.Hour) }
 		e := newEnvWith(t, sim, nil)
 		checkFailure(t, e, e.fetchErr(), wantFailure{class: classSignature, permanent: true, requestID: true, says: []string{
@@ -267,7 +268,7 @@ func setSTSEndpoint(t *testing.T, host string) {
 // stsAnswer answers AssumeRole requests with status and body.
 func stsAnswer(t *testing.T, status int, body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("Action") != "AssumeRole" || r.URL.Query().Get("AccessKeyId") != testKey.ID {
+		if r.URL.Query().Get("Action") != "AssumeRole" || r.URL.Query().Get("AccessKeyId") != testkit.Key.ID {
 			t.Errorf("STS got %s %s", r.Method, r.URL.Query().Get("Action"))
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -296,7 +297,7 @@ func TestFailureAssumeRole(t *testing.T) {
 		// STS echoes its string to sign: every parameter, the AccessKeyId
 		// and the role included.
 		withSTS(t, stsAnswer(t, 400, `{"RequestId":"5D4E3F2A-0000-4E43-9D0B-1B2C3D4E5F60","Code":"SignatureDoesNotMatch",`+
-			`"Message":"Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3D`+testKey.ID+`%26Action%3DAssumeRole%26RoleArn%3Dacs%253Aram"}`))
+			`"Message":"Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3D`+testkit.Key.ID+`%26Action%3DAssumeRole%26RoleArn%3Dacs%253Aram"}`))
 		e := newEnv(t, withRole)
 		checkFailure(t, e, e.fetchErr(), wantFailure{class: classSignature, permanent: true, requestID: true, says: []string{
 			"AssumeRole for role_arn: Alibaba Cloud rejected the request signature or its timestamp: check that the access key secret belongs to access_key_id, and that the system clock is right (NTP)",
@@ -315,7 +316,7 @@ func TestFailureAssumeRole(t *testing.T) {
 	t.Run("the key that signs AssumeRole is unreadable", func(t *testing.T) {
 		setSTSEndpoint(t, closedAddr(t))
 		secretFile := t.TempDir() + "/secret"
-		write(t, secretFile, testKey.Secret)
+		testkit.WriteFile(t, secretFile, testkit.Key.Secret)
 		e := newEnv(t, func(c *config.Config) {
 			withRole(c)
 			c.Credentials.AccessKeySecret = ""
@@ -339,7 +340,7 @@ func TestFailureAssumeRole(t *testing.T) {
 		})
 		withSTS(t, stsAnswer(t, 200, string(answer)))
 		sim := simulator.New(assumed)
-		if err := sim.SetData(generated(4, "cn-shanghai")); err != nil {
+		if err := sim.SetData(testkit.Generated(4, "cn-shanghai")); err != nil {
 			t.Fatal(err)
 		}
 		e := newEnvWith(t, sim, withRole)
@@ -379,7 +380,7 @@ func TestCanceledRefresh(t *testing.T) {
 			_, _, err := e.client.ListAppInstanceGroup(ctx, "")
 			done <- err
 		}()
-		waitFor(t, "the request to reach the API", func() bool { return e.sim.Requests() == 1 })
+		testkit.WaitFor(t, "the request to reach the API", func() bool { return e.sim.Requests() == 1 })
 		cancel()
 		err := <-done
 		if !errors.Is(err, context.Canceled) {
@@ -388,11 +389,11 @@ func TestCanceledRefresh(t *testing.T) {
 		checkFailure(t, e, err, wantFailure{class: classCanceled, says: []string{
 			"the refresh was canceled: the exporter is reloading its configuration or stopping",
 		}})
-		mfs := gathered(t, e)
-		if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "canceled"); v != 1 {
+		mfs := testkit.Gather(t, e.reg)
+		if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "canceled"); v != 1 {
 			t.Errorf("api_requests_total{code=canceled} = %v, want 1", v)
 		}
-		if _, n := find(mfs, "aliyun_appstream_api_requests_total", "code", "transport"); n != 0 {
+		if _, n := testkit.Find(mfs, "aliyun_appstream_api_requests_total", "code", "transport"); n != 0 {
 			t.Errorf("a canceled request is counted as transport")
 		}
 		if n := e.sim.Requests(); n != 1 {
@@ -432,7 +433,7 @@ func TestCanceledBeforeSendingIsNotCounted(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("%v does not wrap context.Canceled", err)
 	}
-	if _, n := find(gathered(t, e), "aliyun_appstream_api_requests_total", "code", "canceled"); n != 0 || e.sim.Requests() != 0 {
+	if _, n := testkit.Find(testkit.Gather(t, e.reg), "aliyun_appstream_api_requests_total", "code", "canceled"); n != 0 || e.sim.Requests() != 0 {
 		t.Errorf("an attempt canceled before sending was counted (%d series) or sent (%d requests)", n, e.sim.Requests())
 	}
 }

@@ -2,7 +2,6 @@ package aliyun
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -13,26 +12,19 @@ import (
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit/testconfig"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
-// setTags is the one place these tests set tag filters (key, value, key,
-// value, ...), so a change of Filters.Tags' type touches only this.
-func setTags(f *config.Filters, kv ...string) {
-	f.Tags = nil
-	for i := 0; i+1 < len(kv); i += 2 {
-		f.Tags = append(f.Tags, config.TagFilter{Key: kv[i], Value: kv[i+1]})
-	}
-}
-
-// pagedMatchEnv serves five groups that all pass fullFilters, two per page,
-// so a refresh reads three pages.
+// pagedMatchEnv serves five groups that all pass testconfig.FullFilters,
+// two per page, so a refresh reads three pages.
 func pagedMatchEnv(t *testing.T) *env {
 	t.Helper()
-	e := newEnv(t, func(c *config.Config) { fullFilters(c); c.PageSize = 2 })
-	d := generated(5, "cn-shenzhen")
+	e := newEnv(t, func(c *config.Config) { testconfig.FullFilters(c); c.PageSize = 2 })
+	d := testkit.Generated(5, "cn-shenzhen")
 	for i := range d.AppInstanceGroupModels {
-		d.AppInstanceGroupModels[i] = matchingGroup(fmt.Sprint(i))
+		d.AppInstanceGroupModels[i] = testconfig.MatchingGroup(fmt.Sprint(i))
 	}
 	d.UserGroups = map[string][]string{"aig-match": {"ug-a"}}
 	if err := e.sim.SetData(d); err != nil {
@@ -41,33 +33,12 @@ func pagedMatchEnv(t *testing.T) *env {
 	return e
 }
 
-// fullFilters sets every filter, a biz region and every request setting,
-// each to a value of its own. Tags are given in key order, so the Tag.N
-// numbering is the same whether the exporter keeps their order or sorts.
-func fullFilters(c *config.Config) {
-	c.RegionID = "cn-hangzhou"
-	c.BizRegions = []string{"cn-shenzhen"}
-	c.ProductType = "CloudApp"
-	c.PageSize = 50
-	c.Filters = config.Filters{
-		Status:               []string{"PUBLISHED", "MAINTAINING"},
-		AppInstanceGroupID:   "aig-match",
-		AppInstanceGroupName: "Office",
-		AppCenterImageID:     "img-1",
-		NodeInstanceType:     "appstreaming.general.4c8g",
-		OfficeSiteID:         "cn-shenzhen+dir-1",
-		UserGroupIDs:         []string{"ug-a", "ug-b"},
-		ExcludedUserGroupIDs: []string{"ug-x"},
-	}
-	setTags(&c.Filters, "cost-center", "cc 1", "department", "design")
-}
-
 type placed struct {
 	place simulator.Place
 	value string
 }
 
-// wantParams is every parameter of a fullFilters request for page
+// wantParams is every parameter of a testconfig.FullFilters request for page
 // pageNumber, where it must travel and with what value: the placement of
 // Alibaba's generated SDKs for ListAppInstanceGroup.
 func wantParams(pageNumber int) map[string]placed {
@@ -142,14 +113,14 @@ func TestParameterPlacement(t *testing.T) {
 	}
 
 	t.Run("built", func(t *testing.T) {
-		c := &Client{cfg: testConfig(t, "http://127.0.0.1:9", fullFilters)}
+		c := &Client{cfg: testconfig.New(t, "http://127.0.0.1:9", testconfig.FullFilters)}
 		req := c.listRequest("cn-shenzhen", 3)
 		checkPlacement(t, req.query, req.body, wantParams(3), nil)
 	})
 
 	t.Run("sent", func(t *testing.T) {
-		e := newEnv(t, func(c *config.Config) { fullFilters(c); c.PageSize = 2 })
-		if err := e.sim.SetData(generated(5, "cn-shenzhen")); err != nil {
+		e := newEnv(t, func(c *config.Config) { testconfig.FullFilters(c); c.PageSize = 2 })
+		if err := e.sim.SetData(testkit.Generated(5, "cn-shenzhen")); err != nil {
 			t.Fatal(err)
 		}
 		// No group passes the filters: one page is asked.
@@ -177,7 +148,7 @@ func TestParameterPlacement(t *testing.T) {
 			t.Errorf("answered %s, misplaced %v", r.Code, r.Misplaced)
 		}
 		checkPlacement(t, single(r.Query), single(r.Form), want, signerParams)
-		if r.Query.Get("AccessKeyId") != testKey.ID || r.Query.Get("Signature") == "" {
+		if r.Query.Get("AccessKeyId") != testkit.Key.ID || r.Query.Get("Signature") == "" {
 			t.Errorf("not signed with the configured key")
 		}
 	})
@@ -210,39 +181,13 @@ func TestParameterPlacement(t *testing.T) {
 	})
 }
 
-// matchingGroup is a group that passes every filter of fullFilters (when
-// assigned to ug-a or ug-b); note tells copies apart.
-func matchingGroup(note string) json.RawMessage {
-	return json.RawMessage(`{"AppInstanceGroupId":"aig-match","AppInstanceGroupName":"Office ` + note + `",
-		"AppCenterImageId":"img-1","RegionId":"cn-shenzhen","ProductType":"CloudApp","Status":"PUBLISHED",
-		"OfficeSiteId":"cn-shenzhen+dir-1","ChargeType":"PrePaid","ResourceStatus":"AVAILABLE","Amount":2,
-		"NodePool":[{"NodePoolId":"rg-1","NodeInstanceType":"appstreaming.general.4c8g","NodeAmount":2,"NodeUsed":1}],
-		"Tags":[{"Key":"department","Value":"design"},{"Key":"cost-center","Value":"cc 1"}]}`)
-}
-
-// userGroupData: six groups in cn-shanghai and the user groups each is
-// assigned to.
-func userGroupData() simulator.Dataset {
-	d := generated(6, "cn-shanghai")
-	id := func(i int) string { return fmt.Sprintf("aig-gen-cn-shanghai-%05d", i) }
-	d.UserGroups = map[string][]string{
-		id(0): {"ug-a"},
-		id(1): {"ug-a", "ug-x"},
-		id(2): {"ug-b"},
-		id(3): {"ug-x"},
-		// id(4) is in no user group
-		id(5): {"ug-b", "ug-c"},
-	}
-	return d
-}
-
 // TestMisplacedFilterIgnored proves the simulator strict: the exporter's
 // own request with UserGroupIds.1 moved from the body to the query, signed
 // and sent the exporter's way, is answered with the filter ignored (every
 // group listed) and logged as misplaced.
 func TestMisplacedFilterIgnored(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.Filters.UserGroupIDs = []string{"ug-a"} })
-	if err := e.sim.SetData(userGroupData()); err != nil {
+	if err := e.sim.SetData(testconfig.UserGroupData()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -311,7 +256,7 @@ func TestRequestDebugLog(t *testing.T) {
 	if !strings.Contains(got[0], want) {
 		t.Errorf("request line:\n%s\nwant it to contain\n%s", got[0], want)
 	}
-	for _, bad := range []string{"PageNumber=", "AccessKeyId", "Signature", "SecurityToken", testKey.ID, testKey.Secret} {
+	for _, bad := range []string{"PageNumber=", "AccessKeyId", "Signature", "SecurityToken", testkit.Key.ID, testkit.Key.Secret} {
 		if strings.Contains(strings.ReplaceAll(got[0], "PageNumber=N", ""), bad) {
 			t.Errorf("request line has %q:\n%s", bad, got[0])
 		}
@@ -327,7 +272,7 @@ func TestRequestDebugLog(t *testing.T) {
 // TestRequestParamsHoldNoCredentials: the logged parameters are page 1's
 // without PageNumber, the list filters in the body, nothing of the signer's.
 func TestRequestParamsHoldNoCredentials(t *testing.T) {
-	c := &Client{cfg: testConfig(t, "http://127.0.0.1:9", fullFilters)}
+	c := &Client{cfg: testconfig.New(t, "http://127.0.0.1:9", testconfig.FullFilters)}
 	query, body := c.requestParams("cn-shenzhen")
 	for _, s := range []string{query, body} {
 		v, err := url.ParseQuery(s)
@@ -344,7 +289,7 @@ func TestRequestParamsHoldNoCredentials(t *testing.T) {
 		t.Errorf("query %q, body %q: list filters belong in the body", query, body)
 	}
 	// Tag keys in any script stay readable in the log.
-	c = &Client{cfg: testConfig(t, "http://127.0.0.1:9", func(c *config.Config) { c.Filters.Tags = config.TagFilters{{Key: "部门", Value: "设计"}} })}
+	c = &Client{cfg: testconfig.New(t, "http://127.0.0.1:9", func(c *config.Config) { c.Filters.Tags = config.TagFilters{{Key: "部门", Value: "设计"}} })}
 	if query, _ := c.requestParams(""); !strings.Contains(query, "Tag.1.Key=部门&Tag.1.Value=设计") {
 		t.Errorf("query %q: tag not readable", query)
 	}

@@ -22,6 +22,8 @@ import (
 
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/exposition"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit/testconfig"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -34,13 +36,13 @@ func benchEnv(b *testing.B, n int) (*Exporter, *simulator.Server, http.Handler) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	sim := simulator.New(testKey)
+	sim := simulator.New(testkit.Key)
 	if err := sim.SetData(d); err != nil {
 		b.Fatal(err)
 	}
 	api := httptest.NewServer(sim)
 	b.Cleanup(api.Close)
-	cfg := testConfig(b, api.URL, func(c *config.Config) {
+	cfg := testconfig.New(b, api.URL, func(c *config.Config) {
 		c.TagLabels = config.TagLabelsOf("department", "cost-center")
 		c.CacheTTL = config.Duration(time.Hour)
 		c.RefreshTimeout = config.Duration(time.Minute)

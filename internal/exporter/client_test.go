@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -12,33 +11,21 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit/testconfig"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
-// generated builds n groups with one pool each.
-func generated(n int, region string) simulator.Dataset {
-	var d simulator.Dataset
-	for i := range n {
-		g := fmt.Sprintf(`{"AppInstanceGroupId":"aig-gen-%s-%05d","AppInstanceGroupName":"Generated %d","RegionId":%q,
-			"ProductType":"CloudApp","ChargeType":"PrePaid","Status":"PUBLISHED","ResourceStatus":"AVAILABLE",
-			"Amount":2,"ExpiredTime":"2023-01-01T00:00:00.000+00:00",
-			"NodePool":[{"NodePoolId":"rg-gen-%05d","NodeInstanceType":"appstreaming.general.4c8g","NodeAmount":4,"NodeUsed":%d}]}`,
-			region, i, i, region, i, i%5)
-		d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, json.RawMessage(g))
-	}
-	return d
-}
-
 func TestPaginationFetchesEveryPageOnce(t *testing.T) {
 	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 20; c.MaxConcurrentPages = 4 })
-	if err := e.sim.SetData(generated(250, "cn-shanghai")); err != nil {
+	if err := e.sim.SetData(testkit.Generated(250, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
 	mfs := parse(t, e.scrape())
-	if got := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); got != 250 {
+	if got := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); got != 250 {
 		t.Errorf("groups = %v, want 250", got)
 	}
-	if _, n := find(mfs, "aliyun_appstream_node_pool_nodes"); n != 250 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_node_pool_nodes"); n != 250 {
 		t.Errorf("node_pool_nodes has %d series, want 250", n)
 	}
 	pages := map[string]int{}
@@ -56,7 +43,7 @@ func TestPaginationFetchesEveryPageOnce(t *testing.T) {
 			t.Errorf("page %s requested %d times", p, n)
 		}
 	}
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Success"); v != 13 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Success"); v != 13 {
 		t.Errorf("api_requests_total{code=Success} = %v, want 13", v)
 	}
 }
@@ -65,21 +52,21 @@ func TestPaginationFetchesEveryPageOnce(t *testing.T) {
 // page missing keeps serving the previous complete data.
 func TestOnePageFailingFailsTheRefresh(t *testing.T) {
 	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
-	if err := e.sim.SetData(generated(30, "cn-shanghai")); err != nil {
+	if err := e.sim.SetData(testkit.Generated(30, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
 	e.scrape()
 	e.clock.Advance(2 * time.Minute)
-	if err := e.sim.SetData(generated(25, "cn-shanghai")); err != nil {
+	if err := e.sim.SetData(testkit.Generated(25, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
 	// Page 1 answers; page 2 is refused for good (an auth error is final).
 	e.sim.Inject(simulator.Fault{}, simulator.Fault{Status: 403, Code: "Forbidden.RAM", Message: "User not authorized to operate on the specified resource."})
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
 		t.Errorf("up = %v after a failed page, want 0", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 30 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 30 {
 		t.Errorf("groups = %v, want the previous 30 (no partial page set)", v)
 	}
 }
@@ -135,7 +122,7 @@ func TestRequestParameters(t *testing.T) {
 		if len(r.Misplaced) > 0 {
 			t.Errorf("parameters in the wrong place: %v", r.Misplaced)
 		}
-		if r.Query.Get("AccessKeyId") != testKey.ID || r.Query.Get("Signature") == "" {
+		if r.Query.Get("AccessKeyId") != testkit.Key.ID || r.Query.Get("Signature") == "" {
 			t.Errorf("request not signed with the configured key")
 		}
 	}
@@ -151,20 +138,20 @@ func TestFiltersApplied(t *testing.T) {
 		c.BizRegions = []string{"cn-hangzhou", "cn-shanghai"}
 		c.Filters.Status = []string{"PUBLISHED"}
 	})
-	d := generated(3, "cn-hangzhou")
-	d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, generated(2, "cn-shanghai").AppInstanceGroupModels...)
+	d := testkit.Generated(3, "cn-hangzhou")
+	d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, testkit.Generated(2, "cn-shanghai").AppInstanceGroupModels...)
 	d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, json.RawMessage(`{"AppInstanceGroupId":"aig-failed","RegionId":"cn-shanghai","Status":"FAILED"}`))
 	if err := e.sim.SetData(d); err != nil {
 		t.Fatal(err)
 	}
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", "cn-hangzhou"); v != 3 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", "cn-hangzhou"); v != 3 {
 		t.Errorf("cn-hangzhou groups = %v, want 3", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", "cn-shanghai"); v != 2 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", "cn-shanghai"); v != 2 {
 		t.Errorf("cn-shanghai groups = %v, want 2 (the FAILED one filtered out)", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_group_info", "group_id", "aig-failed"); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info", "group_id", "aig-failed"); n != 0 {
 		t.Errorf("a group excluded by the Status filter is exported")
 	}
 }
@@ -173,13 +160,13 @@ func TestThrottledTwiceThenOK(t *testing.T) {
 	e := goldenEnv(t)
 	e.sim.Inject(simulator.ThrottlingUser, simulator.ThrottlingUser)
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
 		t.Errorf("up = %v, want 1 after retries", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Throttling.User"); v != 2 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Throttling.User"); v != 2 {
 		t.Errorf("throttled requests counted = %v, want 2", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Success"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Success"); v != 1 {
 		t.Errorf("successful requests counted = %v, want 1", v)
 	}
 	if n := e.sim.Requests(); n != 3 {
@@ -191,11 +178,11 @@ func TestServerErrorsRetried(t *testing.T) {
 	e := goldenEnv(t)
 	e.sim.Inject(simulator.ServiceUnavailable, simulator.BadGateway, simulator.TooManyRequests)
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
 		t.Errorf("up = %v, want 1", v)
 	}
 	for code, want := range map[string]float64{"ServiceUnavailable": 1, "HTTP502": 1, "HTTP429": 1, "Success": 1} {
-		if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != want {
+		if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != want {
 			t.Errorf("api_requests_total{code=%q} = %v, want %v", code, v, want)
 		}
 	}
@@ -208,23 +195,23 @@ func TestAuthErrorNotRetried(t *testing.T) {
 		c.Credentials.AccessKeySecret = promconfig.Secret("wrong-secret-ALSO-MUST-NOT-LEAK")
 	})
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
 		t.Errorf("up = %v, want 0", v)
 	}
 	if n := e.sim.Requests(); n != 1 {
 		t.Errorf("%d requests for an auth error, want exactly 1", n)
 	}
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "SignatureDoesNotMatch"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "SignatureDoesNotMatch"); v != 1 {
 		t.Errorf("api_requests_total{code=SignatureDoesNotMatch} = %v, want 1", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_group_info"); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info"); n != 0 {
 		t.Errorf("group series served without any good data")
 	}
 	logs := e.logs.String()
 	if !strings.Contains(logs, "SignatureDoesNotMatch") {
 		t.Errorf("the log does not say why the refresh failed:\n%s", logs)
 	}
-	for _, secret := range []string{"wrong-secret-ALSO-MUST-NOT-LEAK", testKey.Secret, "POST&%2F&"} {
+	for _, secret := range []string{"wrong-secret-ALSO-MUST-NOT-LEAK", testkit.Key.Secret, "POST&%2F&"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains %q:\n%s", secret, logs)
 		}
@@ -234,7 +221,7 @@ func TestAuthErrorNotRetried(t *testing.T) {
 func TestUnknownKeyNotRetried(t *testing.T) {
 	e := newEnv(t, fixtures, func(c *config.Config) { c.Credentials.AccessKeyID = "LTAIunknown" })
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "InvalidAccessKeyId.NotFound"); v != 1 || e.sim.Requests() != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "InvalidAccessKeyId.NotFound"); v != 1 || e.sim.Requests() != 1 {
 		t.Errorf("InvalidAccessKeyId.NotFound counted %v over %d requests, want 1 and 1", v, e.sim.Requests())
 	}
 }
@@ -247,19 +234,19 @@ func TestMalformedAfterGoodData(t *testing.T) {
 	e.clock.Advance(90 * time.Second)
 	e.sim.Inject(simulator.MalformedJSON)
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
 		t.Errorf("up = %v, want 0", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 4 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 4 {
 		t.Errorf("groups = %v, want the last good 4", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_group_info"); n != 4 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info"); n != 4 {
 		t.Errorf("group_info series = %d, want the last good 4", n)
 	}
-	if v := value(t, mfs, "aliyun_appstream_data_age_seconds", "biz_region", ""); v != 90 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_data_age_seconds", "biz_region", ""); v != 90 {
 		t.Errorf("data_age_seconds = %v, want 90", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); v != 1 || e.sim.Requests() != 2 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); v != 1 || e.sim.Requests() != 2 {
 		t.Errorf("malformed counted %v with %d requests in all; want 1 and 2 (no retry)", v, e.sim.Requests())
 	}
 	// The failure is cached for cache_ttl: the next scrape makes no request.
@@ -277,21 +264,21 @@ func TestMaxStaleDropsData(t *testing.T) {
 	e.sim.SetSticky(&simulator.ServiceUnavailable)
 	e.clock.Advance(4 * time.Minute)
 	mfs := parse(t, e.scrape())
-	if _, n := find(mfs, "aliyun_appstream_group_info"); n != 4 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info"); n != 4 {
 		t.Fatalf("after 4m of failures: %d group_info series, want the last good 4", n)
 	}
 	e.clock.Advance(2 * time.Minute)
 	mfs = parse(t, e.scrape())
-	if _, n := find(mfs, "aliyun_appstream_group_info"); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info"); n != 0 {
 		t.Errorf("after 6m (max_stale 5m): %d group_info series, want 0", n)
 	}
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 0 {
 		t.Errorf("groups = %v, want 0", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_data_age_seconds"); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_data_age_seconds"); n != 0 {
 		t.Errorf("data_age_seconds present with no data served")
 	}
-	if _, n := find(mfs, "aliyun_appstream_last_refresh_success_timestamp_seconds"); n != 1 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_last_refresh_success_timestamp_seconds"); n != 1 {
 		t.Errorf("last_refresh_success_timestamp_seconds must stay after data is dropped")
 	}
 }
@@ -303,13 +290,13 @@ func TestHangingEndpointCutByRefreshTimeout(t *testing.T) {
 	e.sim.SetSticky(&simulator.Hang)
 	defer e.sim.SetSticky(nil)
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
 		t.Errorf("up = %v, want 0", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_refreshes_total", "result", "failure"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_refreshes_total", "result", "failure"); v != 1 {
 		t.Errorf("refreshes_total{result=failure} = %v, want 1: the scrape must wait for the refresh to be cut", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "transport"); v < 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "transport"); v < 1 {
 		t.Errorf("api_requests_total{code=transport} = %v, want ≥ 1", v)
 	}
 }
@@ -321,38 +308,38 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 	e.sim.SetSticky(&simulator.Hang)
 	defer e.sim.SetSticky(nil)
 	mfs := parse(t, e.scrape("X-Prometheus-Scrape-Timeout-Seconds", "1"))
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 {
 		t.Errorf("up = %v, want 0 while no refresh has finished", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_refresh_duration_seconds"); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_refresh_duration_seconds"); n != 0 {
 		t.Errorf("a refresh finished although the API hangs: the scrape did not honour its timeout")
 	}
 	e.sim.SetSticky(nil)
-	waitFor(t, "the refresh to finish after the hang is released", e.exp.Ready)
+	testkit.WaitFor(t, "the refresh to finish after the hang is released", e.exp.Ready)
 }
 
 func TestCredentialsFromFiles(t *testing.T) {
 	dir := t.TempDir()
 	secretFile := dir + "/secret"
 	tokenFile := dir + "/token"
-	write(t, secretFile, testKey.Secret+"\n")
-	write(t, tokenFile, "sts-token-MUST-NOT-LEAK\n")
-	sim := simulator.New(simulator.Key{ID: "STS.test", Secret: testKey.Secret, SecurityToken: "sts-token-MUST-NOT-LEAK"})
+	testkit.WriteFile(t, secretFile, testkit.Key.Secret+"\n")
+	testkit.WriteFile(t, tokenFile, "sts-token-MUST-NOT-LEAK\n")
+	sim := simulator.New(simulator.Key{ID: "STS.test", Secret: testkit.Key.Secret, SecurityToken: "sts-token-MUST-NOT-LEAK"})
 	e := newEnvWith(t, sim, func(c *config.Config) {
 		c.Credentials = &config.Credentials{AccessKeyID: "STS.test", AccessKeySecretFile: secretFile, SecurityTokenFile: tokenFile}
 	})
-	if err := sim.Load(mustRead(t, "testdata/reference.json")); err != nil {
+	if err := sim.Load(testkit.MustRead(t, "testdata/reference.json")); err != nil {
 		t.Fatal(err)
 	}
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
 		t.Fatalf("up = %v with STS credentials from files; log:\n%s", v, e.logs)
 	}
 	// A rotated token file takes effect at the next refresh, without reload.
-	write(t, tokenFile, "rotated-token\n")
+	testkit.WriteFile(t, tokenFile, "rotated-token\n")
 	e.clock.Advance(2 * time.Minute)
 	mfs = parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "InvalidSecurityToken.Mismatch"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "InvalidSecurityToken.Mismatch"); v != 1 {
 		t.Errorf("the rotated token was not sent (mismatch counted %v)", v)
 	}
 	if strings.Contains(e.logs.String(), "sts-token-MUST-NOT-LEAK") || strings.Contains(e.logs.String(), "rotated-token") {
@@ -364,14 +351,14 @@ func TestCredentialsFromFiles(t *testing.T) {
 // race detector watching the SDK clients and the credential provider.
 func TestParallelPagesShareNothingRacy(t *testing.T) {
 	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5; c.MaxConcurrentPages = 8 })
-	if err := e.sim.SetData(generated(200, "cn-shanghai")); err != nil {
+	if err := e.sim.SetData(testkit.Generated(200, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
 	var done atomic.Int32
 	for range 3 {
 		e.clock.Advance(2 * time.Minute)
 		mfs := parse(t, e.scrape())
-		if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v == 200 {
+		if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v == 200 {
 			done.Add(1)
 		}
 	}
@@ -382,14 +369,14 @@ func TestParallelPagesShareNothingRacy(t *testing.T) {
 
 func TestPageCapStopsEndlessAPI(t *testing.T) {
 	e := newEnv(t, nil, nil)
-	d := generated(1, "cn-shanghai")
+	d := testkit.Generated(1, "cn-shanghai")
 	if err := e.sim.SetData(d); err != nil {
 		t.Fatal(err)
 	}
 	// A TotalCount far beyond any tenant is refused, not paged through.
 	e.sim.Inject(simulator.Fault{Status: 200, Body: `{"TotalCount": 5000000, "PageSize": 100, "AppInstanceGroupModels": []}`})
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 || e.sim.Requests() != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 0 || e.sim.Requests() != 1 {
 		t.Errorf("up = %v after %d requests; want 0 after 1", v, e.sim.Requests())
 	}
 	if !strings.Contains(e.logs.String(), "exceeds the limit") {
@@ -401,10 +388,10 @@ func TestErrorBodyWithHTTP200(t *testing.T) {
 	e := goldenEnv(t)
 	e.sim.Inject(simulator.Fault{Status: 200, Body: `{"RequestId":"R1","Code":"Throttling.Api","Message":"Request was denied due to api flow control."}`})
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Throttling.Api"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Throttling.Api"); v != 1 {
 		t.Errorf("Throttling.Api in an HTTP 200 counted %v, want 1", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); v != 1 {
 		t.Errorf("up = %v, want 1 after the retry", v)
 	}
 }
@@ -413,7 +400,7 @@ func TestErrorBodyWithHTTP200(t *testing.T) {
 func newEnvWith(t *testing.T, sim *simulator.Server, edit func(*config.Config)) *env {
 	t.Helper()
 	api := newAPIServer(t, sim)
-	return startEnv(t, sim, api, testConfig(t, api.URL, edit))
+	return startEnv(t, sim, api, testconfig.New(t, api.URL, edit))
 }
 
 // TestDefaultCredentialChainUnderParallelQueries: without a credentials
@@ -422,8 +409,8 @@ func newEnvWith(t *testing.T, sim *simulator.Server, edit func(*config.Config)) 
 // of several queries, which start together, must not call it at once (the
 // race detector watches).
 func TestDefaultCredentialChainUnderParallelQueries(t *testing.T) {
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testKey.ID)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testKey.Secret)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", testkit.Key.ID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", testkit.Key.Secret)
 	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
 	regions := []string{"cn-shanghai", "cn-hangzhou", "cn-beijing", "cn-shenzhen", "ap-southeast-1", "cn-hongkong"}
 	e := newEnv(t, nil, func(c *config.Config) {
@@ -434,14 +421,14 @@ func TestDefaultCredentialChainUnderParallelQueries(t *testing.T) {
 	})
 	var d simulator.Dataset
 	for _, r := range regions {
-		d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, generated(30, r).AppInstanceGroupModels...)
+		d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, testkit.Generated(30, r).AppInstanceGroupModels...)
 	}
 	if err := e.sim.SetData(d); err != nil {
 		t.Fatal(err)
 	}
 	mfs := parse(t, e.scrape())
 	for _, r := range regions {
-		if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", r); v != 30 {
+		if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", r); v != 30 {
 			t.Errorf("%s: groups = %v, want 30; log:\n%s", r, v, e.logs)
 		}
 	}

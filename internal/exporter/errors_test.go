@@ -7,23 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
-
-func gathered(t *testing.T, e *env) map[string]*dto.MetricFamily {
-	t.Helper()
-	list, err := e.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mfs := map[string]*dto.MetricFamily{}
-	for _, mf := range list {
-		mfs[mf.GetName()] = mf
-	}
-	return mfs
-}
 
 // TestCanceledRefresh: closing the exporter (reload, shutdown) cuts the
 // request in flight; that is counted as canceled, not as a transport
@@ -34,10 +20,10 @@ func TestCanceledRefresh(t *testing.T) {
 		e.sim.SetSticky(&simulator.Hang)
 		t.Cleanup(func() { e.sim.SetSticky(nil) })
 		e.exp.Start()
-		waitFor(t, "the request to reach the API", func() bool { return e.sim.Requests() == 1 })
+		testkit.WaitFor(t, "the request to reach the API", func() bool { return e.sim.Requests() == 1 })
 		e.exp.Close()
-		waitFor(t, "the canceled request to be counted", func() bool {
-			_, n := find(gathered(t, e), "aliyun_appstream_api_requests_total", "code", "canceled")
+		testkit.WaitFor(t, "the canceled request to be counted", func() bool {
+			_, n := testkit.Find(testkit.Gather(t, e.reg), "aliyun_appstream_api_requests_total", "code", "canceled")
 			return n == 1
 		})
 		if n := e.sim.Requests(); n != 1 {

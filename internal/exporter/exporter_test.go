@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -34,7 +35,7 @@ var fixtures = []string{"testdata/reference.json", "testdata/edge_cases.json"}
 // family missing on either side is a difference.
 func goldenFamilies(t *testing.T, body string) []string {
 	seen := map[string]bool{}
-	for _, text := range []string{body, string(mustRead(t, "testdata/golden.prom"))} {
+	for _, text := range []string{body, string(testkit.MustRead(t, "testdata/golden.prom"))} {
 		for name := range parse(t, text) {
 			wallTime := strings.Contains(name, "duration") || strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_")
 			if !wallTime {
@@ -107,10 +108,10 @@ func TestDemoServed(t *testing.T) {
 	}
 	e.clock.t = time.Now()
 	mfs := parse(t, e.scrape())
-	if got := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); got != 30 {
+	if got := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); got != 30 {
 		t.Errorf("groups = %v, want 30", got)
 	}
-	if _, n := find(mfs, "aliyun_appstream_group_info"); n != 30 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info"); n != 30 {
 		t.Errorf("%d group_info series, want 30", n)
 	}
 }
@@ -119,10 +120,10 @@ func TestSchedulePerScrape(t *testing.T) {
 	e := newEnv(t, fixtures, func(c *config.Config) { c.CacheTTL = config.Duration(3 * time.Hour) })
 	pool := []string{"node_pool_id", "rg-edge-office"}
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 1 {
 		t.Fatalf("schedule_active at Monday 10:00 = %v, want 1", v)
 	}
-	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_target_nodes", pool...); v != 5 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_node_pool_schedule_target_nodes", pool...); v != 5 {
 		t.Fatalf("schedule_target_nodes at Monday 10:00 = %v, want 5", v)
 	}
 	// Two hours later the window (09:30–11:00) is over; the data is cached,
@@ -130,14 +131,14 @@ func TestSchedulePerScrape(t *testing.T) {
 	e.clock.Advance(2 * time.Hour)
 	requests := e.sim.Requests()
 	mfs = parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_node_pool_schedule_active", pool...); v != 0 {
 		t.Errorf("schedule_active at Monday 12:00 = %v, want 0", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_node_pool_schedule_target_nodes", pool...); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_node_pool_schedule_target_nodes", pool...); n != 0 {
 		t.Errorf("schedule_target_nodes present with no active window")
 	}
 	want := float64(time.Date(2022, 8, 18, 2, 0, 0, 0, time.UTC).Sub(pinnedNow.Add(2*time.Hour)) / time.Second)
-	if v := value(t, mfs, "aliyun_appstream_group_expires_in_seconds", "group_id", "aig-edge-sessions"); v != want {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_group_expires_in_seconds", "group_id", "aig-edge-sessions"); v != want {
 		t.Errorf("expires_in_seconds = %v, want %v", v, want)
 	}
 	if got := e.sim.Requests() - requests; got != 0 {
@@ -197,7 +198,7 @@ func TestConcurrentScrapesShareOneRefresh(t *testing.T) {
 		t.Fatalf("10 concurrent scrapes made %d API requests, want 1", n)
 	}
 	for i, b := range bodies {
-		if v := value(t, parse(t, b), "aliyun_appstream_groups", "biz_region", ""); v != 4 {
+		if v := testkit.Value(t, parse(t, b), "aliyun_appstream_groups", "biz_region", ""); v != 4 {
 			t.Errorf("scrape %d served %v groups, want 4", i, v)
 		}
 	}
@@ -221,10 +222,10 @@ func TestCacheTTLExported(t *testing.T) {
 	e := newEnv(t, fixtures, func(c *config.Config) { c.CacheTTL = config.Duration(90 * time.Second) })
 	e.sim.SetSticky(&simulator.ServiceUnavailable)
 	mfs := parse(t, e.scrape())
-	if up := value(t, mfs, "aliyun_appstream_up", "biz_region", ""); up != 0 {
+	if up := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); up != 0 {
 		t.Fatalf("up = %v with the API down, want 0", up)
 	}
-	if v := value(t, mfs, "aliyun_appstream_cache_ttl_seconds"); v != 90 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_cache_ttl_seconds"); v != 90 {
 		t.Errorf("cache_ttl_seconds = %v with cache_ttl 90s, want 90", v)
 	}
 	if mf := mfs["aliyun_appstream_cache_ttl_seconds"]; mf.GetType() != dto.MetricType_GAUGE || len(mf.GetMetric()[0].GetLabel()) != 0 {
@@ -239,7 +240,7 @@ func TestCacheTTLExported(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if _, n := find(parse(t, string(body)), "aliyun_appstream_cache_ttl_seconds"); n != 0 {
+	if _, n := testkit.Find(parse(t, string(body)), "aliyun_appstream_cache_ttl_seconds"); n != 0 {
 		t.Errorf("cache_ttl_seconds served with no configuration in force")
 	}
 }

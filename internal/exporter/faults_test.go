@@ -20,6 +20,7 @@ import (
 
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -68,12 +69,12 @@ func (e *env) check(wantUp float64) map[string]*dto.MetricFamily {
 func (e *env) staleThenDropped() {
 	e.t.Helper()
 	mfs := e.check(0)
-	if v := value(e.t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 4 {
+	if v := testkit.Value(e.t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 4 {
 		e.t.Errorf("groups = %v during the fault, want the last good 4", v)
 	}
 	e.clock.Advance(e.cfg.MaxStale.D())
 	mfs = e.check(0)
-	if _, n := find(mfs, "aliyun_appstream_group_info"); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info"); n != 0 {
 		e.t.Errorf("%d group_info series past max_stale, want 0", n)
 	}
 }
@@ -103,7 +104,7 @@ func TestFaultThrottlingStorms(t *testing.T) {
 			e := faultEnv(t, nil)
 			e.sim.SetSticky(&f)
 			mfs := e.check(0)
-			if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != aliyun.MaxAttempts {
+			if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", code); v != aliyun.MaxAttempts {
 				t.Errorf("%s counted %v times, want %d (retries stop at %d attempts)", code, v, aliyun.MaxAttempts, aliyun.MaxAttempts)
 			}
 			requests := e.sim.Requests()
@@ -121,7 +122,7 @@ func TestFault503Burst(t *testing.T) {
 	e := faultEnv(t, nil)
 	e.sim.Inject(simulator.ServiceUnavailable, simulator.ServiceUnavailable, simulator.BadGateway, simulator.ServiceUnavailable)
 	mfs := e.check(1)
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 4 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 4 {
 		t.Errorf("groups = %v after a burst ridden out, want 4", v)
 	}
 }
@@ -137,10 +138,10 @@ func TestFaultHangingConnection(t *testing.T) {
 func TestFaultSlowDripBody(t *testing.T) {
 	noLeaks(t)
 	e := faultEnv(t, func(c *config.Config) { c.RefreshTimeout = config.Duration(time.Second) })
-	body := string(mustRead(t, "testdata/reference.json"))
+	body := string(testkit.MustRead(t, "testdata/reference.json"))
 	e.sim.SetSticky(&simulator.Fault{Status: 200, Body: body, Drip: 20 * time.Millisecond})
 	mfs := e.check(0)
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "transport"); v < 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "transport"); v < 1 {
 		t.Errorf("a dripping body was not cut by refresh_timeout")
 	}
 	e.staleThenDropped()
@@ -161,7 +162,7 @@ func TestFaultMalformedAnswers(t *testing.T) {
 			if n := e.sim.Requests(); n != 2 {
 				t.Errorf("%d requests, want 2: a malformed answer is not retried", n)
 			}
-			if _, n := find(mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); n != 1 && name != "number as Code" {
+			if _, n := testkit.Find(mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); n != 1 && name != "number as Code" {
 				t.Errorf("no api_requests_total{code=malformed}")
 			}
 			e.staleThenDropped()
@@ -174,7 +175,7 @@ func TestFaultErrorBodyWithHTTP200(t *testing.T) {
 	e := faultEnv(t, nil)
 	e.sim.SetSticky(&simulator.Fault{Status: 200, Body: `{"RequestId":"R","Code":"Forbidden.RAM","Message":"User not authorized to operate on the specified resource."}`})
 	mfs := e.check(0)
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Forbidden.RAM"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "Forbidden.RAM"); v != 1 {
 		t.Errorf("Forbidden.RAM in an HTTP 200 counted %v, want 1 (not retried)", v)
 	}
 	e.staleThenDropped()
@@ -185,7 +186,7 @@ func TestFaultOversizedBody(t *testing.T) {
 	e := faultEnv(t, nil)
 	e.sim.SetSticky(&simulator.Fault{Status: 200, Oversize: aliyun.MaxBodyBytes + 16<<20})
 	mfs := e.check(0)
-	if v := value(t, mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_api_requests_total", "code", "malformed"); v != 1 {
 		t.Errorf("an oversized answer counted %v as malformed, want 1", v)
 	}
 	if !strings.Contains(e.logs.String(), "answer larger than 64 MiB") {
@@ -209,7 +210,7 @@ func TestFaultInvalidUTF8(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs := e.check(1)
-	if _, n := find(mfs, "aliyun_appstream_group_amount", "group_id", "aig-utf8"); n != 1 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_amount", "group_id", "aig-utf8"); n != 1 {
 		t.Errorf("the group with invalid UTF-8 in its name is not exported")
 	}
 }
@@ -219,7 +220,7 @@ func TestFaultInvalidUTF8(t *testing.T) {
 func TestFaultPaginationDrift(t *testing.T) {
 	noLeaks(t)
 	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
-	full := generated(30, "cn-shanghai")
+	full := testkit.Generated(30, "cn-shanghai")
 	if err := e.sim.SetData(full); err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +230,11 @@ func TestFaultPaginationDrift(t *testing.T) {
 		}
 	})
 	mfs := e.check(1)
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 27 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 27 {
 		t.Errorf("groups = %v, want the 27 left", v)
 	}
 	for i := 3; i < 30; i++ {
-		if _, n := find(mfs, "aliyun_appstream_group_amount", "group_id", fmt.Sprintf("aig-gen-cn-shanghai-%05d", i)); n != 1 {
+		if _, n := testkit.Find(mfs, "aliyun_appstream_group_amount", "group_id", fmt.Sprintf("aig-gen-cn-shanghai-%05d", i)); n != 1 {
 			t.Errorf("group %d: %d series, want 1 (lost or repeated while items shifted)", i, n)
 		}
 	}
@@ -245,13 +246,13 @@ func TestFaultPaginationDrift(t *testing.T) {
 func TestFaultDuplicateGroupAcrossPages(t *testing.T) {
 	noLeaks(t)
 	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 2 })
-	d := generated(3, "cn-shanghai")
+	d := testkit.Generated(3, "cn-shanghai")
 	d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, d.AppInstanceGroupModels[0])
 	if err := e.sim.SetData(d); err != nil {
 		t.Fatal(err)
 	}
 	mfs := e.check(1)
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 3 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 3 {
 		t.Errorf("groups = %v, want 3", v)
 	}
 }
@@ -262,7 +263,7 @@ func TestFaultDuplicateGroupAcrossPages(t *testing.T) {
 func TestFaultEmptyPageBeforeTotalCount(t *testing.T) {
 	noLeaks(t)
 	e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 10; c.MaxConcurrentPages = 1 })
-	if err := e.sim.SetData(generated(30, "cn-shanghai")); err != nil {
+	if err := e.sim.SetData(testkit.Generated(30, "cn-shanghai")); err != nil {
 		t.Fatal(err)
 	}
 	e.check(1)
@@ -270,7 +271,7 @@ func TestFaultEmptyPageBeforeTotalCount(t *testing.T) {
 	empty := simulator.Fault{Status: 200, Body: `{"RequestId":"R","TotalCount":30,"PageSize":10,"PageNumber":2,"AppInstanceGroupModels":[]}`}
 	e.sim.Inject(simulator.Fault{}, empty, simulator.Fault{}, simulator.Fault{}, empty)
 	mfs := e.check(0)
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 30 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", ""); v != 30 {
 		t.Errorf("groups = %v, want the previous 30", v)
 	}
 	if !strings.Contains(e.logs.String(), "listed 20 of TotalCount 30 groups, twice in a row") {
@@ -286,7 +287,7 @@ func TestFaultPageThatNeverEnds(t *testing.T) {
 	t.Run("the same page again", func(t *testing.T) {
 		noLeaks(t)
 		e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5 })
-		page := `{"RequestId":"R","AppInstanceGroupModels":[` + strings.Join(rawGroups(generated(5, "cn-shanghai")), ",") + `]}`
+		page := `{"RequestId":"R","AppInstanceGroupModels":[` + strings.Join(rawGroups(testkit.Generated(5, "cn-shanghai")), ",") + `]}`
 		e.sim.SetSticky(&simulator.Fault{Status: 200, Body: page})
 		e.check(0)
 		if n := e.sim.Requests(); n != 2 {
@@ -297,7 +298,7 @@ func TestFaultPageThatNeverEnds(t *testing.T) {
 		noLeaks(t)
 		e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5 })
 		e.exp.client.MaxGroups = 50
-		all := generated(1000, "cn-shanghai")
+		all := testkit.Generated(1000, "cn-shanghai")
 		e.sim.SetHook(func(n int) {
 			// Each request gets the next five groups as its page, and no
 			// TotalCount: the API never says it is done.
@@ -327,7 +328,7 @@ func TestFaultThousandsOfTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs := e.check(1)
-	if _, n := find(mfs, "aliyun_appstream_group_amount", "tag_department", "finance", "tag_tag_4999", "v4999"); n != 1 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_amount", "tag_department", "finance", "tag_tag_4999", "v4999"); n != 1 {
 		t.Errorf("tag labels not taken from a group with 5000 tags")
 	}
 }
@@ -345,7 +346,7 @@ func TestFaultGroupIDAcrossRegions(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs := e.check(1)
-	if _, n := find(mfs, "aliyun_appstream_group_amount", "group_id", "aig-twin"); n != 2 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_amount", "group_id", "aig-twin"); n != 2 {
 		t.Errorf("%d series for the twin ID, want one per region", n)
 	}
 	// An API that ignores BizRegionId returns both twins to both queries.
@@ -353,7 +354,7 @@ func TestFaultGroupIDAcrossRegions(t *testing.T) {
 	both := `{"RequestId":"R","TotalCount":2,"AppInstanceGroupModels":[` + string(same("cn-shanghai")) + "," + string(same("cn-hangzhou")) + `]}`
 	e.sim.SetSticky(&simulator.Fault{Status: 200, Body: both})
 	mfs = e.check(1)
-	if _, n := find(mfs, "aliyun_appstream_group_amount", "group_id", "aig-twin"); n != 2 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_amount", "group_id", "aig-twin"); n != 2 {
 		t.Errorf("%d series for the twin ID from two queries, want 2", n)
 	}
 }

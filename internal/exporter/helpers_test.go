@@ -1,11 +1,8 @@
 package exporter
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,19 +12,16 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit/testconfig"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
-
-// The key the simulator accepts in tests; the secret must never show up in
-// logs or errors.
-var testKey = simulator.Key{ID: "LTAItestKeyID0001", Secret: "test-secret-MUST-NOT-LEAK-7f3a9c"}
 
 // pinnedNow is Monday 2022-08-15 10:00 in Asia/Shanghai: inside the
 // reference example's schedule window (Mondays 09:30–11:00).
@@ -62,31 +56,14 @@ type env struct {
 	reg     *prometheus.Registry
 	metrics *httptest.Server
 	clock   *fakeClock
-	logs    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs    *testkit.SyncBuffer
 }
 
 // newEnv starts a simulator serving the given data set files (merged, in
 // order) and an exporter pointed at it. edit may change the config.
 func newEnv(t *testing.T, datasets []string, edit func(*config.Config)) *env {
 	t.Helper()
-	sim := simulator.New(testKey)
+	sim := simulator.New(testkit.Key)
 	var merged simulator.Dataset
 	for _, f := range datasets {
 		data, err := os.ReadFile(f)
@@ -103,7 +80,7 @@ func newEnv(t *testing.T, datasets []string, edit func(*config.Config)) *env {
 		t.Fatal(err)
 	}
 	api := newAPIServer(t, sim)
-	return startEnv(t, sim, api, testConfig(t, api.URL, func(c *config.Config) {
+	return startEnv(t, sim, api, testconfig.New(t, api.URL, func(c *config.Config) {
 		c.RefreshTimeout = config.Duration(10 * time.Second)
 		if edit != nil {
 			edit(c)
@@ -111,25 +88,10 @@ func newEnv(t *testing.T, datasets []string, edit func(*config.Config)) *env {
 	}))
 }
 
-// testConfig is a validated config for endpoint, signed with testKey.
-func testConfig(tb testing.TB, endpoint string, edit func(*config.Config)) *config.Config {
-	tb.Helper()
-	cfg := config.DefaultConfig()
-	cfg.Endpoint = endpoint
-	cfg.Credentials = &config.Credentials{AccessKeyID: testKey.ID, AccessKeySecret: promconfig.Secret(testKey.Secret)}
-	if edit != nil {
-		edit(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		tb.Fatal(err)
-	}
-	return cfg
-}
-
 func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *config.Config) *env {
 	t.Helper()
-	e := &env{t: t, sim: sim, api: api, cfg: cfg, clock: &fakeClock{t: pinnedNow}, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
-	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger, logs := testkit.Logger(t)
+	e := &env{t: t, sim: sim, api: api, cfg: cfg, clock: &fakeClock{t: pinnedNow}, logs: logs, reg: prometheus.NewRegistry()}
 	exp, err := NewExporter(cfg, Options{
 		Logger:    logger,
 		Metrics:   NewMetrics(e.reg),
@@ -140,11 +102,6 @@ func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *co
 		t.Fatal(err)
 	}
 	t.Cleanup(exp.Close)
-	t.Cleanup(func() {
-		if strings.Contains(e.logs.String(), testKey.Secret) {
-			t.Errorf("the access key secret reached the log:\n%s", e.logs)
-		}
-	})
 	e.exp = exp
 	e.metrics = httptest.NewServer(NewHandler(func() *Exporter { return exp }, e.reg, logger))
 	t.Cleanup(e.metrics.Close)
@@ -184,64 +141,6 @@ func parse(t *testing.T, text string) map[string]*dto.MetricFamily {
 	return mfs
 }
 
-// value returns the value of the one series of family name whose labels
-// include all of want; it fails when there is not exactly one.
-func value(t *testing.T, mfs map[string]*dto.MetricFamily, name string, want ...string) float64 {
-	t.Helper()
-	v, n := find(mfs, name, want...)
-	if n != 1 {
-		t.Fatalf("%s%v: %d series, want 1", name, want, n)
-	}
-	return v
-}
-
-func find(mfs map[string]*dto.MetricFamily, name string, want ...string) (float64, int) {
-	mf, ok := mfs[name]
-	if !ok {
-		return 0, 0
-	}
-	var v float64
-	n := 0
-next:
-	for _, m := range mf.GetMetric() {
-		for i := 0; i+1 < len(want); i += 2 {
-			found := false
-			for _, lp := range m.GetLabel() {
-				if lp.GetName() == want[i] && lp.GetValue() == want[i+1] {
-					found = true
-				}
-			}
-			if !found {
-				continue next
-			}
-		}
-		n++
-		switch {
-		case m.Gauge != nil:
-			v = m.Gauge.GetValue()
-		case m.Counter != nil:
-			v = m.Counter.GetValue()
-		case m.Untyped != nil:
-			v = m.Untyped.GetValue()
-		}
-	}
-	return v, n
-}
-
-// waitFor polls cond until it holds or the test's deadline nears.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
 func mustRequest(t *testing.T, url string, header ...string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -259,20 +158,4 @@ func newAPIServer(t *testing.T, sim *simulator.Server) *httptest.Server {
 	api := httptest.NewServer(sim)
 	t.Cleanup(api.Close)
 	return api
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

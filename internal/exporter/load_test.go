@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit/testconfig"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -38,12 +40,12 @@ func TestLoad200Scrapers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := simulator.New(testKey)
+	sim := simulator.New(testkit.Key)
 	if err := sim.SetData(d); err != nil {
 		t.Fatal(err)
 	}
 	api := newAPIServer(t, sim)
-	cfg := testConfig(t, api.URL, func(c *config.Config) { c.CacheTTL = config.Duration(5 * time.Second) })
+	cfg := testconfig.New(t, api.URL, func(c *config.Config) { c.CacheTTL = config.Duration(5 * time.Second) })
 	reg := prometheus.NewRegistry()
 	exp, err := NewExporter(cfg, Options{Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(reg)})
 	if err != nil {

@@ -10,67 +10,13 @@ import (
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit/testconfig"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
-// setTags is the one place these tests set tag filters (key, value, key,
-// value, ...), so a change of Filters.Tags' type touches only this.
-func setTags(f *config.Filters, kv ...string) {
-	f.Tags = nil
-	for i := 0; i+1 < len(kv); i += 2 {
-		f.Tags = append(f.Tags, config.TagFilter{Key: kv[i], Value: kv[i+1]})
-	}
-}
-
-// fullFilters sets every filter, a biz region and every request setting,
-// each to a value of its own. Tags are given in key order, so the Tag.N
-// numbering is the same whether the exporter keeps their order or sorts.
-func fullFilters(c *config.Config) {
-	c.RegionID = "cn-hangzhou"
-	c.BizRegions = []string{"cn-shenzhen"}
-	c.ProductType = "CloudApp"
-	c.PageSize = 50
-	c.Filters = config.Filters{
-		Status:               []string{"PUBLISHED", "MAINTAINING"},
-		AppInstanceGroupID:   "aig-match",
-		AppInstanceGroupName: "Office",
-		AppCenterImageID:     "img-1",
-		NodeInstanceType:     "appstreaming.general.4c8g",
-		OfficeSiteID:         "cn-shenzhen+dir-1",
-		UserGroupIDs:         []string{"ug-a", "ug-b"},
-		ExcludedUserGroupIDs: []string{"ug-x"},
-	}
-	setTags(&c.Filters, "cost-center", "cc 1", "department", "design")
-}
-
-// matchingGroup is a group that passes every filter of fullFilters (when
-// assigned to ug-a or ug-b); note tells copies apart.
-func matchingGroup(note string) json.RawMessage {
-	return json.RawMessage(`{"AppInstanceGroupId":"aig-match","AppInstanceGroupName":"Office ` + note + `",
-		"AppCenterImageId":"img-1","RegionId":"cn-shenzhen","ProductType":"CloudApp","Status":"PUBLISHED",
-		"OfficeSiteId":"cn-shenzhen+dir-1","ChargeType":"PrePaid","ResourceStatus":"AVAILABLE","Amount":2,
-		"NodePool":[{"NodePoolId":"rg-1","NodeInstanceType":"appstreaming.general.4c8g","NodeAmount":2,"NodeUsed":1}],
-		"Tags":[{"Key":"department","Value":"design"},{"Key":"cost-center","Value":"cc 1"}]}`)
-}
-
-// userGroupData: six groups in cn-shanghai and the user groups each is
-// assigned to.
-func userGroupData() simulator.Dataset {
-	d := generated(6, "cn-shanghai")
-	id := func(i int) string { return fmt.Sprintf("aig-gen-cn-shanghai-%05d", i) }
-	d.UserGroups = map[string][]string{
-		id(0): {"ug-a"},
-		id(1): {"ug-a", "ug-x"},
-		id(2): {"ug-b"},
-		id(3): {"ug-x"},
-		// id(4) is in no user group
-		id(5): {"ug-b", "ug-c"},
-	}
-	return d
-}
-
 // exportedGroups lists the group IDs of group_info, sorted, by their
-// number in userGroupData.
+// number in testconfig.UserGroupData.
 func exportedGroups(t *testing.T, text string) []int {
 	t.Helper()
 	var out []int
@@ -109,7 +55,7 @@ func TestUserGroupFiltersEndToEnd(t *testing.T) {
 				cfg.Filters.UserGroupIDs = c.include
 				cfg.Filters.ExcludedUserGroupIDs = c.excluded
 			})
-			if err := e.sim.SetData(userGroupData()); err != nil {
+			if err := e.sim.SetData(testconfig.UserGroupData()); err != nil {
 				t.Fatal(err)
 			}
 			if got := exportedGroups(t, e.scrape()); !slices.Equal(got, c.want) {
@@ -128,9 +74,9 @@ func TestUserGroupFiltersEndToEnd(t *testing.T) {
 // nothing in the wrong place, and only the group passing every filter is
 // exported, not the groups failing one filter each.
 func TestFullFilterRefresh(t *testing.T) {
-	e := newEnv(t, nil, fullFilters)
+	e := newEnv(t, nil, testconfig.FullFilters)
 	var d simulator.Dataset
-	d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, matchingGroup("the one"))
+	d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, testconfig.MatchingGroup("the one"))
 	// Each decoy fails one filter; its ID passes (groups are told apart by
 	// their name here).
 	for i, swap := range [][2]string{
@@ -143,7 +89,7 @@ func TestFullFilterRefresh(t *testing.T) {
 		{`{"Key":"department","Value":"design"}`, `{"Key":"department","Value":"sales"}`},
 		{`"ProductType":"CloudApp"`, `"ProductType":"CloudDesktop"`},
 	} {
-		g := strings.Replace(string(matchingGroup(fmt.Sprint("decoy ", i))), swap[0], swap[1], 1)
+		g := strings.Replace(string(testconfig.MatchingGroup(fmt.Sprint("decoy ", i))), swap[0], swap[1], 1)
 		d.AppInstanceGroupModels = append(d.AppInstanceGroupModels, json.RawMessage(g))
 	}
 	d.UserGroups = map[string][]string{"aig-match": {"ug-b"}}
@@ -151,10 +97,10 @@ func TestFullFilterRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_groups", "biz_region", "cn-shenzhen"); v != 1 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_groups", "biz_region", "cn-shenzhen"); v != 1 {
 		t.Errorf("groups = %v, want the 1 group passing every filter", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_group_info", "group_name", "Office the one"); n != 1 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_info", "group_name", "Office the one"); n != 1 {
 		t.Errorf("the group passing every filter is not exported")
 	}
 	log := e.sim.Log()
@@ -173,7 +119,7 @@ func TestFullFilterRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Hour)
-	if v := value(t, parse(t, e.scrape()), "aliyun_appstream_groups", "biz_region", "cn-shenzhen"); v != 0 {
+	if v := testkit.Value(t, parse(t, e.scrape()), "aliyun_appstream_groups", "biz_region", "cn-shenzhen"); v != 0 {
 		t.Errorf("groups = %v with the group outside the user groups, want 0", v)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // The clock of these tests is pinnedNow: Monday 2022-08-15 10:00 in
@@ -81,25 +83,25 @@ func TestBrokenScheduleDropsItsSeries(t *testing.T) {
 
 	for scrape, mf := range []map[string]*dto.MetricFamily{mfs, mfs2} {
 		good := []string{"node_pool_id", "rg-good"}
-		if v := value(t, mf, "aliyun_appstream_node_pool_schedule_active", good...); v != 1 {
+		if v := testkit.Value(t, mf, "aliyun_appstream_node_pool_schedule_active", good...); v != 1 {
 			t.Errorf("scrape %d: rg-good schedule_active = %v, want 1", scrape+1, v)
 		}
-		if v := value(t, mf, "aliyun_appstream_node_pool_schedule_target_nodes", good...); v != 4 {
+		if v := testkit.Value(t, mf, "aliyun_appstream_node_pool_schedule_target_nodes", good...); v != 4 {
 			t.Errorf("scrape %d: rg-good schedule_target_nodes = %v, want 4", scrape+1, v)
 		}
 	}
 	for _, c := range cases {
 		pool := []string{"group_id", "aig-sched", "node_pool_id", c.pool}
 		for _, name := range []string{"aliyun_appstream_node_pool_schedule_active", "aliyun_appstream_node_pool_schedule_target_nodes"} {
-			if v, n := find(mfs, name, pool...); n != 0 {
+			if v, n := testkit.Find(mfs, name, pool...); n != 0 {
 				t.Errorf("%s: %s = %v served for an unreadable schedule, want no series", c.pool, name, v)
 			}
 		}
-		if v := value(t, mfs, "aliyun_appstream_node_pool_nodes", pool...); v != 2 {
+		if v := testkit.Value(t, mfs, "aliyun_appstream_node_pool_nodes", pool...); v != 2 {
 			t.Errorf("%s: node_pool_nodes = %v, want 2", c.pool, v)
 		}
-		value(t, mfs, "aliyun_appstream_node_pool_strategy_start_timestamp_seconds", pool...)
-		value(t, mfs, "aliyun_appstream_node_pool_strategy_end_timestamp_seconds", pool...)
+		testkit.Value(t, mfs, "aliyun_appstream_node_pool_strategy_start_timestamp_seconds", pool...)
+		testkit.Value(t, mfs, "aliyun_appstream_node_pool_strategy_end_timestamp_seconds", pool...)
 		field := "NodePool[" + c.pool + "]." + c.field
 		if n := strings.Count(logs, warnLine("aig-sched", field)); n != 1 {
 			t.Errorf("%s: %d warnings for %s over two refreshes, want 1", c.pool, n, field)
@@ -119,10 +121,10 @@ func TestBadStrategyDateDropsSchedule(t *testing.T) {
 	pool := strings.Replace(schedulePool("rg-bad-date", "NODE_SCALING_BY_SCHEDULE", goodSchedule), `"2022-08-01"`, `"Aug 1st"`, 1)
 	e := scheduleEnv(t, pool)
 	mfs := parse(t, e.scrape())
-	if v, n := find(mfs, "aliyun_appstream_node_pool_schedule_active", "node_pool_id", "rg-bad-date"); n != 0 {
+	if v, n := testkit.Find(mfs, "aliyun_appstream_node_pool_schedule_active", "node_pool_id", "rg-bad-date"); n != 0 {
 		t.Errorf("schedule_active = %v with an unreadable StrategyEnableDate, want no series", v)
 	}
-	value(t, mfs, "aliyun_appstream_node_pool_strategy_end_timestamp_seconds", "node_pool_id", "rg-bad-date")
+	testkit.Value(t, mfs, "aliyun_appstream_node_pool_strategy_end_timestamp_seconds", "node_pool_id", "rg-bad-date")
 	if !strings.Contains(e.logs.String(), warnLine("aig-sched", "NodePool[rg-bad-date].StrategyEnableDate")) {
 		t.Errorf("no warning for StrategyEnableDate:\n%s", e.logs)
 	}
@@ -147,24 +149,24 @@ func TestScheduleOnlyWhenScaledBySchedule(t *testing.T) {
 	mfs := parse(t, e.scrape())
 	for _, pool := range []string{"rg-fixed", "rg-usage", "rg-no-strategy", "rg-lower-case", "rg-fixed-broken"} {
 		for _, name := range []string{"aliyun_appstream_node_pool_schedule_active", "aliyun_appstream_node_pool_schedule_target_nodes"} {
-			if v, n := find(mfs, name, "node_pool_id", pool); n != 0 {
+			if v, n := testkit.Find(mfs, name, "node_pool_id", pool); n != 0 {
 				t.Errorf("%s: %s = %v for a schedule not in force, want no series", pool, name, v)
 			}
 		}
-		value(t, mfs, "aliyun_appstream_node_pool_strategy_start_timestamp_seconds", "node_pool_id", pool)
+		testkit.Value(t, mfs, "aliyun_appstream_node_pool_strategy_start_timestamp_seconds", "node_pool_id", pool)
 	}
 	for _, pool := range []string{"rg-schedule", "rg-schedule-spaces"} {
-		if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", "node_pool_id", pool); v != 1 {
+		if v := testkit.Value(t, mfs, "aliyun_appstream_node_pool_schedule_active", "node_pool_id", pool); v != 1 {
 			t.Errorf("%s: schedule_active = %v inside the window, want 1", pool, v)
 		}
-		if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_target_nodes", "node_pool_id", pool); v != 4 {
+		if v := testkit.Value(t, mfs, "aliyun_appstream_node_pool_schedule_target_nodes", "node_pool_id", pool); v != 4 {
 			t.Errorf("%s: schedule_target_nodes = %v, want 4", pool, v)
 		}
 	}
-	if v := value(t, mfs, "aliyun_appstream_node_pool_schedule_active", "node_pool_id", "rg-schedule-tuesday"); v != 0 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_node_pool_schedule_active", "node_pool_id", "rg-schedule-tuesday"); v != 0 {
 		t.Errorf("rg-schedule-tuesday: schedule_active = %v on a Monday, want 0", v)
 	}
-	if _, n := find(mfs, "aliyun_appstream_node_pool_schedule_target_nodes", "node_pool_id", "rg-schedule-tuesday"); n != 0 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_node_pool_schedule_target_nodes", "node_pool_id", "rg-schedule-tuesday"); n != 0 {
 		t.Errorf("rg-schedule-tuesday: schedule_target_nodes served outside the window")
 	}
 	if logs := e.logs.String(); strings.Contains(logs, "field=NodePool[rg-fixed-broken]") {
@@ -180,10 +182,10 @@ func TestReferenceExampleScheduleNotInForce(t *testing.T) {
 	mfs := parse(t, e.scrape())
 	pool := []string{"node_pool_id", "rg-g6922kced36hx****"}
 	for _, name := range []string{"aliyun_appstream_node_pool_schedule_active", "aliyun_appstream_node_pool_schedule_target_nodes"} {
-		if v, n := find(mfs, name, pool...); n != 0 {
+		if v, n := testkit.Find(mfs, name, pool...); n != 0 {
 			t.Errorf("%s = %v for the NODE_FIXED example pool, want no series", name, v)
 		}
 	}
-	value(t, mfs, "aliyun_appstream_node_pool_strategy_start_timestamp_seconds", pool...)
-	value(t, mfs, "aliyun_appstream_node_pool_strategy_end_timestamp_seconds", pool...)
+	testkit.Value(t, mfs, "aliyun_appstream_node_pool_strategy_start_timestamp_seconds", pool...)
+	testkit.Value(t, mfs, "aliyun_appstream_node_pool_strategy_end_timestamp_seconds", pool...)
 }

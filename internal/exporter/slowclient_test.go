@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -71,7 +72,7 @@ func TestStalledReaders(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a scrape beside %d stalled readers did not finish: %v", stalled, err)
 	}
-	if v := value(t, parse(t, string(body)), "aliyun_appstream_groups", "biz_region", ""); v != 2000 {
+	if v := testkit.Value(t, parse(t, string(body)), "aliyun_appstream_groups", "biz_region", ""); v != 2000 {
 		t.Errorf("served %v groups, want 2000", v)
 	}
 
@@ -93,7 +94,7 @@ func realisticSim(t *testing.T, n int) *simulator.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := simulator.New(testKey)
+	sim := simulator.New(testkit.Key)
 	if err := sim.SetData(d); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // tagDataset has tag keys in Chinese, as groups on the China site carry them.
@@ -21,7 +22,7 @@ const tagDataset = `{"AppInstanceGroupModels": [
 func tagEnv(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tags.json")
-	write(t, path, tagDataset)
+	testkit.WriteFile(t, path, tagDataset)
 	return newEnv(t, []string{path}, func(c *config.Config) {
 		c.BizRegions = []string{"cn-hangzhou"}
 		c.TagLabels = []config.TagLabel{{Key: "部门", Label: "dept"}, {Key: "成本中心", Label: "cost_centre"}}
@@ -34,10 +35,10 @@ func tagEnv(t *testing.T, edit func(*config.Config)) *env {
 func TestChineseTagKeys(t *testing.T) {
 	e := tagEnv(t, func(*config.Config) {})
 	mfs := parse(t, e.scrape())
-	if v := value(t, mfs, "aliyun_appstream_group_amount", "group_id", "aig-design", "tag_dept", "设计", "tag_cost_centre", "cc-1"); v != 2 {
+	if v := testkit.Value(t, mfs, "aliyun_appstream_group_amount", "group_id", "aig-design", "tag_dept", "设计", "tag_cost_centre", "cc-1"); v != 2 {
 		t.Errorf("amount %v, want 2", v)
 	}
-	value(t, mfs, "aliyun_appstream_group_status", "group_id", "aig-rnd", "tag_dept", "研发", "tag_cost_centre", "", "status", "PUBLISHED")
+	testkit.Value(t, mfs, "aliyun_appstream_group_status", "group_id", "aig-rnd", "tag_dept", "研发", "tag_cost_centre", "", "status", "PUBLISHED")
 	if _, ok := mfs["aliyun_appstream_group_tags"]; ok {
 		t.Error("aliyun_appstream_group_tags is written only with tag_labels_on: info")
 	}
@@ -50,14 +51,14 @@ func TestTagLabelsOnInfo(t *testing.T) {
 	body := e.scrape()
 	mfs := parse(t, body)
 	for _, g := range [][]string{{"aig-design", "设计", "cc-1"}, {"aig-rnd", "研发", ""}} {
-		value(t, mfs, "aliyun_appstream_group_tags", "group_id", g[0], "region", "cn-hangzhou", "charge_type", "PrePaid", "tag_dept", g[1], "tag_cost_centre", g[2])
+		testkit.Value(t, mfs, "aliyun_appstream_group_tags", "group_id", g[0], "region", "cn-hangzhou", "charge_type", "PrePaid", "tag_dept", g[1], "tag_cost_centre", g[2])
 	}
 	for _, line := range strings.Split(body, "\n") {
 		if strings.Contains(line, "tag_") && !strings.HasPrefix(line, "aliyun_appstream_group_tags{") && !strings.HasPrefix(line, "#") {
 			t.Errorf("a tag label outside aliyun_appstream_group_tags: %s", line)
 		}
 	}
-	value(t, mfs, "aliyun_appstream_group_amount", "group_id", "aig-rnd")
+	testkit.Value(t, mfs, "aliyun_appstream_group_amount", "group_id", "aig-rnd")
 }
 
 // TestTagFilterList sends each entry of the list form as its own Tag.N.
@@ -66,10 +67,10 @@ func TestTagFilterList(t *testing.T) {
 		c.Filters.Tags = config.TagFilters{{Key: "部门", Value: "设计"}, {Key: "成本中心", Value: "cc-1"}}
 	})
 	mfs := parse(t, e.scrape())
-	if _, n := find(mfs, "aliyun_appstream_group_amount"); n != 1 {
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_amount"); n != 1 {
 		t.Errorf("%d groups exported, want the one carrying both tags", n)
 	}
-	value(t, mfs, "aliyun_appstream_group_amount", "group_id", "aig-design")
+	testkit.Value(t, mfs, "aliyun_appstream_group_amount", "group_id", "aig-design")
 	q := e.sim.Log()[0].Query
 	if q.Get("Tag.1.Key") != "部门" || q.Get("Tag.1.Value") != "设计" || q.Get("Tag.2.Key") != "成本中心" || q.Get("Tag.2.Value") != "cc-1" {
 		t.Errorf("tags sent as %v", q)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 )
 
 // TestTimestampForms feeds ExpiredTime in every RFC 3339 form Alibaba
@@ -36,7 +37,7 @@ func TestTimestampForms(t *testing.T) {
 	logs := e.logs.String()
 	for i, c := range good {
 		id := fmt.Sprintf("aig-good-%02d", i)
-		v, n := find(mfs, "aliyun_appstream_group_expiry_timestamp_seconds", "group_id", id)
+		v, n := testkit.Find(mfs, "aliyun_appstream_group_expiry_timestamp_seconds", "group_id", id)
 		if want := float64(c.want.UnixMilli()) / 1000; n != 1 || v != want {
 			t.Errorf("%q: %d series, value %v; want %v (%s)", c.in, n, v, want, c.want.Format(time.RFC3339Nano))
 		}
@@ -46,7 +47,7 @@ func TestTimestampForms(t *testing.T) {
 	}
 	for i, in := range bad {
 		id := fmt.Sprintf("aig-bad-%02d", i)
-		if v, n := find(mfs, "aliyun_appstream_group_expiry_timestamp_seconds", "group_id", id); n != 0 {
+		if v, n := testkit.Find(mfs, "aliyun_appstream_group_expiry_timestamp_seconds", "group_id", id); n != 0 {
 			t.Errorf("%q: read as %v, want rejected", in, time.UnixMilli(int64(v*1000)).UTC())
 		}
 		if !strings.Contains(logs, warnLine(id, "ExpiredTime")) {
@@ -139,7 +140,7 @@ func TestZonelessTimeLoggedOnce(t *testing.T) {
 		t.Fatal("the second scrape did not refresh")
 	}
 	shanghai := time.FixedZone("CST", 8*3600)
-	if v, want := value(t, mfs, "aliyun_appstream_group_expiry_timestamp_seconds", "group_id", "aig-0"), float64(time.Date(2022, 9, 1, 0, 0, 0, 0, shanghai).Unix()); v != want {
+	if v, want := testkit.Value(t, mfs, "aliyun_appstream_group_expiry_timestamp_seconds", "group_id", "aig-0"), float64(time.Date(2022, 9, 1, 0, 0, 0, 0, shanghai).Unix()); v != want {
 		t.Errorf("zone-less ExpiredTime read as %v, want %v (Asia/Shanghai, the default timezone)", v, want)
 	}
 	logs := e.logs.String()

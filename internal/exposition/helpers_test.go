@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -55,13 +54,4 @@ func parse(t testing.TB, text string) map[string]*dto.MetricFamily {
 		t.Fatalf("invalid exposition: %v\n%s", err, text)
 	}
 	return mfs
-}
-
-func mustRead(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

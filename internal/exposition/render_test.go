@@ -9,6 +9,7 @@ import (
 
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -177,7 +178,7 @@ func TestFamiliesWriteTheirLabels(t *testing.T) {
 	var groups []string
 	for _, f := range fixtures {
 		var d struct{ AppInstanceGroupModels []json.RawMessage }
-		if err := json.Unmarshal(mustRead(t, f), &d); err != nil {
+		if err := json.Unmarshal(testkit.MustRead(t, f), &d); err != nil {
 			t.Fatal(err)
 		}
 		for _, g := range d.AppInstanceGroupModels {
@@ -272,7 +273,7 @@ func TestDemoWritesEveryFamily(t *testing.T) {
 // group_tags, which the golden configuration's tag_labels_on: all leaves
 // out), so no family goes unchecked through the API and the SDK.
 func TestGoldenCoversEveryFamily(t *testing.T) {
-	golden := parse(t, string(mustRead(t, "../exporter/testdata/golden.prom")))
+	golden := parse(t, string(testkit.MustRead(t, "../exporter/testdata/golden.prom")))
 	for _, f := range families {
 		if _, ok := golden[f.name]; !ok && f.name != "aliyun_appstream_group_tags" {
 			t.Errorf("%s is not in the golden exposition: give the fixtures a case and rerun its -update", f.name)
