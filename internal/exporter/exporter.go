@@ -1,7 +1,6 @@
 package exporter
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -261,13 +260,13 @@ func (e *Exporter) collect(ctx context.Context) *view {
 	return v
 }
 
-// writeSeries writes the group, app and pool families of the view.
-func (v *view) writeSeries(w *bufio.Writer) error {
+// snapshots are the view's data, one per query (nil where none is served).
+func (v *view) snapshots() []*exposition.Snapshot {
 	snaps := make([]*exposition.Snapshot, len(v.states))
 	for i, s := range v.states {
 		snaps[i] = s.Data
 	}
-	return exposition.Write(w, v.now, snaps)
+	return snaps
 }
 
 var (

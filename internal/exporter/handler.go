@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -15,7 +14,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/exposition"
 )
 
 // scrapeTimeoutMargin is kept back from Prometheus' scrape timeout to
@@ -43,11 +45,6 @@ type handler struct {
 	// while waiting for a client to read.
 	writing chan struct{}
 }
-
-var (
-	bufPool  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
-	gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
-)
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	began := time.Now()
@@ -86,33 +83,54 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// a slow or stalled reader holds only its own connection.
 	out := io.Writer(&slotReleasingWriter{w: w, slot: slot})
 	w.Header().Add("Vary", "Accept-Encoding") // caches must not serve one encoding for the other
-	var gz *gzip.Writer
+	write := writePlain
 	if acceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
-		gz = gzipPool.Get().(*gzip.Writer)
-		gz.Reset(out)
-		defer func() {
-			gz.Close()
-			gz.Reset(nil) // pooled writers must not keep the response alive
-			gzipPool.Put(gz)
-		}()
-		out = gz
+		write = writeGzip
 	}
+	if err := write(out, mfs, v); err != nil {
+		h.logger.Debug("writing metrics", "err", err)
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
+// writePlain writes the exposition as text.
+func writePlain(out io.Writer, mfs []*dto.MetricFamily, v *view) error {
 	bw := bufPool.Get().(*bufio.Writer)
 	defer func() {
-		bw.Reset(nil)
+		bw.Reset(nil) // pooled writers must not keep the response alive
 		bufPool.Put(bw)
 	}()
 	bw.Reset(out)
+	if err := writeGathered(bw, mfs); err != nil {
+		return err
+	}
+	return exposition.Write(bw, v.now, v.snapshots())
+}
+
+// writeGzip writes the exposition gzip-compressed: the group series mostly
+// as compressed when their snapshot was rendered, the rest compressed now.
+func writeGzip(out io.Writer, mfs []*dto.MetricFamily, v *view) error {
+	z := exposition.NewGzipWriter(out)
+	err := writeGathered(z.Text(), mfs)
+	if err == nil {
+		err = exposition.WriteGzip(z, v.now, v.snapshots())
+	}
+	if cerr := z.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeGathered writes the exporter's own metrics and the queries' health.
+func writeGathered(w io.Writer, mfs []*dto.MetricFamily) error {
 	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(bw, mf); err != nil {
-			h.logger.Debug("writing metrics", "err", err)
-			return
+		if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
+			return err
 		}
 	}
-	if err := v.writeSeries(bw); err != nil {
-		h.logger.Debug("writing metrics", "err", err)
-	}
+	return nil
 }
 
 // defaultWriteBudget bounds the writing of an answer to a client that sends

@@ -1,6 +1,7 @@
 package exposition
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/binary"
 	"slices"
@@ -34,6 +35,8 @@ type Snapshot struct {
 	// uvarint(len(labels)), labels, byte(len(value)), value.
 	recs   [][]byte
 	starts [][]int
+	// packed[f] is recs[f] as text, compressed once for gzip answers.
+	packed []segment
 }
 
 // groupRecords returns group i's records of family f.
@@ -142,6 +145,11 @@ func Render(cfg *config.Config, prev *Snapshot, groups []*aliyun.Group, bizRegio
 	r := newRenderer(cfg, prev)
 	snap := r.renderAll(groups, bizRegion)
 	snap.fetchedAt, snap.pages = fetchedAt, pages
+	snap.packed = compressSegments(len(families), func(f int, w *bufio.Writer) {
+		if len(snap.recs[f]) > 0 {
+			writeRecords(w, families[f], served{snap: snap})
+		}
+	})
 	return Rendered{Snapshot: snap, Problems: r.problems, Zoneless: r.zoneless}
 }
 

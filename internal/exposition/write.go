@@ -44,64 +44,111 @@ func servedOf(snaps []*Snapshot) []served {
 }
 
 // Write writes the group, app and pool families of snaps (one per query;
-// nil where a query has nothing to serve) in the table's order: stored
-// records with each group's identity labels written in, and the
+// nil where a query has nothing to serve) as text, in the table's order:
+// stored records with each group's identity labels written in, and the
 // clock-dependent families computed for now. A group that an earlier
 // snapshot already holds (same ID, same region) is written once.
 func Write(w *bufio.Writer, now time.Time, snaps []*Snapshot) error {
-	list := servedOf(snaps)
+	writeFamilies(w, nil, now, servedOf(snaps))
+	return w.Flush()
+}
+
+// WriteGzip writes the same into z: each snapshot's stored families as the
+// segments compressed when it was rendered, the rest compressed now. A
+// snapshot some of whose groups an earlier one holds is written as text.
+func WriteGzip(z *GzipWriter, now time.Time, snaps []*Snapshot) error {
+	writeFamilies(z.text, z, now, servedOf(snaps))
+	if err := z.text.Flush(); err != nil {
+		return err
+	}
+	return z.err
+}
+
+// writeFamilies writes every family to w, or, where z is given and holds
+// a whole snapshot's family compressed, copies that to z.
+func writeFamilies(w *bufio.Writer, z *GzipWriter, now time.Time, list []served) {
 	var value []byte
 	for _, fam := range families {
+		if fam.scrape == nil {
+			if !hasSeries(list, fam) {
+				continue
+			}
+			w.Write(familyHeaders[fam.index])
+			for _, s := range list {
+				if z != nil && s.skip == nil {
+					z.writeSegment(&s.snap.packed[fam.index])
+					continue
+				}
+				writeRecords(w, fam, s)
+			}
+			continue
+		}
 		headerDone := false
-		series := func(identity, labels, val []byte) {
+		var g *groupMeta
+		emit := func(pool []byte, x float64) {
 			if !headerDone {
 				w.Write(familyHeaders[fam.index])
 				headerDone = true
 			}
-			w.WriteString(fam.name)
-			w.WriteByte('{')
-			w.Write(identity)
-			if len(identity) > 0 && len(labels) > 0 {
-				w.WriteByte(',')
-			}
-			w.Write(labels)
-			w.WriteString("} ")
-			w.Write(val)
-			w.WriteByte('\n')
+			value = appendValue(value[:0], x)
+			writeSeries(w, fam, g.labels, pool, value)
 		}
-		if fam.scrape != nil {
-			var g *groupMeta
-			emit := func(pool []byte, x float64) {
-				value = appendValue(value[:0], x)
-				series(g.labels, pool, value)
-			}
-			forGroups(list, func(s *Snapshot, i int) {
-				g = &s.groups[i]
-				fam.scrape(g, now, emit)
-			})
+		forGroups(list, func(s *Snapshot, i int) {
+			g = &s.groups[i]
+			fam.scrape(g, now, emit)
+		})
+	}
+}
+
+// hasSeries tells whether any group to write has stored series of fam.
+func hasSeries(list []served, fam *family) bool {
+	for _, s := range list {
+		if len(s.snap.recs[fam.index]) == 0 {
 			continue
 		}
-		for _, s := range list {
-			if len(s.snap.recs[fam.index]) == 0 {
-				continue
-			}
-			for i := range s.snap.groups {
-				if s.skip != nil && s.skip[i] {
-					continue
-				}
-				identity := s.snap.groups[i].labels
-				if fam.subject == appSubject {
-					identity = nil
-				}
-				for recs := s.snap.groupRecords(fam.index, i); len(recs) > 0; {
-					var labels, val []byte
-					labels, val, recs = nextRecord(recs)
-					series(identity, labels, val)
-				}
+		if s.skip == nil {
+			return true
+		}
+		for i := range s.snap.groups {
+			if !s.skip[i] && s.snap.starts[fam.index][i] < s.snap.starts[fam.index][i+1] {
+				return true
 			}
 		}
 	}
-	return w.Flush()
+	return false
+}
+
+// writeRecords writes the stored series of fam of the groups of s to write.
+func writeRecords(w *bufio.Writer, fam *family, s served) {
+	for i := range s.snap.groups {
+		if s.skip != nil && s.skip[i] {
+			continue
+		}
+		identity := s.snap.groups[i].labels
+		if fam.subject == appSubject {
+			identity = nil
+		}
+		for recs := s.snap.groupRecords(fam.index, i); len(recs) > 0; {
+			var labels, val []byte
+			labels, val, recs = nextRecord(recs)
+			writeSeries(w, fam, identity, labels, val)
+		}
+	}
+}
+
+// writeSeries writes one series line: the identity labels, then the
+// series' own, then the value.
+func writeSeries(w *bufio.Writer, fam *family, identity, labels, val []byte) {
+	w.WriteString(fam.name)
+	w.WriteByte('{')
+	w.Write(identity)
+	if len(identity) > 0 && len(labels) > 0 {
+		w.WriteByte(',')
+	}
+	w.Write(labels)
+	w.WriteString("} ")
+	w.Write(val)
+	w.WriteByte('\n')
 }
 
 // forGroups calls fn for every group to write, in order.

@@ -1,0 +1,228 @@
+package exposition
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"sync"
+)
+
+// A gzip answer is compressed mostly once per refresh, not once per scrape.
+// It is one gzip member (RFC 1952) whose deflate stream (RFC 1951) is
+// joined from pieces: each family's stored series of a snapshot,
+// compressed when the snapshot is rendered, and the text that depends on
+// the scrape (the exporter's own metrics, HELP/TYPE lines, clock-dependent
+// families), compressed as it is written. Every piece starts from an empty
+// dictionary and ends on a byte boundary with an empty non-final stored
+// block (a sync flush), so pieces can follow one another in any order; the
+// stream ends with an empty final block, and the member's CRC-32 is
+// combined from the pieces' CRCs. Any gzip reader (Go, Python, zlib, curl)
+// sees one ordinary member.
+
+// segment is text compressed once as such a piece.
+type segment struct {
+	deflate []byte
+	crc     uint32 // CRC-32 (IEEE) of the text
+	size    int64  // length of the text
+}
+
+var (
+	// gzipHeader: deflate, no flags, no mtime, OS unknown (as Go writes it).
+	gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+	// finalBlock is an empty stored block with BFINAL set, written on a
+	// byte boundary: BFINAL=1, BTYPE=00, padding, LEN=0, NLEN=0xffff.
+	finalBlock = []byte{0x01, 0x00, 0x00, 0xff, 0xff}
+)
+
+// compressionLevel trades the size of a gzip answer for the CPU of
+// compressing it; the stored pieces are compressed once per refresh.
+const compressionLevel = flate.BestSpeed
+
+var flatePool = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, compressionLevel)
+	return w
+}}
+
+// pieceWriter compresses text into one piece at a time, keeping the
+// piece's CRC and length.
+type pieceWriter struct {
+	fw   *flate.Writer
+	dst  io.Writer
+	open bool
+	crc  uint32
+	size int64
+}
+
+func (p *pieceWriter) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if !p.open {
+		p.fw.Reset(p.dst) // an empty dictionary: nothing refers back past the piece
+		p.open, p.crc, p.size = true, 0, 0
+	}
+	p.crc = crc32.Update(p.crc, crc32.IEEETable, b)
+	p.size += int64(len(b))
+	return p.fw.Write(b)
+}
+
+// end closes the open piece, if any, on a byte boundary and returns it.
+func (p *pieceWriter) end() (crc uint32, size int64, err error) {
+	if !p.open {
+		return 0, 0, nil
+	}
+	p.open = false
+	return p.crc, p.size, p.fw.Flush()
+}
+
+// compressSegments compresses the text that write(i, w) writes for each i
+// in [0, n) into one segment each. The segments share one backing array.
+func compressSegments(n int, write func(i int, w *bufio.Writer)) []segment {
+	var out bytes.Buffer
+	fw := flatePool.Get().(*flate.Writer)
+	defer flatePool.Put(fw)
+	p := &pieceWriter{fw: fw, dst: &out}
+	bw := bufio.NewWriterSize(p, 32<<10)
+	segs := make([]segment, n)
+	ends := make([]int, n)
+	for i := range n {
+		write(i, bw)
+		bw.Flush() // writes to a bytes.Buffer do not fail
+		segs[i].crc, segs[i].size, _ = p.end()
+		ends[i] = out.Len()
+	}
+	fw.Reset(nil) // pooled writers must not keep the buffer alive
+	data := bytes.Clone(out.Bytes())
+	start := 0
+	for i, end := range ends {
+		segs[i].deflate = data[start:end:end]
+		start = end
+	}
+	return segs
+}
+
+// GzipWriter writes one gzip member from text, compressed as it is
+// written, and from stored segments, copied as they are.
+type GzipWriter struct {
+	out    io.Writer
+	pieces pieceWriter
+	text   *bufio.Writer
+	crc    uint32 // of all text so far
+	size   int64
+	err    error
+}
+
+var gzipTextPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
+// NewGzipWriter starts a gzip member on out. Close ends it.
+func NewGzipWriter(out io.Writer) *GzipWriter {
+	z := &GzipWriter{out: out}
+	z.pieces = pieceWriter{fw: flatePool.Get().(*flate.Writer), dst: out}
+	z.text = gzipTextPool.Get().(*bufio.Writer)
+	z.text.Reset(&z.pieces)
+	_, z.err = out.Write(gzipHeader)
+	return z
+}
+
+// Text is where text to compress now is written.
+func (z *GzipWriter) Text() *bufio.Writer { return z.text }
+
+// endPiece ends the text written since the last segment.
+func (z *GzipWriter) endPiece() {
+	if err := z.text.Flush(); err != nil && z.err == nil {
+		z.err = err
+	}
+	crc, size, err := z.pieces.end()
+	if err != nil && z.err == nil {
+		z.err = err
+	}
+	z.add(crc, size)
+}
+
+func (z *GzipWriter) add(crc uint32, size int64) {
+	if size > 0 {
+		z.crc = crc32Combine(z.crc, crc, size)
+		z.size += size
+	}
+}
+
+// writeSegment copies a stored segment into the stream.
+func (z *GzipWriter) writeSegment(s *segment) {
+	if s.size == 0 {
+		return
+	}
+	z.endPiece()
+	if z.err != nil {
+		return
+	}
+	_, z.err = z.out.Write(s.deflate)
+	z.add(s.crc, s.size)
+}
+
+// Close ends the member: the last text, the final block and the trailer
+// (CRC-32 and length mod 2^32). It returns the first error writing met.
+func (z *GzipWriter) Close() error {
+	z.endPiece()
+	if z.err == nil {
+		trailer := binary.LittleEndian.AppendUint32(append([]byte(nil), finalBlock...), z.crc)
+		trailer = binary.LittleEndian.AppendUint32(trailer, uint32(z.size)) //nolint:gosec // ISIZE is the length mod 2^32
+		_, z.err = z.out.Write(trailer)
+	}
+	z.pieces.fw.Reset(nil) // pooled objects must not keep the response alive
+	flatePool.Put(z.pieces.fw)
+	z.text.Reset(nil)
+	gzipTextPool.Put(z.text)
+	z.pieces.fw, z.text = nil, nil
+	return z.err
+}
+
+// crc32Combine returns the CRC-32 of a text A+B from the CRC of A, the CRC
+// of B and B's length: crcA multiplied by x^(8·lenB) modulo the CRC
+// polynomial, plus crcB (the method of zlib's crc32_combine).
+func crc32Combine(crcA, crcB uint32, lenB int64) uint32 {
+	return multModP(xPow8N(lenB), crcA) ^ crcB
+}
+
+// multModP multiplies a and b modulo the IEEE polynomial, in the reflected
+// bit order CRC-32 uses (x^0 is the top bit).
+func multModP(a, b uint32) uint32 {
+	var p uint32
+	for m := uint32(1) << 31; m != 0; m >>= 1 {
+		if a&m != 0 {
+			p ^= b
+			if a&(m-1) == 0 {
+				break
+			}
+		}
+		if b&1 != 0 {
+			b = b>>1 ^ crc32.IEEE
+		} else {
+			b >>= 1
+		}
+	}
+	return p
+}
+
+// xPow2K[k] is x^(2^k) modulo the polynomial.
+var xPow2K = func() (t [32]uint32) {
+	p := uint32(1) << 30 // x^1
+	for k := range t {
+		t[k] = p
+		p = multModP(p, p)
+	}
+	return t
+}()
+
+// xPow8N is x^(8n) modulo the polynomial: n bytes of shift.
+func xPow8N(n int64) uint32 {
+	p := uint32(1) << 31 // x^0
+	for k := 3; n > 0; n, k = n>>1, k+1 {
+		if n&1 != 0 {
+			p = multModP(xPow2K[k&31], p)
+		}
+	}
+	return p
+}

@@ -1,0 +1,120 @@
+package exposition
+
+import (
+	"bytes"
+	"encoding/json"
+	"hash/crc32"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/config"
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
+	"github.com/appstream-exporter/appstream_exporter/simulator"
+)
+
+func TestCRC32Combine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	text := make([]byte, 1<<17)
+	for i := range text {
+		text[i] = byte(rng.IntN(256))
+	}
+	for _, cut := range []int{0, 1, 7, 8, 4096, 65535, len(text) - 1, len(text)} {
+		a, b := text[:cut], text[cut:]
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b)))
+		if want := crc32.ChecksumIEEE(text); got != want {
+			t.Errorf("cut at %d: combined %08x, want %08x", cut, got, want)
+		}
+	}
+}
+
+// snapshotOf renders the groups of recorded API pages as one query's
+// snapshot.
+func snapshotOf(t *testing.T, cfg *config.Config, bizRegion string, pages ...[]byte) *Snapshot {
+	t.Helper()
+	var groups []*aliyun.Group
+	for _, p := range pages {
+		resp, err := aliyun.DecodeListResponse(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, aliyun.UniqueGroups(bizRegion, resp)...)
+	}
+	return Render(cfg, nil, groups, bizRegion, time.Now(), len(pages)).Snapshot
+}
+
+// TestWriteGzipMatchesWrite: the gzip answer, joined from stored segments
+// and text compressed at the scrape, decodes to exactly the text answer.
+func TestWriteGzipMatchesWrite(t *testing.T) {
+	cfg := testConfig(t, func(c *config.Config) {
+		c.Timezone = "Asia/Shanghai"
+		c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department"), config.TagLabelsOnInfo
+	})
+	reference := testkit.MustRead(t, fixtures[0])
+	edge := testkit.MustRead(t, fixtures[1])
+	demo := demoPage(t)
+	both := snapshotOf(t, cfg, "", reference, edge)
+	hangzhou := snapshotOf(t, cfg, "cn-hangzhou", edge, demo) // repeats edge's groups
+	empty := snapshotOf(t, cfg, "cn-beijing")
+	now := time.Now()
+
+	for name, snaps := range map[string][]*Snapshot{
+		"one query":                             {both},
+		"queries listing some groups twice":     {both, hangzhou},
+		"no data for one query, none for other": {nil, empty, hangzhou},
+		"nothing":                               {nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			const own = "# HELP own_metric The exporter's own.\n# TYPE own_metric gauge\nown_metric 1\n"
+			var body bytes.Buffer
+			z := NewGzipWriter(&body)
+			z.Text().WriteString(own)
+			if err := WriteGzip(z, now, snaps); err != nil {
+				t.Fatal(err)
+			}
+			if err := z.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := own + writeText(t, now, snaps...)
+			if got := testkit.Gunzip(t, body.Bytes()); got != want {
+				t.Fatalf("gzip answer decodes to %d bytes that differ from the %d of the text answer", len(got), len(want))
+			}
+			parse(t, want)
+		})
+	}
+
+	// The stored segments are what is sent, not text compressed again.
+	var body bytes.Buffer
+	z := NewGzipWriter(&body)
+	if err := WriteGzip(z, now, []*Snapshot{both}); err != nil {
+		t.Fatal(err)
+	}
+	z.Close()
+	used := 0
+	for f, seg := range both.packed {
+		if seg.size > 0 {
+			if !bytes.Contains(body.Bytes(), seg.deflate) {
+				t.Errorf("%s: its stored segment is not in the answer", families[f].name)
+			}
+			used++
+		}
+	}
+	if used < len(families)/2 {
+		t.Errorf("only %d families have stored segments", used)
+	}
+}
+
+// demoPage is the demo data set as one API page.
+func demoPage(t *testing.T) []byte {
+	t.Helper()
+	d, err := simulator.DemoDataset(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(map[string]any{"AppInstanceGroupModels": d.AppInstanceGroupModels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
