@@ -92,9 +92,9 @@ func TestWriteGzipMatchesWrite(t *testing.T) {
 	}
 	z.Close()
 	used := 0
-	for f, seg := range both.packed {
-		if seg.size > 0 {
-			if !bytes.Contains(body.Bytes(), seg.deflate) {
+	for f, st := range both.stored {
+		if st.size > 0 {
+			if !bytes.Contains(body.Bytes(), st.deflate) {
 				t.Errorf("%s: its stored segment is not in the answer", families[f].name)
 			}
 			used++

@@ -17,12 +17,15 @@ import (
 // copies bytes instead of rebuilding tens of thousands of metrics, and
 // computes only the clock-dependent values.
 //
-// Each series is stored as a record of its own labels and its formatted
-// value; the group's identity labels, which would otherwise repeat in every
-// one of its ~45 series, are stored once per group and written in between at
-// scrape time. That keeps a snapshot about a tenth of the exposition's size,
-// which matters because a refresh builds the new snapshot while the old one
-// is still being served.
+// A snapshot keeps each family's text only compressed (gzip.go): what
+// Prometheus asks for is then copied as it is, a scrape without compression
+// decompresses it, and a snapshot is about a sixteenth of the exposition's
+// size, which matters because a refresh builds the new snapshot while the
+// old one is still being served. While rendering, each series is first a
+// record of its own labels and its formatted value, group after group; the
+// group's identity labels, which repeat in every one of its ~45 series, are
+// kept once per group and written in when the records become text, family
+// after family.
 
 // Snapshot is the rendered result of one successful refresh of one query.
 // It is immutable once built and shared by every scrape that serves it.
@@ -30,18 +33,30 @@ type Snapshot struct {
 	fetchedAt time.Time
 	pages     int         // API pages read, for the log
 	groups    []groupMeta // sorted by group ID and region
-	// recs[f] holds every group's records of family f, group after group;
-	// group i's are recs[f][starts[f][i]:starts[f][i+1]]. A record is
-	// uvarint(len(labels)), labels, byte(len(value)), value.
-	recs   [][]byte
-	starts [][]int
-	// packed[f] is recs[f] as text, compressed once for gzip answers.
-	packed []segment
+	stored    []storedFamily // by family; empty for per-scrape families
 }
 
-// groupRecords returns group i's records of family f.
-func (s *Snapshot) groupRecords(f, i int) []byte {
-	return s.recs[f][s.starts[f][i]:s.starts[f][i+1]]
+// storedFamily is the text of one family's series, compressed.
+type storedFamily struct {
+	segment
+	// Group i's text is [starts[i], starts[i+1]) of the decompressed text,
+	// for the scrape that must leave out groups another query holds.
+	starts []uint32
+	// recordBytes sizes the next refresh's buffer for this family.
+	recordBytes int
+}
+
+// records are the series of one family of a refresh while it is rendered,
+// group after group: group i's are buf[starts[i]:starts[i+1]]. A record is
+// uvarint(len(labels)), labels, byte(len(value)), value.
+type records struct {
+	buf    []byte
+	starts []int
+}
+
+// group returns group i's records.
+func (rs *records) group(i int) []byte {
+	return rs.buf[rs.starts[i]:rs.starts[i+1]]
 }
 
 // nextRecord splits the first record off recs.
@@ -83,6 +98,7 @@ type renderer struct {
 	tagsOnInfo bool
 	problems   []Problem
 	snap       *Snapshot
+	recs       []records         // by family
 	outs       []series          // by family: add bound to it
 	zoneless   map[string]string // time fields read without a zone: an example of each
 }
@@ -91,7 +107,7 @@ type renderer struct {
 // sizes the buffers so a refresh of a stable fleet does not grow them.
 func newRenderer(cfg *config.Config, prev *Snapshot) *renderer {
 	n := len(families)
-	r := &renderer{loc: cfg.Location(), snap: &Snapshot{recs: make([][]byte, n), starts: make([][]int, n)}}
+	r := &renderer{loc: cfg.Location(), snap: &Snapshot{}, recs: make([]records, n)}
 	for _, t := range cfg.TagLabels {
 		r.tagKeys = append(r.tagKeys, t.Key)
 		r.tagLabels = append(r.tagLabels, t.Name())
@@ -99,8 +115,8 @@ func newRenderer(cfg *config.Config, prev *Snapshot) *renderer {
 	r.tagsOnInfo = cfg.TagLabelsOn == config.TagLabelsOnInfo
 	if prev != nil {
 		for f := range n {
-			r.snap.recs[f] = make([]byte, 0, len(prev.recs[f])+len(prev.recs[f])/16)
-			r.snap.starts[f] = make([]int, 0, len(prev.groups)+1)
+			r.recs[f].buf = make([]byte, 0, prev.stored[f].recordBytes+prev.stored[f].recordBytes/16)
+			r.recs[f].starts = make([]int, 0, len(prev.groups)+1)
 		}
 	}
 	for _, f := range families {
@@ -112,7 +128,7 @@ func newRenderer(cfg *config.Config, prev *Snapshot) *renderer {
 // add records a series of family f: its labels after the identity labels
 // (pool, then own) and its value.
 func (r *renderer) add(f *family, pool, own []byte, v float64) {
-	b := r.snap.recs[f.index]
+	b := r.recs[f.index].buf
 	n := len(pool) + len(own)
 	if len(pool) > 0 && len(own) > 0 {
 		n++
@@ -126,7 +142,7 @@ func (r *renderer) add(f *family, pool, own []byte, v float64) {
 	at := len(b)
 	b = appendValue(append(b, 0), v)
 	b[at] = byte(len(b) - at - 1) //nolint:gosec // a formatted float64 is at most 24 bytes
-	r.snap.recs[f.index] = b
+	r.recs[f.index].buf = b
 }
 
 // Rendered is one refresh's rendering: the snapshot to serve, the fields
@@ -145,11 +161,6 @@ func Render(cfg *config.Config, prev *Snapshot, groups []*aliyun.Group, bizRegio
 	r := newRenderer(cfg, prev)
 	snap := r.renderAll(groups, bizRegion)
 	snap.fetchedAt, snap.pages = fetchedAt, pages
-	snap.packed = compressSegments(len(families), func(f int, w *bufio.Writer) {
-		if len(snap.recs[f]) > 0 {
-			writeRecords(w, families[f], served{snap: snap})
-		}
-	})
 	return Rendered{Snapshot: snap, Problems: r.problems, Zoneless: r.zoneless}
 }
 
@@ -182,16 +193,43 @@ func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *Snapshot
 	for _, k := range order {
 		r.renderGroup(k.g, bizRegion)
 	}
-	s := r.snap
 	for f := range families {
-		s.starts[f] = append(s.starts[f], len(s.recs[f]))
-		if cap(s.recs[f]) > len(s.recs[f])+len(s.recs[f])/4 {
-			// Growing by doubling left up to half the buffer unused; the
-			// snapshot lives until the next refresh, so give it back.
-			s.recs[f] = slices.Clone(s.recs[f])
-		}
+		r.recs[f].starts = append(r.recs[f].starts, len(r.recs[f].buf))
 	}
-	return s
+	r.store()
+	return r.snap
+}
+
+// store writes each family's records as text, group after group, and
+// keeps it compressed.
+func (r *renderer) store() {
+	s := r.snap
+	s.stored = make([]storedFamily, len(families))
+	segs := compressSegments(len(families), func(f int, w *bufio.Writer, offset func() int64) {
+		rs := &r.recs[f]
+		if len(rs.buf) == 0 {
+			return
+		}
+		st := &s.stored[f]
+		st.recordBytes = len(rs.buf)
+		st.starts = make([]uint32, 0, len(s.groups)+1)
+		for i := range s.groups {
+			st.starts = append(st.starts, uint32(offset())) //nolint:gosec // a family's text is far below 4 GiB (aliyun.MaxGroups)
+			identity := s.groups[i].labels
+			if families[f].subject == appSubject {
+				identity = nil
+			}
+			for recs := rs.group(i); len(recs) > 0; {
+				var labels, val []byte
+				labels, val, recs = nextRecord(recs)
+				writeSeries(w, families[f], identity, labels, val)
+			}
+		}
+		st.starts = append(st.starts, uint32(offset())) //nolint:gosec // as above
+	})
+	for f := range segs {
+		s.stored[f].segment = segs[f]
+	}
 }
 
 // renderGroup appends one group (which has an ID) to the snapshot: every
@@ -199,7 +237,7 @@ func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *Snapshot
 func (r *renderer) renderGroup(g *aliyun.Group, bizRegion string) {
 	v := r.view(g, bizRegion)
 	for f := range families {
-		r.snap.starts[f] = append(r.snap.starts[f], len(r.snap.recs[f]))
+		r.recs[f].starts = append(r.recs[f].starts, len(r.recs[f].buf))
 	}
 	for _, f := range families {
 		if f.refresh != nil {

@@ -2,6 +2,7 @@ package exposition
 
 import (
 	"bufio"
+	"bytes"
 	"time"
 )
 
@@ -45,28 +46,31 @@ func servedOf(snaps []*Snapshot) []served {
 
 // Write writes the group, app and pool families of snaps (one per query;
 // nil where a query has nothing to serve) as text, in the table's order:
-// stored records with each group's identity labels written in, and the
-// clock-dependent families computed for now. A group that an earlier
-// snapshot already holds (same ID, same region) is written once.
+// the stored families decompressed, and the clock-dependent families
+// computed for now. A group that an earlier snapshot already holds (same
+// ID, same region) is written once.
 func Write(w *bufio.Writer, now time.Time, snaps []*Snapshot) error {
-	writeFamilies(w, nil, now, servedOf(snaps))
+	if err := writeFamilies(w, nil, now, servedOf(snaps)); err != nil {
+		return err
+	}
 	return w.Flush()
 }
 
-// WriteGzip writes the same into z: each snapshot's stored families as the
-// segments compressed when it was rendered, the rest compressed now. A
-// snapshot some of whose groups an earlier one holds is written as text.
+// WriteGzip writes the same into z, each stored family as it was
+// compressed, unless some of the snapshot's groups are left out.
 func WriteGzip(z *GzipWriter, now time.Time, snaps []*Snapshot) error {
-	writeFamilies(z.text, z, now, servedOf(snaps))
+	if err := writeFamilies(z.text, z, now, servedOf(snaps)); err != nil {
+		return err
+	}
 	if err := z.text.Flush(); err != nil {
 		return err
 	}
 	return z.err
 }
 
-// writeFamilies writes every family to w, or, where z is given and holds
-// a whole snapshot's family compressed, copies that to z.
-func writeFamilies(w *bufio.Writer, z *GzipWriter, now time.Time, list []served) {
+// writeFamilies writes every family to w as text or, where z is given and
+// a snapshot's stored family is sent whole, copies it compressed to z.
+func writeFamilies(w *bufio.Writer, z *GzipWriter, now time.Time, list []served) error {
 	var value []byte
 	for _, fam := range families {
 		if fam.scrape == nil {
@@ -75,11 +79,19 @@ func writeFamilies(w *bufio.Writer, z *GzipWriter, now time.Time, list []served)
 			}
 			w.Write(familyHeaders[fam.index])
 			for _, s := range list {
-				if z != nil && s.skip == nil {
-					z.writeSegment(&s.snap.packed[fam.index])
-					continue
+				st := &s.snap.stored[fam.index]
+				var err error
+				switch {
+				case s.skip != nil:
+					err = writeStoredExcept(w, st, s.skip)
+				case z != nil:
+					z.writeSegment(&st.segment)
+				default:
+					err = inflate(w, &st.segment)
 				}
-				writeRecords(w, fam, s)
+				if err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -98,19 +110,21 @@ func writeFamilies(w *bufio.Writer, z *GzipWriter, now time.Time, list []served)
 			fam.scrape(g, now, emit)
 		})
 	}
+	return nil
 }
 
 // hasSeries tells whether any group to write has stored series of fam.
 func hasSeries(list []served, fam *family) bool {
 	for _, s := range list {
-		if len(s.snap.recs[fam.index]) == 0 {
+		st := &s.snap.stored[fam.index]
+		if st.size == 0 {
 			continue
 		}
 		if s.skip == nil {
 			return true
 		}
-		for i := range s.snap.groups {
-			if !s.skip[i] && s.snap.starts[fam.index][i] < s.snap.starts[fam.index][i+1] {
+		for i, skip := range s.skip {
+			if !skip && st.starts[i] < st.starts[i+1] {
 				return true
 			}
 		}
@@ -118,22 +132,24 @@ func hasSeries(list []served, fam *family) bool {
 	return false
 }
 
-// writeRecords writes the stored series of fam of the groups of s to write.
-func writeRecords(w *bufio.Writer, fam *family, s served) {
-	for i := range s.snap.groups {
-		if s.skip != nil && s.skip[i] {
-			continue
-		}
-		identity := s.snap.groups[i].labels
-		if fam.subject == appSubject {
-			identity = nil
-		}
-		for recs := s.snap.groupRecords(fam.index, i); len(recs) > 0; {
-			var labels, val []byte
-			labels, val, recs = nextRecord(recs)
-			writeSeries(w, fam, identity, labels, val)
+// writeStoredExcept writes the stored family's text but that of the
+// groups to skip.
+func writeStoredExcept(w *bufio.Writer, st *storedFamily, skip []bool) error {
+	if st.size == 0 {
+		return nil
+	}
+	var text bytes.Buffer
+	text.Grow(int(st.size))
+	if err := inflate(&text, &st.segment); err != nil {
+		return err
+	}
+	b := text.Bytes()
+	for i, skip := range skip {
+		if !skip {
+			w.Write(b[st.starts[i]:st.starts[i+1]])
 		}
 	}
+	return nil
 }
 
 // writeSeries writes one series line: the identity labels, then the
