@@ -246,11 +246,10 @@ func inflate(w io.Writer, seg *segment) error {
 		return err
 	}
 	defer inflatePool.Put(fr)
-	n, err := io.Copy(w, fr)
-	if err == nil && n != seg.size {
-		err = fmt.Errorf("stored text of %d bytes decompressed to %d", seg.size, n)
+	if n, err := io.CopyN(w, fr, seg.size); err != nil {
+		return fmt.Errorf("stored text of %d bytes: %d decompressed: %w", seg.size, n, err)
 	}
-	return err
+	return nil
 }
 
 var inflatePool sync.Pool // of flate readers

@@ -31,8 +31,8 @@ import (
 // It is immutable once built and shared by every scrape that serves it.
 type Snapshot struct {
 	fetchedAt time.Time
-	pages     int         // API pages read, for the log
-	groups    []groupMeta // sorted by group ID and region
+	pages     int            // API pages read, for the log
+	groups    []groupMeta    // sorted by group ID and region
 	stored    []storedFamily // by family; empty for per-scrape families
 }
 
