@@ -44,7 +44,7 @@ func (e *env) fetchErr() error {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout.D())
 	defer cancel()
-	_, _, err := e.client.ListAppInstanceGroup(ctx, "")
+	_, err := listGroups(ctx, e.client, "")
 	if err == nil {
 		e.t.Fatal("the fetch succeeded; want a failure")
 	}
@@ -377,7 +377,7 @@ func TestCanceledRefresh(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			_, _, err := e.client.ListAppInstanceGroup(ctx, "")
+			_, err := listGroups(ctx, e.client, "")
 			done <- err
 		}()
 		testkit.WaitFor(t, "the request to reach the API", func() bool { return e.sim.Requests() == 1 })
@@ -429,7 +429,7 @@ func TestCanceledBeforeSendingIsNotCounted(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := e.client.ListAppInstanceGroup(ctx, "")
+	_, err := listGroups(ctx, e.client, "")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("%v does not wrap context.Canceled", err)
 	}

@@ -2,7 +2,10 @@ package aliyun
 
 import (
 	"context"
+	"maps"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,6 +77,31 @@ func (e *env) fetch(bizRegion string) ([]*Group, error) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RefreshTimeout.D())
 	defer cancel()
-	groups, _, err := e.client.ListAppInstanceGroup(ctx, bizRegion)
+	return listGroups(ctx, e.client, bizRegion)
+}
+
+// listGroups lists one query's groups as a refresh reads them: each
+// group once, the first by page number and position.
+func listGroups(ctx context.Context, c *Client, bizRegion string) ([]*Group, error) {
+	var mu sync.Mutex
+	var pages map[int][]*Group
+	_, err := c.ListAppInstanceGroup(ctx, bizRegion, func() PageReader {
+		pages = map[int][]*Group{}
+		return func(page int, groups []*Group) {
+			mu.Lock()
+			defer mu.Unlock()
+			pages[page] = groups
+		}
+	})
+	seen := map[string]bool{}
+	var groups []*Group
+	for _, p := range slices.Sorted(maps.Keys(pages)) {
+		for _, g := range pages[p] {
+			if key := g.Key(bizRegion); g.AppInstanceGroupID.V == "" || !seen[key] {
+				seen[key] = true
+				groups = append(groups, g)
+			}
+		}
+	}
 	return groups, err
 }

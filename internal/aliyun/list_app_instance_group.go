@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -16,36 +17,46 @@ import (
 // listAppInstanceGroup lists delivery groups, a page at a time.
 const listAppInstanceGroup = "ListAppInstanceGroup"
 
+// PageReader takes the groups of one page of a read of all pages. Pages
+// are numbered from 1 and each comes once, several at a time from
+// different goroutines. Items may shift between pages while paging, so a
+// group can come twice: the reader keeps the first by page number and
+// position. A reader must not keep the slice or the groups past the
+// refresh: the pages' memory is given back as soon as they are read.
+type PageReader func(page int, groups []*Group)
+
 // ListAppInstanceGroup reads every page of one query (bizRegion "" for the
-// unfiltered one) and returns its groups, each once, and how many pages it
-// read: page 1, then the rest with max_concurrent_pages in parallel. Any
-// failed page fails the whole fetch, and so does a page set that stays
-// incomplete (fewer groups than TotalCount) when read twice: serving it
-// would make groups vanish.
-func (c *Client) ListAppInstanceGroup(ctx context.Context, bizRegion string) ([]*Group, int, error) {
+// unfiltered one), hands each page's groups to a reader that read starts,
+// and returns how many pages it read: page 1, then the rest with
+// max_concurrent_pages in parallel. Any failed page fails the whole fetch,
+// and so does a page set that stays incomplete (fewer groups than
+// TotalCount) when read twice: serving it would make groups vanish. When
+// it reads the pages again, it starts another reader: what the first took
+// is to be dropped.
+func (c *Client) ListAppInstanceGroup(ctx context.Context, bizRegion string, read func() PageReader) (int, error) {
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
 		query, body := c.requestParams(bizRegion)
 		c.logger.Debug(listAppInstanceGroup+" request", "biz_region", bizRegion, "query", query, "body", body,
 			"paging", "PageNumber left out: page N is sent with PageNumber=N")
 	}
-	ps, err := c.fetchPages(ctx, bizRegion)
+	ps, err := c.fetchPages(ctx, bizRegion, read())
 	if err != nil || ps.consistent() {
-		return ps.groups, ps.pages, err
+		return ps.pages, err
 	}
 	// Groups were added or removed while paging (TotalCount moved), or
 	// items shifted between pages: read the whole set once more.
 	c.logger.Debug("page set inconsistent; reading all pages again", "biz_region", bizRegion, "why", ps.why())
-	again, err := c.fetchPages(ctx, bizRegion)
+	again, err := c.fetchPages(ctx, bizRegion, read())
 	pages := ps.pages + again.pages
 	switch {
 	case err != nil:
-		return nil, pages, err
+		return pages, err
 	case again.total > 0 && again.items < again.total:
-		return nil, pages, fmt.Errorf("the pages listed %d of TotalCount %d groups, twice in a row; keeping the previous data", again.items, again.total)
+		return pages, fmt.Errorf("the pages listed %d of TotalCount %d groups, twice in a row; keeping the previous data", again.items, again.total)
 	case again.drifted:
 		c.logger.Warn("TotalCount changed while paging, twice in a row; serving the pages as read", "biz_region", bizRegion)
 	}
-	return again.groups, pages, nil
+	return pages, nil
 }
 
 // ListAppInstanceGroupIdentity names what the answers of
@@ -57,7 +68,6 @@ func (c *Client) ListAppInstanceGroupIdentity(bizRegion string) string {
 
 // pageSet is the result of reading all pages once.
 type pageSet struct {
-	groups  []*Group
 	pages   int
 	items   int  // groups listed, repeats included
 	total   int  // TotalCount of page 1 (0: not given)
@@ -77,7 +87,7 @@ func (ps *pageSet) why() string {
 	return fmt.Sprintf("%d of TotalCount %d groups listed", ps.items, ps.total)
 }
 
-func (c *Client) fetchPages(ctx context.Context, bizRegion string) (pageSet, error) {
+func (c *Client) fetchPages(ctx context.Context, bizRegion string, take PageReader) (pageSet, error) {
 	first, err := c.fetchPage(ctx, bizRegion, 1)
 	if err != nil {
 		return pageSet{pages: 1}, err
@@ -86,78 +96,86 @@ func (c *Client) fetchPages(ctx context.Context, bizRegion string) (pageSet, err
 	if ps := first.PageSize; ps.Set && ps.V >= 1 && int(ps.V) < pageSize {
 		pageSize = int(ps.V) // the API capped our PageSize: page by what it serves
 	}
-	ps := pageSet{pages: 1}
-	results := []*ListResponse{first}
-	collect := newGroupCollector(bizRegion)
-	collect.add(first)
+	ps := pageSet{pages: 1, items: len(first.Groups.Items)}
+	firstFull := len(first.Groups.Items) >= pageSize
+	total := first.TotalCount
+	if total.Set && total.V > float64(c.MaxGroups) {
+		return ps, fmt.Errorf("TotalCount %.0f exceeds the limit of %d groups per query; narrow it with filters or biz_regions", total.V, c.MaxGroups)
+	}
+	seen := newGroupCollector(bizRegion)
+	if !total.Set {
+		seen.add(first) // to tell a repeating API from one that pages
+	}
+	take(1, pageGroups(first))
 
-	if total := first.TotalCount; total.Set {
-		if total.V > float64(c.MaxGroups) {
-			return ps, fmt.Errorf("TotalCount %.0f exceeds the limit of %d groups per query; narrow it with filters or biz_regions", total.V, c.MaxGroups)
-		}
+	if total.Set {
 		ps.total = int(total.V)
 		n := int(math.Ceil(total.V / float64(pageSize)))
-		results = append(results, make([]*ListResponse, max(0, n-1))...)
+		var mu sync.Mutex
 		eg, egctx := errgroup.WithContext(ctx)
 		eg.SetLimit(c.cfg.MaxConcurrentPages)
 		for p := 2; p <= n; p++ {
 			eg.Go(func() error {
 				r, err := c.fetchPage(egctx, bizRegion, p)
-				results[p-1] = r
-				return err
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				ps.items += len(r.Groups.Items)
+				ps.drifted = ps.drifted || r.TotalCount.Set && r.TotalCount.V != total.V
+				mu.Unlock()
+				take(p, pageGroups(r))
+				return nil
 			})
 		}
 		ps.pages = max(1, n)
-		if err := eg.Wait(); err != nil {
+		return ps, eg.Wait()
+	}
+	// No TotalCount: page until a short page. An API that ignores
+	// PageNumber repeats what it sent; one that never ends hits the cap.
+	maxPages := (c.MaxGroups + pageSize - 1) / pageSize
+	for full := firstFull; full; {
+		if ps.pages >= maxPages {
+			return ps, fmt.Errorf("still paging after %d pages without a TotalCount; giving up", maxPages)
+		}
+		r, err := c.fetchPage(ctx, bizRegion, ps.pages+1)
+		ps.pages++
+		if err != nil {
 			return ps, err
 		}
-		for _, r := range results[1:] {
-			if r.TotalCount.Set && r.TotalCount.V != total.V {
-				ps.drifted = true
-			}
-			collect.add(r)
-		}
-	} else {
-		// No TotalCount: page until a short page. An API that ignores
-		// PageNumber repeats what it sent; one that never ends hits the cap.
-		maxPages := (c.MaxGroups + pageSize - 1) / pageSize
-		for last := first; len(last.Groups.Items) >= pageSize; {
-			if ps.pages >= maxPages {
-				return ps, fmt.Errorf("still paging after %d pages without a TotalCount; giving up", maxPages)
-			}
-			r, err := c.fetchPage(ctx, bizRegion, ps.pages+1)
-			ps.pages++
-			if err != nil {
-				return ps, err
-			}
-			results = append(results, r)
-			if collect.add(r) == 0 && len(r.Groups.Items) > 0 {
-				return ps, fmt.Errorf("page %d repeats groups of earlier pages and no TotalCount is given: the API seems to ignore PageNumber", ps.pages)
-			}
-			last = r
-		}
-	}
-	ps.groups = collect.groups
-	for _, r := range results {
 		ps.items += len(r.Groups.Items)
+		if len(seen.add(r)) == 0 && len(r.Groups.Items) > 0 {
+			return ps, fmt.Errorf("page %d repeats groups of earlier pages and no TotalCount is given: the API seems to ignore PageNumber", ps.pages)
+		}
+		take(ps.pages, pageGroups(r))
+		full = len(r.Groups.Items) >= pageSize
 	}
 	return ps, nil
 }
 
-// groupCollector gathers groups across pages, each once (by Group.Key).
+// pageGroups are the groups of a page.
+func pageGroups(r *ListResponse) []*Group {
+	groups := make([]*Group, len(r.Groups.Items))
+	for i := range r.Groups.Items {
+		groups[i] = &r.Groups.Items[i]
+	}
+	return groups
+}
+
+// groupCollector tells which groups of a page it has not seen yet (by
+// Group.Key).
 type groupCollector struct {
 	bizRegion string
 	seen      map[string]bool
-	groups    []*Group
 }
 
 func newGroupCollector(bizRegion string) *groupCollector {
 	return &groupCollector{bizRegion: bizRegion, seen: map[string]bool{}}
 }
 
-// add takes the page's groups it has not seen and returns how many.
-func (gc *groupCollector) add(r *ListResponse) int {
-	added := 0
+// add returns the page's groups it has not seen, and from now on has.
+func (gc *groupCollector) add(r *ListResponse) []*Group {
+	var added []*Group
 	for i := range r.Groups.Items {
 		g := &r.Groups.Items[i]
 		key := g.Key(gc.bizRegion)
@@ -165,20 +183,20 @@ func (gc *groupCollector) add(r *ListResponse) int {
 			continue
 		}
 		gc.seen[key] = true
-		gc.groups = append(gc.groups, g)
-		added++
+		added = append(added, g)
 	}
 	return added
 }
 
-// UniqueGroups is what ListAppInstanceGroup makes of pages read for
-// bizRegion: their groups in order, each once.
+// UniqueGroups is what a PageReader keeps of pages read for bizRegion:
+// their groups in order, each once.
 func UniqueGroups(bizRegion string, pages ...*ListResponse) []*Group {
 	gc := newGroupCollector(bizRegion)
+	var groups []*Group
 	for _, r := range pages {
-		gc.add(r)
+		groups = append(groups, gc.add(r)...)
 	}
-	return gc.groups
+	return groups
 }
 
 // fetchPage reads one page.

@@ -143,11 +143,16 @@ func (e *Exporter) Close() {
 }
 
 func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *exposition.Snapshot) (*exposition.Snapshot, error) {
-	groups, pages, err := e.client.ListAppInstanceGroup(ctx, bizRegion)
+	// Each page is rendered as it arrives, so its decoded groups can go.
+	var rf *exposition.Refresh
+	pages, err := e.client.ListAppInstanceGroup(ctx, bizRegion, func() aliyun.PageReader {
+		rf = exposition.NewRefresh(e.cfg, prev, bizRegion)
+		return rf.Page
+	})
 	if err != nil {
 		return nil, err
 	}
-	r := exposition.Render(e.cfg, prev, groups, bizRegion, e.now(), pages)
+	r := rf.Finish(e.now(), pages)
 	e.logProblems(bizRegion, r.Problems)
 	e.logZoneless(bizRegion, r.Zoneless)
 	return r.Snapshot, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
@@ -89,34 +90,50 @@ type Problem struct {
 	Group, Field, Value string
 }
 
+// renderer renders the groups of one page of a refresh.
 type renderer struct {
+	*settings
+	page     int
+	problems []Problem
+	// problemsOf[i] are group i's problems: problems[problemsOf[i][0]:problemsOf[i][1]].
+	problemsOf [][2]int
+	missingIDs int // groups skipped for want of an ID
+	metas      []groupMeta
+	recs       []records         // by family
+	outs       []series          // by family: add bound to it
+	zoneless   map[string]string // time fields read without a zone: an example of each
+}
+
+// settings are what rendering reads of the configuration.
+type settings struct {
 	loc       *time.Location
 	tagKeys   []string
 	tagLabels []string
 	// tagsOnInfo: tag labels go only on group_tags, so a tag edit does
 	// not rename every series of the group.
 	tagsOnInfo bool
-	problems   []Problem
-	snap       *Snapshot
-	recs       []records         // by family
-	outs       []series          // by family: add bound to it
-	zoneless   map[string]string // time fields read without a zone: an example of each
 }
 
-// newRenderer starts a snapshot. prev, the query's previous snapshot,
-// sizes the buffers so a refresh of a stable fleet does not grow them.
-func newRenderer(cfg *config.Config, prev *Snapshot) *renderer {
-	n := len(families)
-	r := &renderer{loc: cfg.Location(), snap: &Snapshot{}, recs: make([]records, n)}
+func settingsOf(cfg *config.Config) *settings {
+	st := &settings{loc: cfg.Location(), tagsOnInfo: cfg.TagLabelsOn == config.TagLabelsOnInfo}
 	for _, t := range cfg.TagLabels {
-		r.tagKeys = append(r.tagKeys, t.Key)
-		r.tagLabels = append(r.tagLabels, t.Name())
+		st.tagKeys = append(st.tagKeys, t.Key)
+		st.tagLabels = append(st.tagLabels, t.Name())
 	}
-	r.tagsOnInfo = cfg.TagLabelsOn == config.TagLabelsOnInfo
-	if prev != nil {
+	return st
+}
+
+// newRenderer starts a page of groups. prev, the query's previous
+// snapshot, sizes the buffers so a refresh of a stable fleet does not
+// grow them.
+func newRenderer(st *settings, page, groups int, prev *Snapshot) *renderer {
+	n := len(families)
+	r := &renderer{settings: st, page: page, recs: make([]records, n), metas: make([]groupMeta, 0, groups)}
+	if prev != nil && len(prev.groups) > 0 {
 		for f := range n {
-			r.recs[f].buf = make([]byte, 0, prev.stored[f].recordBytes+prev.stored[f].recordBytes/16)
-			r.recs[f].starts = make([]int, 0, len(prev.groups)+1)
+			perGroup := float64(prev.stored[f].recordBytes) / float64(len(prev.groups))
+			r.recs[f].buf = make([]byte, 0, int(perGroup*float64(groups)*1.06))
+			r.recs[f].starts = make([]int, 0, groups+1)
 		}
 	}
 	for _, f := range families {
@@ -154,14 +171,95 @@ type Rendered struct {
 	Zoneless map[string]string
 }
 
+// Refresh renders the pages of one refresh of the query bizRegion as they
+// are read, so that a page's decoded groups can go as soon as it is
+// rendered: a refresh then holds about a fifth of what the decoded groups
+// of all pages would take. Page is safe for concurrent use.
+type Refresh struct {
+	settings  *settings
+	prev      *Snapshot
+	bizRegion string
+	mu        sync.Mutex
+	pages     []*renderer
+}
+
+// NewRefresh starts a refresh of the query bizRegion for cfg. prev, the
+// query's previous snapshot (or nil), sizes the buffers.
+func NewRefresh(cfg *config.Config, prev *Snapshot, bizRegion string) *Refresh {
+	return &Refresh{settings: settingsOf(cfg), prev: prev, bizRegion: bizRegion}
+}
+
+// Page renders the groups of page number page, each page once. Like an
+// aliyun.PageReader, it keeps nothing of groups.
+func (rf *Refresh) Page(page int, groups []*aliyun.Group) {
+	r := newRenderer(rf.settings, page, len(groups), rf.prev)
+	for _, g := range groups {
+		if strings.TrimSpace(g.AppInstanceGroupID.V) == "" {
+			r.missingIDs++
+			continue
+		}
+		r.renderGroup(g, rf.bizRegion)
+	}
+	for f := range families {
+		r.recs[f].starts = append(r.recs[f].starts, len(r.recs[f].buf))
+	}
+	rf.mu.Lock()
+	rf.pages = append(rf.pages, r)
+	rf.mu.Unlock()
+}
+
+// entry is a group of the snapshot: group i of a page.
+type entry struct {
+	r *renderer
+	i int
+}
+
+// Finish builds the snapshot of the pages rendered, fetched at fetchedAt
+// in pages API pages: the groups in the order of their identity, each
+// once (the first by page number and position).
+func (rf *Refresh) Finish(fetchedAt time.Time, pages int) Rendered {
+	slices.SortFunc(rf.pages, func(a, b *renderer) int { return cmp.Compare(a.page, b.page) })
+	var entries []entry
+	seen := map[string]bool{}
+	var problems []Problem
+	var zoneless map[string]string
+	for _, r := range rf.pages {
+		for range r.missingIDs {
+			problems = append(problems, Problem{"", "AppInstanceGroupId", "missing: group skipped"})
+		}
+		for i := range r.metas {
+			if key := r.metas[i].key; !seen[key] {
+				seen[key] = true
+				entries = append(entries, entry{r, i})
+			}
+		}
+		for field, example := range r.zoneless {
+			if _, ok := zoneless[field]; !ok {
+				if zoneless == nil {
+					zoneless = map[string]string{}
+				}
+				zoneless[field] = example
+			}
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.r.metas[a.i].key, b.r.metas[b.i].key) })
+	snap := &Snapshot{fetchedAt: fetchedAt, pages: pages, groups: make([]groupMeta, len(entries))}
+	for k, e := range entries {
+		snap.groups[k] = e.r.metas[e.i]
+		span := e.r.problemsOf[e.i]
+		problems = append(problems, e.r.problems[span[0]:span[1]]...)
+	}
+	snap.stored = store(entries)
+	return Rendered{Snapshot: snap, Problems: problems, Zoneless: zoneless}
+}
+
 // Render renders a refresh's groups, listed by the query bizRegion and
-// fetched at fetchedAt in pages API pages, for cfg. prev, the query's
-// previous snapshot (or nil), sizes the buffers.
+// fetched at fetchedAt in pages API pages, for cfg, as if they came in one
+// page. prev, the query's previous snapshot (or nil), sizes the buffers.
 func Render(cfg *config.Config, prev *Snapshot, groups []*aliyun.Group, bizRegion string, fetchedAt time.Time, pages int) Rendered {
-	r := newRenderer(cfg, prev)
-	snap := r.renderAll(groups, bizRegion)
-	snap.fetchedAt, snap.pages = fetchedAt, pages
-	return Rendered{Snapshot: snap, Problems: r.problems, Zoneless: r.zoneless}
+	rf := NewRefresh(cfg, prev, bizRegion)
+	rf.Page(1, groups)
+	return rf.Finish(fetchedAt, pages)
 }
 
 // Groups is the number of groups in the snapshot.
@@ -173,53 +271,26 @@ func (s *Snapshot) FetchedAt() time.Time { return s.fetchedAt }
 // Pages is the number of API pages the refresh read.
 func (s *Snapshot) Pages() int { return s.pages }
 
-// renderAll renders groups in the order of their identity and returns the
-// finished snapshot.
-func (r *renderer) renderAll(groups []*aliyun.Group, bizRegion string) *Snapshot {
-	type keyed struct {
-		key string
-		g   *aliyun.Group
-	}
-	order := make([]keyed, 0, len(groups))
-	for _, g := range groups {
-		if strings.TrimSpace(g.AppInstanceGroupID.V) == "" {
-			r.problems = append(r.problems, Problem{"", "AppInstanceGroupId", "missing: group skipped"})
-			continue
-		}
-		order = append(order, keyed{g.Key(bizRegion), g})
-	}
-	slices.SortFunc(order, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
-	r.snap.groups = make([]groupMeta, 0, len(order))
-	for _, k := range order {
-		r.renderGroup(k.g, bizRegion)
-	}
-	for f := range families {
-		r.recs[f].starts = append(r.recs[f].starts, len(r.recs[f].buf))
-	}
-	r.store()
-	return r.snap
-}
-
-// store writes each family's records as text, group after group, and
-// keeps it compressed.
-func (r *renderer) store() {
-	s := r.snap
-	s.stored = make([]storedFamily, len(families))
+// store writes each family's records as text, group after group in the
+// order of entries, and keeps it compressed.
+func store(entries []entry) []storedFamily {
+	stored := make([]storedFamily, len(families))
 	segs := compressSegments(len(families), func(f int, w *bufio.Writer, offset func() int64) {
-		rs := &r.recs[f]
-		if len(rs.buf) == 0 {
+		st := &stored[f]
+		for _, e := range entries {
+			st.recordBytes += len(e.r.recs[f].group(e.i))
+		}
+		if st.recordBytes == 0 {
 			return
 		}
-		st := &s.stored[f]
-		st.recordBytes = len(rs.buf)
-		st.starts = make([]uint32, 0, len(s.groups)+1)
-		for i := range s.groups {
+		st.starts = make([]uint32, 0, len(entries)+1)
+		for _, e := range entries {
 			st.starts = append(st.starts, uint32(offset())) //nolint:gosec // a family's text is far below 4 GiB (aliyun.MaxGroups)
-			identity := s.groups[i].labels
+			identity := e.r.metas[e.i].labels
 			if families[f].subject == appSubject {
 				identity = nil
 			}
-			for recs := rs.group(i); len(recs) > 0; {
+			for recs := e.r.recs[f].group(e.i); len(recs) > 0; {
 				var labels, val []byte
 				labels, val, recs = nextRecord(recs)
 				writeSeries(w, families[f], identity, labels, val)
@@ -228,13 +299,15 @@ func (r *renderer) store() {
 		st.starts = append(st.starts, uint32(offset())) //nolint:gosec // as above
 	})
 	for f := range segs {
-		s.stored[f].segment = segs[f]
+		stored[f].segment = segs[f]
 	}
+	return stored
 }
 
-// renderGroup appends one group (which has an ID) to the snapshot: every
+// renderGroup appends one group (which has an ID) to the page: every
 // per-refresh family, in order, reads what it needs from the group's view.
 func (r *renderer) renderGroup(g *aliyun.Group, bizRegion string) {
+	from := len(r.problems)
 	v := r.view(g, bizRegion)
 	for f := range families {
 		r.recs[f].starts = append(r.recs[f].starts, len(r.recs[f].buf))
@@ -244,5 +317,6 @@ func (r *renderer) renderGroup(g *aliyun.Group, bizRegion string) {
 			f.refresh(v, r.outs[f.index])
 		}
 	}
-	r.snap.groups = append(r.snap.groups, v.meta)
+	r.metas = append(r.metas, v.meta)
+	r.problemsOf = append(r.problemsOf, [2]int{from, len(r.problems)})
 }
