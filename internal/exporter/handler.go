@@ -70,6 +70,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer slot.release()
 
+	gz := acceptsGzip(r)
+	var prepared *exposition.Prepared
+	if gz {
+		// The clock-dependent families compress beside the gathering.
+		prepared = exposition.PrepareGzip(v.now, v.snapshots())
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(healthCollector{v})
 	mfs, err := prometheus.Gatherers{h.gatherer, reg}.Gather()
@@ -83,12 +89,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// a slow or stalled reader holds only its own connection.
 	out := io.Writer(&slotReleasingWriter{w: w, slot: slot})
 	w.Header().Add("Vary", "Accept-Encoding") // caches must not serve one encoding for the other
-	write := writePlain
-	if acceptsGzip(r) {
+	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
-		write = writeGzip
+		err = writeGzip(out, mfs, prepared)
+	} else {
+		err = writePlain(out, mfs, v)
 	}
-	if err := write(out, mfs, v); err != nil {
+	if err != nil {
 		h.logger.Debug("writing metrics", "err", err)
 	}
 }
@@ -110,12 +117,13 @@ func writePlain(out io.Writer, mfs []*dto.MetricFamily, v *view) error {
 }
 
 // writeGzip writes the exposition gzip-compressed: the group series mostly
-// as compressed when their snapshot was rendered, the rest compressed now.
-func writeGzip(out io.Writer, mfs []*dto.MetricFamily, v *view) error {
+// as compressed when their snapshot was rendered, the clock-dependent ones
+// as prepared, and the exporter's own metrics compressed now.
+func writeGzip(out io.Writer, mfs []*dto.MetricFamily, prepared *exposition.Prepared) error {
 	z := exposition.NewGzipWriter(out)
 	err := writeGathered(z.Text(), mfs)
 	if err == nil {
-		err = exposition.WriteGzip(z, v.now, v.snapshots())
+		err = exposition.WriteGzip(z, prepared)
 	}
 	if cerr := z.Close(); err == nil {
 		err = cerr

@@ -1,8 +1,10 @@
 package exposition
 
 import (
+	"bufio"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
@@ -340,6 +342,11 @@ var familyHeaders = func() (h [][]byte) {
 	}
 	return h
 }()
+
+// headerSegments are familyHeaders compressed, for gzip answers.
+var headerSegments = sync.OnceValue(func() []segment {
+	return compressSegments(len(families), func(f int, w *bufio.Writer, _ func() int64) { w.Write(familyHeaders[f]) })
+})
 
 func (f *family) typeName() string {
 	if f.typ == "" {

@@ -45,10 +45,11 @@ var (
 // 73 ms, 1.01 vs 1.32 MB, 20 vs 30 ms).
 var storePool = flatePool(3)
 
-// scrapePool compresses the text of a scrape: many short pieces, each on
-// an empty dictionary, which BestSpeed starts without clearing a 512 KiB
-// hash table as the other levels do.
-var scrapePool = flatePool(flate.BestSpeed)
+// scrapePool compresses the text of a scrape: a few pieces (the exporter's
+// own metrics, the clock-dependent families), each on an empty dictionary.
+// Level 2 is a quarter faster than BestSpeed on them and a fifth smaller
+// (measured on the 500 KB of them at 2,000 groups: 0.64 vs 0.87 ms).
+var scrapePool = flatePool(2)
 
 func flatePool(level int) *sync.Pool {
 	return &sync.Pool{New: func() any {

@@ -70,7 +70,7 @@ func TestWriteGzipMatchesWrite(t *testing.T) {
 			var body bytes.Buffer
 			z := NewGzipWriter(&body)
 			z.Text().WriteString(own)
-			if err := WriteGzip(z, now, snaps); err != nil {
+			if err := WriteGzip(z, PrepareGzip(now, snaps)); err != nil {
 				t.Fatal(err)
 			}
 			if err := z.Close(); err != nil {
@@ -87,7 +87,7 @@ func TestWriteGzipMatchesWrite(t *testing.T) {
 	// The stored segments are what is sent, not text compressed again.
 	var body bytes.Buffer
 	z := NewGzipWriter(&body)
-	if err := WriteGzip(z, now, []*Snapshot{both}); err != nil {
+	if err := WriteGzip(z, PrepareGzip(now, []*Snapshot{both})); err != nil {
 		t.Fatal(err)
 	}
 	z.Close()

@@ -45,72 +45,123 @@ func servedOf(snaps []*Snapshot) []served {
 }
 
 // Write writes the group, app and pool families of snaps (one per query;
-// nil where a query has nothing to serve) as text, in the table's order:
-// the stored families decompressed, and the clock-dependent families
-// computed for now. A group that an earlier snapshot already holds (same
-// ID, same region) is written once.
+// nil where a query has nothing to serve) as text: first the stored
+// families, decompressed, in the table's order, then the clock-dependent
+// families computed for now, in the table's order. (A gzip answer can then
+// compress the latter while the former are sent.) A group that an earlier
+// snapshot already holds (same ID, same region) is written once.
 func Write(w *bufio.Writer, now time.Time, snaps []*Snapshot) error {
-	if err := writeFamilies(w, nil, now, servedOf(snaps)); err != nil {
+	list := servedOf(snaps)
+	if err := writeStored(w, nil, list); err != nil {
 		return err
 	}
+	writeAllScraped(w, list, now)
 	return w.Flush()
 }
 
-// WriteGzip writes the same into z, each stored family as it was
-// compressed, unless some of the snapshot's groups are left out.
-func WriteGzip(z *GzipWriter, now time.Time, snaps []*Snapshot) error {
-	if err := writeFamilies(z.text, z, now, servedOf(snaps)); err != nil {
+// Prepared is a gzip answer's clock-dependent families, being compressed.
+type Prepared struct {
+	list    []served
+	done    chan struct{}
+	scraped segment
+}
+
+// PrepareGzip starts compressing the clock-dependent families of snaps
+// for now on a goroutine of its own: they are ready by the time the
+// exporter's own metrics and the stored families have been sent.
+func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
+	p := &Prepared{list: servedOf(snaps), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		var buf bytes.Buffer
+		pw := &pieceWriter{pool: scrapePool, dst: &buf}
+		w := gzipTextPool.Get().(*bufio.Writer)
+		w.Reset(pw)
+		writeAllScraped(w, p.list, now)
+		w.Flush() // into a bytes.Buffer: cannot fail
+		w.Reset(nil)
+		gzipTextPool.Put(w)
+		p.scraped.crc, p.scraped.size, _ = pw.end()
+		p.scraped.deflate = buf.Bytes()
+	}()
+	return p
+}
+
+// WriteGzip writes the families of p into z: each stored family as it was
+// compressed (unless some of the snapshot's groups are left out), then the
+// clock-dependent ones as p compressed them.
+func WriteGzip(z *GzipWriter, p *Prepared) error {
+	err := writeStored(z.text, z, p.list)
+	<-p.done
+	if err != nil {
 		return err
 	}
 	if err := z.text.Flush(); err != nil {
 		return err
 	}
+	z.writeSegment(&p.scraped)
 	return z.err
 }
 
-// writeFamilies writes every family to w as text or, where z is given and
-// a snapshot's stored family is sent whole, copies it compressed to z.
-func writeFamilies(w *bufio.Writer, z *GzipWriter, now time.Time, list []served) error {
-	var value []byte
+// writeStored writes the stored families to w as text or, where z is
+// given, copies to z what is compressed already: each header, and each
+// snapshot's family sent whole.
+func writeStored(w *bufio.Writer, z *GzipWriter, list []served) error {
 	for _, fam := range families {
-		if fam.scrape == nil {
-			if !hasSeries(list, fam) {
-				continue
-			}
-			w.Write(familyHeaders[fam.index])
-			for _, s := range list {
-				st := &s.snap.stored[fam.index]
-				var err error
-				switch {
-				case s.skip != nil:
-					err = writeStoredExcept(w, st, s.skip)
-				case z != nil:
-					z.writeSegment(&st.segment)
-				default:
-					err = inflate(w, &st.segment)
-				}
-				if err != nil {
-					return err
-				}
-			}
+		if fam.scrape != nil || !hasSeries(list, fam) {
 			continue
 		}
-		headerDone := false
-		var g *groupMeta
-		emit := func(pool []byte, x float64) {
-			if !headerDone {
-				w.Write(familyHeaders[fam.index])
-				headerDone = true
-			}
-			value = appendValue(value[:0], x)
-			writeSeries(w, fam, g.labels, pool, value)
+		if z != nil {
+			z.writeSegment(&headerSegments()[fam.index])
+		} else {
+			w.Write(familyHeaders[fam.index])
 		}
-		forGroups(list, func(s *Snapshot, i int) {
-			g = &s.groups[i]
-			fam.scrape(g, now, emit)
-		})
+		for _, s := range list {
+			st := &s.snap.stored[fam.index]
+			var err error
+			switch {
+			case s.skip != nil:
+				err = writeStoredExcept(w, st, s.skip)
+			case z != nil:
+				z.writeSegment(&st.segment)
+			default:
+				err = inflate(w, &st.segment)
+			}
+			if err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// writeAllScraped writes the clock-dependent families for now.
+func writeAllScraped(w *bufio.Writer, list []served, now time.Time) {
+	for _, fam := range families {
+		if fam.scrape != nil {
+			writeScraped(w, fam, list, now)
+		}
+	}
+}
+
+// writeScraped writes a clock-dependent family for now, its header first
+// if it has any series.
+func writeScraped(w *bufio.Writer, fam *family, list []served, now time.Time) {
+	headerDone := false
+	var g *groupMeta
+	var value []byte
+	emit := func(pool []byte, x float64) {
+		if !headerDone {
+			w.Write(familyHeaders[fam.index])
+			headerDone = true
+		}
+		value = appendValue(value[:0], x)
+		writeSeries(w, fam, g.labels, pool, value)
+	}
+	forGroups(list, func(s *Snapshot, i int) {
+		g = &s.groups[i]
+		fam.scrape(g, now, emit)
+	})
 }
 
 // hasSeries tells whether any group to write has stored series of fam.
