@@ -345,7 +345,7 @@ var familyHeaders = func() (h [][]byte) {
 
 // headerSegments are familyHeaders compressed, for gzip answers.
 var headerSegments = sync.OnceValue(func() []segment {
-	return compressSegments(len(families), func(f int, w *bufio.Writer, _ func() int64) { w.Write(familyHeaders[f]) })
+	return compressSegments(len(families), func(f int, w *bufio.Writer, _ func() int64) { w.Write(familyHeaders[f]) }, nil)
 })
 
 func (f *family) typeName() string {

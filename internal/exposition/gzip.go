@@ -96,25 +96,24 @@ func (p *pieceWriter) end() (crc uint32, size int64, err error) {
 
 // compressSegments compresses the text that write(i, w, offset) writes for
 // each i in [0, n) into one segment each; offset tells how much of the
-// segment's text has been written. The segments share one backing array.
-func compressSegments(n int, write func(i int, w *bufio.Writer, offset func() int64)) []segment {
-	var out bytes.Buffer
-	p := &pieceWriter{pool: storePool, dst: &out}
+// segment's text has been written. done(i) is called once segment i is
+// compressed. Each segment gets a buffer of its exact size: the snapshot
+// keeps them until the next refresh.
+func compressSegments(n int, write func(i int, w *bufio.Writer, offset func() int64), done func(i int)) []segment {
+	var scratch bytes.Buffer
+	p := &pieceWriter{pool: storePool, dst: &scratch}
 	bw := bufio.NewWriterSize(p, 32<<10)
 	segs := make([]segment, n)
-	ends := make([]int, n)
 	offset := func() int64 { return p.size + int64(bw.Buffered()) }
 	for i := range n {
 		write(i, bw, offset)
 		bw.Flush() // writes to a bytes.Buffer do not fail
 		segs[i].crc, segs[i].size, _ = p.end()
-		ends[i] = out.Len()
-	}
-	data := bytes.Clone(out.Bytes())
-	start := 0
-	for i, end := range ends {
-		segs[i].deflate = data[start:end:end]
-		start = end
+		segs[i].deflate = bytes.Clone(scratch.Bytes())
+		scratch.Reset()
+		if done != nil {
+			done(i)
+		}
 	}
 	return segs
 }
@@ -122,7 +121,7 @@ func compressSegments(n int, write func(i int, w *bufio.Writer, offset func() in
 // GzipWriter writes one gzip member from text, compressed as it is
 // written, and from stored segments, copied as they are.
 type GzipWriter struct {
-	out    io.Writer
+	out    *bufio.Writer // batches the many small segments into few writes to the client
 	pieces pieceWriter
 	piece  bytes.Buffer // the open piece, compressed: no compressor waits on a slow client
 	text   *bufio.Writer
@@ -131,11 +130,15 @@ type GzipWriter struct {
 	err    error
 }
 
-var gzipTextPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+var (
+	gzipTextPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+	gzipOutPool  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+)
 
 // NewGzipWriter starts a gzip member on out. Close ends it.
 func NewGzipWriter(out io.Writer) *GzipWriter {
-	z := &GzipWriter{out: out}
+	z := &GzipWriter{out: gzipOutPool.Get().(*bufio.Writer)}
+	z.out.Reset(out)
 	z.pieces = pieceWriter{pool: scrapePool, dst: &z.piece}
 	z.text = gzipTextPool.Get().(*bufio.Writer)
 	z.text.Reset(&z.pieces)
@@ -191,9 +194,14 @@ func (z *GzipWriter) Close() error {
 		trailer = binary.LittleEndian.AppendUint32(trailer, uint32(z.size)) //nolint:gosec // ISIZE is the length mod 2^32
 		_, z.err = z.out.Write(trailer)
 	}
-	z.text.Reset(nil) // a pooled writer must not keep the response alive
+	if z.err == nil {
+		z.err = z.out.Flush()
+	}
+	z.text.Reset(nil) // pooled writers must not keep the response alive
 	gzipTextPool.Put(z.text)
-	z.text = nil
+	z.out.Reset(nil)
+	gzipOutPool.Put(z.out)
+	z.text, z.out = nil, nil
 	return z.err
 }
 

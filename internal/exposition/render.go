@@ -52,7 +52,7 @@ type storedFamily struct {
 // uvarint(len(labels)), labels, byte(len(value)), value.
 type records struct {
 	buf    []byte
-	starts []int
+	starts []int32 // a page's records stay far below 2 GiB
 }
 
 // group returns group i's records.
@@ -133,7 +133,7 @@ func newRenderer(st *settings, page, groups int, prev *Snapshot) *renderer {
 		for f := range n {
 			perGroup := float64(prev.stored[f].recordBytes) / float64(len(prev.groups))
 			r.recs[f].buf = make([]byte, 0, int(perGroup*float64(groups)*1.06))
-			r.recs[f].starts = make([]int, 0, groups+1)
+			r.recs[f].starts = make([]int32, 0, groups+1)
 		}
 	}
 	for _, f := range families {
@@ -201,7 +201,7 @@ func (rf *Refresh) Page(page int, groups []*aliyun.Group) {
 		r.renderGroup(g, rf.bizRegion)
 	}
 	for f := range families {
-		r.recs[f].starts = append(r.recs[f].starts, len(r.recs[f].buf))
+		r.recs[f].starts = append(r.recs[f].starts, int32(len(r.recs[f].buf))) //nolint:gosec // see records
 	}
 	rf.mu.Lock()
 	rf.pages = append(rf.pages, r)
@@ -249,7 +249,7 @@ func (rf *Refresh) Finish(fetchedAt time.Time, pages int) Rendered {
 		span := e.r.problemsOf[e.i]
 		problems = append(problems, e.r.problems[span[0]:span[1]]...)
 	}
-	snap.stored = store(entries)
+	snap.stored = store(entries, rf.pages)
 	return Rendered{Snapshot: snap, Problems: problems, Zoneless: zoneless}
 }
 
@@ -272,8 +272,9 @@ func (s *Snapshot) FetchedAt() time.Time { return s.fetchedAt }
 func (s *Snapshot) Pages() int { return s.pages }
 
 // store writes each family's records as text, group after group in the
-// order of entries, and keeps it compressed.
-func store(entries []entry) []storedFamily {
+// order of entries, and keeps it compressed. The pages' records of a
+// family go once it is compressed.
+func store(entries []entry, pages []*renderer) []storedFamily {
 	stored := make([]storedFamily, len(families))
 	segs := compressSegments(len(families), func(f int, w *bufio.Writer, offset func() int64) {
 		st := &stored[f]
@@ -297,6 +298,10 @@ func store(entries []entry) []storedFamily {
 			}
 		}
 		st.starts = append(st.starts, uint32(offset())) //nolint:gosec // as above
+	}, func(f int) {
+		for _, r := range pages {
+			r.recs[f] = records{}
+		}
 	})
 	for f := range segs {
 		stored[f].segment = segs[f]
@@ -310,7 +315,7 @@ func (r *renderer) renderGroup(g *aliyun.Group, bizRegion string) {
 	from := len(r.problems)
 	v := r.view(g, bizRegion)
 	for f := range families {
-		r.recs[f].starts = append(r.recs[f].starts, len(r.recs[f].buf))
+		r.recs[f].starts = append(r.recs[f].starts, int32(len(r.recs[f].buf))) //nolint:gosec // see records
 	}
 	for _, f := range families {
 		if f.refresh != nil {
