@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -299,7 +300,12 @@ func (d *decoder) str() (raw []byte, plain bool, err error) {
 	start, data := d.pos, d.data
 	plain = true
 	for i := start + 1; i < len(data); {
-		switch c := data[i]; {
+		c := data[i]
+		if plainInString[c] {
+			i++
+			continue
+		}
+		switch {
 		case c == '"':
 			d.pos = i + 1
 			return data[start:d.pos], plain, nil
@@ -312,14 +318,23 @@ func (d *decoder) str() (raw []byte, plain bool, err error) {
 		case c < ' ':
 			d.pos = i
 			return nil, false, d.fail("in a string")
-		default:
-			plain = plain && c < 0x80
+		default: // past ASCII
+			plain = false
 			i++
 		}
 	}
 	d.pos = len(data)
 	return nil, false, d.fail("in a string")
 }
+
+// plainInString tells the bytes that stand for themselves in a string and
+// keep it plain, the common case str checks first.
+var plainInString = func() (plain [256]bool) {
+	for c := ' '; c < 0x80; c++ {
+		plain[c] = c != '"' && c != '\\'
+	}
+	return plain
+}()
 
 // escape checks the escape sequence at d.pos and returns where it ends.
 func (d *decoder) escape() (end int, err error) {
@@ -400,7 +415,12 @@ func (d *decoder) literal(word string) error {
 // the order encoding/json sees them.
 type structPlan struct {
 	fields []structField
-	byName map[string]*structField
+	byName map[string]int // index in fields
+	// A body sends its keys in one order: the index of the field whose key
+	// came first, and after each field's, the last time, is tried before
+	// byName, which costs a hash of the key.
+	first atomic.Int32
+	next  []atomic.Int32
 }
 
 type structField struct {
@@ -416,15 +436,16 @@ type structField struct {
 func newStructPlan(t reflect.Type) *structPlan {
 	var all []candidateField
 	collectFields(t, 0, 0, &all)
-	plan := &structPlan{byName: map[string]*structField{}}
+	plan := &structPlan{byName: map[string]int{}}
 	for i := range all {
 		if dominates(i, all) {
 			plan.fields = append(plan.fields, all[i].structField)
 		}
 	}
-	for i := range plan.fields {
-		plan.byName[plan.fields[i].name] = &plan.fields[i]
+	for i, f := range plan.fields {
+		plan.byName[f.name] = i
 	}
+	plan.next = make([]atomic.Int32, len(plan.fields))
 	return plan
 }
 
@@ -472,11 +493,14 @@ func dominates(i int, all []candidateField) bool {
 func (s *structPlan) decode(d *decoder, p unsafe.Pointer) error {
 	switch d.peek() {
 	case '{':
+		after := &s.first
 		return d.object(func(key []byte) error {
-			if f := s.field(key); f != nil {
-				return f.decode(d, unsafe.Add(p, f.offset))
+			i := s.field(key, after)
+			if i < 0 {
+				return d.skipValue()
 			}
-			return d.skipValue()
+			after = &s.next[i]
+			return s.fields[i].decode(d, unsafe.Add(p, s.fields[i].offset))
 		})
 	case 'n':
 		return d.literal("null") // leaves the struct as it is
@@ -488,15 +512,27 @@ func (s *structPlan) decode(d *decoder, p unsafe.Pointer) error {
 }
 
 // field finds a key's field as encoding/json does: by exact name, else the
-// first whose name equals the key under Unicode case folding.
-func (s *structPlan) field(key []byte) *structField {
-	if f, ok := s.byName[string(key)]; ok {
-		return f
+// first whose name equals the key under Unicode case folding; -1 if none.
+// It tries the field expected first, and expects what it finds next time.
+func (s *structPlan) field(key []byte, expected *atomic.Int32) int {
+	if i := int(expected.Load()); i < len(s.fields) && s.fields[i].name == string(key) {
+		return i
 	}
+	i, ok := s.byName[string(key)]
+	if !ok {
+		i = s.folded(key)
+	}
+	if i >= 0 {
+		expected.Store(int32(i)) //nolint:gosec // i indexes the fields of a struct
+	}
+	return i
+}
+
+func (s *structPlan) folded(key []byte) int {
 	for i := range s.fields {
 		if bytes.EqualFold(key, []byte(s.fields[i].name)) {
-			return &s.fields[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }

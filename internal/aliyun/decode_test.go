@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
@@ -181,4 +182,33 @@ func firstDifference(got, want string) string {
 	}
 	from := max(i-120, 0)
 	return fmt.Sprintf("decodeModel:   …%s\nencoding/json: …%s", clip(got[from:], 240+i-from), clip(want[from:], 240+i-from))
+}
+
+// TestDecodeConcurrently: pages decode at once (a refresh fetches several)
+// and share each type's plan, its learned key order and its list buffers.
+func TestDecodeConcurrently(t *testing.T) {
+	bodies := [][]byte{
+		testkit.MustRead(t, "../exporter/testdata/reference.json"),
+		testkit.MustRead(t, "../exporter/testdata/edge_cases.json"),
+	}
+	want := make([]*ListResponse, len(bodies))
+	for i, body := range bodies {
+		var err error
+		if want[i], err = DecodeListResponse(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for n := range 50 {
+				i := (w + n) % len(bodies)
+				if got, err := DecodeListResponse(bodies[i]); err != nil || !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("body %d decoded concurrently: %v, or other values", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
