@@ -82,8 +82,8 @@ func decoderOf(t reflect.Type) decodeFunc {
 	if loaded {
 		return standIn.(decodeFunc)
 	}
+	defer built.Done() // even if t cannot be decoded: the stand-in then panics too
 	f = newDecoder(t)
-	built.Done()
 	decoders.Store(t, f)
 	return f
 }
