@@ -83,6 +83,8 @@ func oddBodies() []struct{ name, body string } {
 		{"invalid UTF-8 in a bad value", "{\"TotalCount\":[\"\xe9\xe8\"],\"Message\":{\"\xc3\":1}}"},
 		{"raw control character", "{\"RequestId\":\"a\tb\"}"},
 		{"raw NUL", "{\"RequestId\":\"a\x00\"}"},
+		{"raw unit separator", "{\"RequestId\":\"a\x1f\"}"},
+		{"raw DEL", "{\"RequestId\":\"a\x7f\"}"},
 		{"depth 10000", `{"Unknown":` + deep(9999, "") + `}`},
 		{"depth 10001", `{"Unknown":` + deep(10000, "") + `}`},
 		{"depth 10000 in a number", `{"TotalCount":` + deep(9999, "1") + `}`},
