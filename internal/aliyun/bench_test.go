@@ -2,6 +2,7 @@ package aliyun
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -12,6 +13,31 @@ import (
 //
 //	go test ./internal/aliyun -run '^$' -bench . -benchmem
 func BenchmarkDecodePage(b *testing.B) {
+	page := benchPage(b)
+	b.SetBytes(int64(len(page)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeListResponse(page); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodePageEncodingJSON decodes the same page as the code before
+// decodeModel did (oracle_test.go), for comparison under the same load.
+func BenchmarkDecodePageEncodingJSON(b *testing.B) {
+	page := benchPage(b)
+	b.SetBytes(int64(len(page)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var r ListResponse
+		if err := json.Unmarshal(page, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchPage(b *testing.B) []byte {
 	d, err := simulator.Generate(100, time.Now())
 	if err != nil {
 		b.Fatal(err)
@@ -25,11 +51,5 @@ func BenchmarkDecodePage(b *testing.B) {
 		page.Write(g)
 	}
 	page.WriteString("]}")
-	b.SetBytes(int64(page.Len()))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := DecodeListResponse(page.Bytes()); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return page.Bytes()
 }

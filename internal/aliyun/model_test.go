@@ -23,7 +23,7 @@ func TestNumTolerance(t *testing.T) {
 		`[1]`:      {Bad: `[1]`},
 	} {
 		var n Num
-		if err := n.UnmarshalJSON([]byte(in)); err != nil || n != want {
+		if err := decodeModel([]byte(in), &n); err != nil || n != want {
 			t.Errorf("Num(%s) = %+v, %v; want %+v", in, n, err, want)
 		}
 	}
@@ -35,7 +35,7 @@ func TestBoolAndStrTolerance(t *testing.T) {
 		`1`: {V: true, Set: true}, `null`: {}, `"maybe"`: {Bad: `"maybe"`},
 	} {
 		var b Bool
-		if err := b.UnmarshalJSON([]byte(in)); err != nil || b != want {
+		if err := decodeModel([]byte(in), &b); err != nil || b != want {
 			t.Errorf("Bool(%s) = %+v; want %+v", in, b, want)
 		}
 	}
@@ -44,7 +44,7 @@ func TestBoolAndStrTolerance(t *testing.T) {
 		`"\u00e9\n"`: {V: "é\n", Set: true},
 	} {
 		var s Str
-		if err := s.UnmarshalJSON([]byte(in)); err != nil || s != want {
+		if err := decodeModel([]byte(in), &s); err != nil || s != want {
 			t.Errorf("Str(%s) = %+v; want %+v", in, s, want)
 		}
 	}

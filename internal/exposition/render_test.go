@@ -30,11 +30,12 @@ func renderText(t *testing.T, now time.Time, edit func(*config.Config), groups .
 	})
 	var list []*aliyun.Group
 	for _, js := range groups {
-		g := new(aliyun.Group)
-		if err := json.Unmarshal([]byte(js), g); err != nil {
+		// A page of one: the model decodes only through the page decoder.
+		page, err := aliyun.DecodeListResponse([]byte(`{"AppInstanceGroupModels":[` + js + `]}`))
+		if err != nil || len(page.Groups.Items) != 1 {
 			t.Fatalf("group JSON: %v\n%s", err, js)
 		}
-		list = append(list, g)
+		list = append(list, &page.Groups.Items[0])
 	}
 	r := Render(cfg, nil, list, "cn-hangzhou", now, 1)
 	return writeText(t, now, r.Snapshot)
