@@ -70,30 +70,38 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer slot.release()
 
+	// The exporter's own metrics and the queries' health are gathered, and
+	// for gzip the clock-dependent families compressed, on goroutines of
+	// their own while the stored group families are sent: the answer
+	// writes them last.
 	gz := acceptsGzip(r)
 	var prepared *exposition.Prepared
 	if gz {
-		// The clock-dependent families compress beside the gathering.
 		prepared = exposition.PrepareGzip(v.now, v.snapshots())
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(healthCollector{v})
-	mfs, err := prometheus.Gatherers{h.gatherer, reg}.Gather()
-	if err != nil {
-		// Gather returns what it could; serve that rather than nothing.
-		h.logger.Error("gathering exporter metrics", "err", err)
-	}
+	gathered := make(chan []*dto.MetricFamily, 1)
+	go func() {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(healthCollector{v})
+		mfs, err := prometheus.Gatherers{h.gatherer, reg}.Gather()
+		if err != nil {
+			// Gather returns what it could; serve that rather than nothing.
+			h.logger.Error("gathering exporter metrics", "err", err)
+		}
+		gathered <- mfs
+	}()
 
 	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 	// The slot is given up while the client's socket takes the bytes, so
 	// a slow or stalled reader holds only its own connection.
 	out := io.Writer(&slotReleasingWriter{w: w, slot: slot})
 	w.Header().Add("Vary", "Accept-Encoding") // caches must not serve one encoding for the other
+	var err error
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
-		err = writeGzip(out, mfs, prepared)
+		err = writeGzip(out, prepared, gathered)
 	} else {
-		err = writePlain(out, mfs, v)
+		err = writePlain(out, v, gathered)
 	}
 	if err != nil {
 		h.logger.Debug("writing metrics", "err", err)
@@ -102,28 +110,35 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
-// writePlain writes the exposition as text.
-func writePlain(out io.Writer, mfs []*dto.MetricFamily, v *view) error {
+// writePlain writes the exposition as text: the group families, then the
+// exporter's own metrics once gathered.
+func writePlain(out io.Writer, v *view, gathered <-chan []*dto.MetricFamily) error {
 	bw := bufPool.Get().(*bufio.Writer)
 	defer func() {
 		bw.Reset(nil) // pooled writers must not keep the response alive
 		bufPool.Put(bw)
 	}()
 	bw.Reset(out)
+	err := exposition.Write(bw, v.now, v.snapshots())
+	mfs := <-gathered
+	if err != nil {
+		return err
+	}
 	if err := writeGathered(bw, mfs); err != nil {
 		return err
 	}
-	return exposition.Write(bw, v.now, v.snapshots())
+	return bw.Flush()
 }
 
 // writeGzip writes the exposition gzip-compressed: the group series mostly
 // as compressed when their snapshot was rendered, the clock-dependent ones
 // as prepared, and the exporter's own metrics compressed now.
-func writeGzip(out io.Writer, mfs []*dto.MetricFamily, prepared *exposition.Prepared) error {
+func writeGzip(out io.Writer, prepared *exposition.Prepared, gathered <-chan []*dto.MetricFamily) error {
 	z := exposition.NewGzipWriter(out)
-	err := writeGathered(z.Text(), mfs)
+	err := exposition.WriteGzip(z, prepared)
+	mfs := <-gathered
 	if err == nil {
-		err = exposition.WriteGzip(z, prepared)
+		err = writeGathered(z.Text(), mfs)
 	}
 	if cerr := z.Close(); err == nil {
 		err = cerr

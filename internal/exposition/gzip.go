@@ -28,6 +28,12 @@ type segment struct {
 	deflate []byte
 	crc     uint32 // CRC-32 (IEEE) of the text
 	size    int64  // length of the text
+	shift   uint32 // x^(8·size) modulo the CRC polynomial, for crc32Combine
+}
+
+// newSegment is a compressed text of the given CRC and size.
+func newSegment(deflate []byte, crc uint32, size int64) segment {
+	return segment{deflate: deflate, crc: crc, size: size, shift: xPow8N(size)}
 }
 
 var (
@@ -45,11 +51,14 @@ var (
 // 73 ms, 1.01 vs 1.32 MB, 20 vs 30 ms).
 var storePool = flatePool(3)
 
-// scrapePool compresses the text of a scrape: a few pieces (the exporter's
-// own metrics, the clock-dependent families), each on an empty dictionary.
-// Level 2 is a quarter faster than BestSpeed on them and a fifth smaller
-// (measured on the 500 KB of them at 2,000 groups: 0.64 vs 0.87 ms).
+// scrapePool compresses the clock-dependent families of a scrape, about
+// 500 KB at 2,000 groups: level 2 is a quarter faster than BestSpeed on
+// them and a fifth smaller (0.64 vs 0.87 ms).
 var scrapePool = flatePool(2)
+
+// textPool compresses short text: BestSpeed starts a piece without
+// clearing the 512 KiB hash table the other levels clear.
+var textPool = flatePool(flate.BestSpeed)
 
 func flatePool(level int) *sync.Pool {
 	return &sync.Pool{New: func() any {
@@ -108,8 +117,8 @@ func compressSegments(n int, write func(i int, w *bufio.Writer, offset func() in
 	for i := range n {
 		write(i, bw, offset)
 		bw.Flush() // writes to a bytes.Buffer do not fail
-		segs[i].crc, segs[i].size, _ = p.end()
-		segs[i].deflate = bytes.Clone(scratch.Bytes())
+		crc, size, _ := p.end()
+		segs[i] = newSegment(bytes.Clone(scratch.Bytes()), crc, size)
 		scratch.Reset()
 		if done != nil {
 			done(i)
@@ -139,7 +148,7 @@ var (
 func NewGzipWriter(out io.Writer) *GzipWriter {
 	z := &GzipWriter{out: gzipOutPool.Get().(*bufio.Writer)}
 	z.out.Reset(out)
-	z.pieces = pieceWriter{pool: scrapePool, dst: &z.piece}
+	z.pieces = pieceWriter{pool: textPool, dst: &z.piece}
 	z.text = gzipTextPool.Get().(*bufio.Writer)
 	z.text.Reset(&z.pieces)
 	_, z.err = out.Write(gzipHeader)
@@ -162,10 +171,6 @@ func (z *GzipWriter) endPiece() {
 		_, z.err = z.out.Write(z.piece.Bytes())
 	}
 	z.piece.Reset()
-	z.add(crc, size)
-}
-
-func (z *GzipWriter) add(crc uint32, size int64) {
 	if size > 0 {
 		z.crc = crc32Combine(z.crc, crc, size)
 		z.size += size
@@ -182,7 +187,8 @@ func (z *GzipWriter) writeSegment(s *segment) {
 		return
 	}
 	_, z.err = z.out.Write(s.deflate)
-	z.add(s.crc, s.size)
+	z.crc = multModP(s.shift, z.crc) ^ s.crc // crc32Combine with the shift made once
+	z.size += s.size
 }
 
 // Close ends the member: the last text, the final block and the trailer

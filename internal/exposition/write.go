@@ -3,6 +3,7 @@ package exposition
 import (
 	"bufio"
 	"bytes"
+	"runtime"
 	"time"
 )
 
@@ -66,6 +67,8 @@ type Prepared struct {
 	scraped segment
 }
 
+var preparing = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
 // PrepareGzip starts compressing the clock-dependent families of snaps
 // for now on a goroutine of its own: they are ready by the time the
 // exporter's own metrics and the stored families have been sent.
@@ -73,6 +76,10 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 	p := &Prepared{list: servedOf(snaps), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
+		// Each holds a compressor of about a megabyte: no more than there
+		// are cores at once, however many scrapes wait on slow clients.
+		preparing <- struct{}{}
+		defer func() { <-preparing }()
 		var buf bytes.Buffer
 		pw := &pieceWriter{pool: scrapePool, dst: &buf}
 		w := gzipTextPool.Get().(*bufio.Writer)
@@ -81,8 +88,8 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 		w.Flush() // into a bytes.Buffer: cannot fail
 		w.Reset(nil)
 		gzipTextPool.Put(w)
-		p.scraped.crc, p.scraped.size, _ = pw.end()
-		p.scraped.deflate = buf.Bytes()
+		crc, size, _ := pw.end()
+		p.scraped = newSegment(buf.Bytes(), crc, size)
 	}()
 	return p
 }
