@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/appstream-exporter/appstream_exporter/internal/exposition"
@@ -79,17 +79,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if gz {
 		prepared = exposition.PrepareGzip(v.now, v.snapshots())
 	}
-	gathered := make(chan []*dto.MetricFamily, 1)
-	go func() {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(healthCollector{v})
-		mfs, err := prometheus.Gatherers{h.gatherer, reg}.Gather()
-		if err != nil {
-			// Gather returns what it could; serve that rather than nothing.
-			h.logger.Error("gathering exporter metrics", "err", err)
-		}
-		gathered <- mfs
-	}()
+	gathered := make(chan []byte, 1)
+	go func() { gathered <- h.gather(v) }()
 
 	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 	// The slot is given up while the client's socket takes the bytes, so
@@ -110,9 +101,29 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
+// gather returns the exporter's own metrics and the queries' health as
+// text: a few kilobytes, where the gathered families would hold many times
+// that while a slow client reads the group families.
+func (h *handler) gather(v *view) []byte {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(healthCollector{v})
+	mfs, err := prometheus.Gatherers{h.gatherer, reg}.Gather()
+	if err != nil {
+		// Gather returns what it could; serve that rather than nothing.
+		h.logger.Error("gathering exporter metrics", "err", err)
+	}
+	var text bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&text, mf); err != nil {
+			h.logger.Error("writing exporter metrics", "family", mf.GetName(), "err", err)
+		}
+	}
+	return text.Bytes()
+}
+
 // writePlain writes the exposition as text: the group families, then the
 // exporter's own metrics once gathered.
-func writePlain(out io.Writer, v *view, gathered <-chan []*dto.MetricFamily) error {
+func writePlain(out io.Writer, v *view, gathered <-chan []byte) error {
 	bw := bufPool.Get().(*bufio.Writer)
 	defer func() {
 		bw.Reset(nil) // pooled writers must not keep the response alive
@@ -120,40 +131,28 @@ func writePlain(out io.Writer, v *view, gathered <-chan []*dto.MetricFamily) err
 	}()
 	bw.Reset(out)
 	err := exposition.Write(bw, v.now, v.snapshots())
-	mfs := <-gathered
+	own := <-gathered
 	if err != nil {
 		return err
 	}
-	if err := writeGathered(bw, mfs); err != nil {
-		return err
-	}
+	bw.Write(own)
 	return bw.Flush()
 }
 
 // writeGzip writes the exposition gzip-compressed: the group series mostly
 // as compressed when their snapshot was rendered, the clock-dependent ones
 // as prepared, and the exporter's own metrics compressed now.
-func writeGzip(out io.Writer, prepared *exposition.Prepared, gathered <-chan []*dto.MetricFamily) error {
+func writeGzip(out io.Writer, prepared *exposition.Prepared, gathered <-chan []byte) error {
 	z := exposition.NewGzipWriter(out)
 	err := exposition.WriteGzip(z, prepared)
-	mfs := <-gathered
+	own := <-gathered
 	if err == nil {
-		err = writeGathered(z.Text(), mfs)
+		_, err = z.Text().Write(own)
 	}
 	if cerr := z.Close(); err == nil {
 		err = cerr
 	}
 	return err
-}
-
-// writeGathered writes the exporter's own metrics and the queries' health.
-func writeGathered(w io.Writer, mfs []*dto.MetricFamily) error {
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // defaultWriteBudget bounds the writing of an answer to a client that sends
