@@ -61,7 +61,9 @@ const sessionBilled = " Describes session-billed groups (charge_resource_mode Ap
 var infoLabels = []string{"product_type", "charge_resource_mode", "os_type", "app_instance_type", "app_center_image_id",
 	"spec_id", "office_site_id", "access_type", "auth_mode", "app_policy_id", "app_policy_version"}
 
-// families lists every group, app and pool family in exposition order.
+// families lists every group, app and pool family in exposition order:
+// the per-refresh ones in this order, then the per-scrape ones in this
+// order (write.go).
 var families = indexed([]*family{
 	{name: "aliyun_appstream_group_info", help: "Static attributes of a delivery group; always 1.",
 		labels: infoLabels, source: "the fields named by the labels (whitespace trimmed)", unit: "1",
