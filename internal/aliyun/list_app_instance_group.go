@@ -102,21 +102,23 @@ func (c *Client) fetchPages(ctx context.Context, bizRegion string, take PageRead
 	if total.Set && total.V > float64(c.MaxGroups) {
 		return ps, fmt.Errorf("TotalCount %.0f exceeds the limit of %d groups per query; narrow it with filters or biz_regions", total.V, c.MaxGroups)
 	}
-	seen := newGroupCollector(bizRegion)
-	if !total.Set {
-		seen.add(first) // to tell a repeating API from one that pages
-	}
-	take(1, pageGroups(first))
-
 	if total.Set {
 		ps.total = int(total.V)
 		n := int(math.Ceil(total.V / float64(pageSize)))
 		var mu sync.Mutex
+		// A page holds a fetch slot only while it is fetched: rendering it
+		// (take) must not keep the next pages waiting.
+		fetching := make(chan struct{}, c.cfg.MaxConcurrentPages)
 		eg, egctx := errgroup.WithContext(ctx)
-		eg.SetLimit(c.cfg.MaxConcurrentPages)
 		for p := 2; p <= n; p++ {
 			eg.Go(func() error {
+				select {
+				case fetching <- struct{}{}:
+				case <-egctx.Done():
+					return egctx.Err()
+				}
 				r, err := c.fetchPage(egctx, bizRegion, p)
+				<-fetching
 				if err != nil {
 					return err
 				}
@@ -128,9 +130,13 @@ func (c *Client) fetchPages(ctx context.Context, bizRegion string, take PageRead
 				return nil
 			})
 		}
+		take(1, pageGroups(first)) // while the other pages are fetched
 		ps.pages = max(1, n)
 		return ps, eg.Wait()
 	}
+	seen := newGroupCollector(bizRegion)
+	seen.add(first) // to tell a repeating API from one that pages
+	take(1, pageGroups(first))
 	// No TotalCount: page until a short page. An API that ignores
 	// PageNumber repeats what it sent; one that never ends hits the cap.
 	maxPages := (c.MaxGroups + pageSize - 1) / pageSize

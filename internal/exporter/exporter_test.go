@@ -155,7 +155,9 @@ func TestGzipNegotiated(t *testing.T) {
 		"gzip; q=0.000":        "",
 		"identity, deflate":    "",
 		"gzip;q=1, identity":   "gzip",
-		"x-gzip, gzipped;q=1":  "",
+		"x-gzip":               "gzip", // RFC 9110 §8.4.1.3
+		"gzipped;q=1, deflate": "",
+		"gzip;level=1;q=0":     "",
 		"*;q=0.1, gzip ; Q=1 ": "gzip",
 	} {
 		resp, err := e.metrics.Client().Do(mustRequest(t, e.metrics.URL, "Accept-Encoding", header))

@@ -94,6 +94,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = writePlain(out, v, gathered)
 	}
+	if errors.Is(err, exposition.ErrStoredText) {
+		// Cut the connection: an answer that ended normally would be taken
+		// as complete, with families and aliyun_appstream_up missing.
+		h.logger.Error("writing metrics", "err", err)
+		panic(http.ErrAbortHandler)
+	}
 	if err != nil {
 		h.logger.Debug("writing metrics", "err", err)
 	}
@@ -239,19 +245,25 @@ func scrapeTimeout(r *http.Request) time.Duration {
 	return t - min(scrapeTimeoutMargin, t/10)
 }
 
-// acceptsGzip: content codings are case-insensitive (RFC 9110 §8.4.1), and
-// a q-value of 0 (0, 0.0, 0.000) refuses the coding.
+// acceptsGzip: content codings are case-insensitive, x-gzip is gzip (RFC
+// 9110 §8.4.1.3), and a q-value of 0 (0, 0.0, 0.000), among any other
+// parameters, refuses the coding.
 func acceptsGzip(r *http.Request) bool {
 	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+		fields := strings.Split(part, ";")
+		enc := strings.TrimSpace(fields[0])
+		if !strings.EqualFold(enc, "gzip") && !strings.EqualFold(enc, "x-gzip") {
 			continue
 		}
-		name, q, found := strings.Cut(strings.ReplaceAll(params, " ", ""), "=")
-		if !found || !strings.EqualFold(name, "q") {
-			return true
+		refused := false
+		for _, param := range fields[1:] {
+			name, q, found := strings.Cut(strings.ReplaceAll(param, " ", ""), "=")
+			if found && strings.EqualFold(name, "q") {
+				v, err := strconv.ParseFloat(q, 64)
+				refused = err == nil && v <= 0
+			}
 		}
-		if v, err := strconv.ParseFloat(q, 64); err != nil || v > 0 {
+		if !refused {
 			return true
 		}
 	}

@@ -1,9 +1,13 @@
 package exposition
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"hash/crc32"
+	"io"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -117,4 +121,37 @@ func demoPage(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCorruptStoredText: stored text that does not decompress fails a
+// plain answer; a gzip answer, which sends it as it is, fails to decode.
+func TestCorruptStoredText(t *testing.T) {
+	cfg := testConfig(t, nil)
+	snap := snapshotOf(t, cfg, "", testkit.MustRead(t, fixtures[0]), testkit.MustRead(t, fixtures[1]))
+	for f := range snap.stored {
+		if d := snap.stored[f].deflate; len(d) > 8 {
+			d = bytes.Clone(d)
+			for i := 2; i < len(d)-6; i++ {
+				d[i] = 0xff // no valid deflate block looks like this
+			}
+			snap.stored[f].deflate = d
+			break
+		}
+	}
+	if err := Write(bufio.NewWriter(io.Discard), time.Now(), []*Snapshot{snap}); !errors.Is(err, ErrStoredText) {
+		t.Errorf("Write: %v, want ErrStoredText", err)
+	}
+	var body bytes.Buffer
+	z := NewGzipWriter(&body)
+	// A gzip answer copies the stored text as it is: the reader finds it bad.
+	if err := WriteGzip(z, PrepareGzip(time.Now(), []*Snapshot{snap})); err != nil {
+		t.Fatal(err)
+	}
+	z.Close()
+	zr, err := gzip.NewReader(&body)
+	if err == nil {
+		if _, err = io.ReadAll(zr); err == nil {
+			t.Error("the broken gzip answer decodes as complete")
+		}
+	}
 }

@@ -20,7 +20,7 @@ import (
 //
 // A snapshot keeps each family's text only compressed (gzip.go): what
 // Prometheus asks for is then copied as it is, a scrape without compression
-// decompresses it, and a snapshot is about a sixteenth of the exposition's
+// decompresses it, and a snapshot is about a ninth of the exposition's
 // size, which matters because a refresh builds the new snapshot while the
 // old one is still being served. While rendering, each series is first a
 // record of its own labels and its formatted value, group after group; the

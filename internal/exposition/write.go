@@ -3,7 +3,9 @@ package exposition
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -101,6 +103,7 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 	err := writeStored(z.text, z, p.list)
 	<-p.done
 	if err != nil {
+		z.err = err // no trailer: the answer must not look complete
 		return err
 	}
 	if err := z.text.Flush(); err != nil {
@@ -191,23 +194,52 @@ func hasSeries(list []served, fam *family) bool {
 }
 
 // writeStoredExcept writes the stored family's text but that of the
-// groups to skip.
+// groups to skip, decompressing it straight through a filter (a slow
+// client then holds no copy of the text), and not at all when no group
+// left has any.
 func writeStoredExcept(w *bufio.Writer, st *storedFamily, skip []bool) error {
-	if st.size == 0 {
+	if !slices.ContainsFunc(st.kept(skip), func(n uint32) bool { return n > 0 }) {
 		return nil
 	}
-	var text bytes.Buffer
-	text.Grow(int(st.size))
-	if err := inflate(&text, &st.segment); err != nil {
-		return err
-	}
-	b := text.Bytes()
-	for i, skip := range skip {
-		if !skip {
-			w.Write(b[st.starts[i]:st.starts[i+1]])
+	return inflate(&groupFilter{w: w, starts: st.starts, skip: skip}, &st.segment)
+}
+
+// kept is how many bytes of text each group not skipped has.
+func (st *storedFamily) kept(skip []bool) []uint32 {
+	var n []uint32
+	for i, s := range skip {
+		if !s && st.starts != nil {
+			n = append(n, st.starts[i+1]-st.starts[i])
 		}
 	}
-	return nil
+	return n
+}
+
+// groupFilter passes on the bytes of a family's text that belong to groups
+// not skipped.
+type groupFilter struct {
+	w      io.Writer
+	starts []uint32
+	skip   []bool
+	off    uint32 // of the next byte
+	group  int    // the group the next byte belongs to
+}
+
+func (f *groupFilter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		for f.off >= f.starts[f.group+1] {
+			f.group++
+		}
+		run := min(len(p), int(f.starts[f.group+1]-f.off))
+		if !f.skip[f.group] {
+			if _, err := f.w.Write(p[:run]); err != nil {
+				return n - len(p), err
+			}
+		}
+		p, f.off = p[run:], f.off+uint32(run) //nolint:gosec // run is at most a group's text
+	}
+	return n, nil
 }
 
 // writeSeries writes one series line: the identity labels, then the
