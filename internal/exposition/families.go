@@ -51,8 +51,9 @@ const (
 // pool's labels, nil for a group series), then own labels, then the value.
 type series func(pool, own []byte, v float64)
 
-// scraped writes one per-scrape series after the group's identity labels.
-type scraped func(pool []byte, v float64)
+// scraped writes one per-scrape series of the group: line 0 of a group
+// family, or the line of pool g.schedules[line] of a pool family.
+type scraped func(line int, v float64)
 
 // sessionBilled ends the help of group fields that count sessions: they
 // are the capacity of session-billed groups only.
@@ -96,7 +97,7 @@ var families = indexed([]*family{
 		source: "`ExpiredTime` − scrape time", unit: "s, negative once expired",
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
 			if g.hasExpiry {
-				out(nil, float64(g.expiry.Sub(now).Milliseconds())/1000)
+				out(0, float64(g.expiry.Sub(now).Milliseconds())/1000)
 			}
 		}},
 	{name: "aliyun_appstream_group_created_timestamp_seconds", help: "Creation time of the delivery group (GmtCreate) as a Unix timestamp.",
@@ -217,35 +218,35 @@ var families = indexed([]*family{
 	{name: "aliyun_appstream_node_pool_schedule_active", help: "1 when a scheduled-scaling window of the pool (RecurrenceSchedules) is active at scrape time, else 0.",
 		subject: poolSubject, source: "`RecurrenceSchedules`, evaluated at scrape time (below); absent without schedules", unit: "0/1",
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
-			for _, s := range g.schedules {
+			for k, s := range g.schedules {
 				active, _, _ := s.sched.at(now)
-				out(s.labels, b2f(active))
+				out(k, b2f(active))
 			}
 		}},
 	{name: "aliyun_appstream_node_pool_schedule_target_nodes", help: "Target resource amount of the active scheduled-scaling window (TimerPeriods.Amount).",
 		subject: poolSubject, source: "`TimerPeriods[].Amount` of the active window; absent when none is active", unit: "nodes",
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
-			for _, s := range g.schedules {
+			for k, s := range g.schedules {
 				if active, target, ok := s.sched.at(now); active && ok {
-					out(s.labels, target)
+					out(k, target)
 				}
 			}
 		}},
 	{name: "aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds", help: "Start of the pool's next scheduled-scaling window (RecurrenceSchedules) after the scrape, within the strategy dates, as a Unix timestamp.",
 		subject: poolSubject, source: "`RecurrenceSchedules`, the first window starting after scrape time; absent when none starts before `StrategyDisableDate`", unit: "Unix s",
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
-			for _, s := range g.schedules {
+			for k, s := range g.schedules {
 				if start, _, _, ok := s.sched.next(now); ok {
-					out(s.labels, unixSeconds(start))
+					out(k, unixSeconds(start))
 				}
 			}
 		}},
 	{name: "aliyun_appstream_node_pool_schedule_next_target_nodes", help: "Target resource amount of the pool's next scheduled-scaling window (TimerPeriods.Amount).",
 		subject: poolSubject, source: "`TimerPeriods[].Amount` of the next window; absent when there is none or it has no `Amount`", unit: "nodes",
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
-			for _, s := range g.schedules {
+			for k, s := range g.schedules {
 				if _, target, hasTarget, ok := s.sched.next(now); ok && hasTarget {
-					out(s.labels, target)
+					out(k, target)
 				}
 			}
 		}},

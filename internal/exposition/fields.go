@@ -162,8 +162,33 @@ func appendValue(buf []byte, v float64) []byte {
 		return append(buf, "NaN"...)
 	case v == math.Trunc(v) && math.Abs(v) < 1e15:
 		return strconv.AppendInt(buf, int64(v), 10)
+	case math.Abs(v) < 1e9:
+		// Milliseconds as seconds (the countdown, timestamps of windows)
+		// are written as such: the shortest digits of v are those of its
+		// milliseconds when v is their quotient by 1000, and finding them
+		// in general takes several times as long.
+		if ms := math.Round(v * 1000); ms/1000 == v {
+			return appendMilliseconds(buf, int64(ms))
+		}
 	case math.Abs(v) >= 1e-4 && math.Abs(v) < 1e15:
 		return strconv.AppendFloat(buf, v, 'f', -1, 64)
 	}
 	return strconv.AppendFloat(buf, v, 'g', -1, 64)
+}
+
+// appendMilliseconds writes ms/1000 in decimal, without trailing zeros;
+// ms is not a multiple of 1000.
+func appendMilliseconds(buf []byte, ms int64) []byte {
+	if ms < 0 {
+		buf = append(buf, '-')
+		ms = -ms
+	}
+	buf = strconv.AppendInt(buf, ms/1000, 10)
+	frac := ms % 1000
+	digits := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := 4
+	for digits[n-1] == '0' {
+		n--
+	}
+	return append(buf, digits[:n]...)
 }

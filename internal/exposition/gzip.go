@@ -52,15 +52,6 @@ var (
 // few dozen groups it is about as fast and 6% smaller.
 var storePool = flatePool(3)
 
-// scrapePool compresses the clock-dependent families of a scrape, about
-// 500 KB at 2,000 groups: level 2 is a quarter faster than BestSpeed on
-// them and a fifth smaller (0.64 vs 0.87 ms).
-var scrapePool = flatePool(2)
-
-// textPool compresses short text: BestSpeed starts a piece without
-// clearing the 512 KiB hash table the other levels clear.
-var textPool = flatePool(flate.BestSpeed)
-
 func flatePool(level int) *sync.Pool {
 	return &sync.Pool{New: func() any {
 		w, _ := flate.NewWriter(nil, level)
@@ -132,8 +123,7 @@ func compressSegments(n int, write func(i int, w *bufio.Writer, offset func() in
 // written, and from stored segments, copied as they are.
 type GzipWriter struct {
 	out    *bufio.Writer // batches the many small segments into few writes to the client
-	pieces pieceWriter
-	piece  bytes.Buffer // the open piece, compressed: no compressor waits on a slow client
+	pieces *lineCoder    // the open piece of text
 	text   *bufio.Writer
 	crc    uint32 // of all text so far
 	size   int64
@@ -149,9 +139,9 @@ var (
 func NewGzipWriter(out io.Writer) *GzipWriter {
 	z := &GzipWriter{out: gzipOutPool.Get().(*bufio.Writer)}
 	z.out.Reset(out)
-	z.pieces = pieceWriter{pool: textPool, dst: &z.piece}
+	z.pieces = lineCoderPool.Get().(*lineCoder)
 	z.text = gzipTextPool.Get().(*bufio.Writer)
-	z.text.Reset(&z.pieces)
+	z.text.Reset(z.pieces)
 	_, z.err = out.Write(gzipHeader)
 	return z
 }
@@ -164,14 +154,11 @@ func (z *GzipWriter) endPiece() {
 	if err := z.text.Flush(); err != nil && z.err == nil {
 		z.err = err
 	}
-	crc, size, err := z.pieces.end()
-	if err != nil && z.err == nil {
-		z.err = err
+	piece, crc, size := z.pieces.end()
+	if z.err == nil && len(piece) > 0 {
+		_, z.err = z.out.Write(piece)
 	}
-	if z.err == nil && z.piece.Len() > 0 {
-		_, z.err = z.out.Write(z.piece.Bytes())
-	}
-	z.piece.Reset()
+	z.pieces.reset()
 	if size > 0 {
 		z.crc = crc32Combine(z.crc, crc, size)
 		z.size += size
@@ -208,7 +195,8 @@ func (z *GzipWriter) Close() error {
 	gzipTextPool.Put(z.text)
 	z.out.Reset(nil)
 	gzipOutPool.Put(z.out)
-	z.text, z.out = nil, nil
+	z.pieces.release()
+	z.text, z.out, z.pieces = nil, nil, nil
 	return z.err
 }
 

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestCRC32Combine(t *testing.T) {
 
 // snapshotOf renders the groups of recorded API pages as one query's
 // snapshot.
-func snapshotOf(t *testing.T, cfg *config.Config, bizRegion string, pages ...[]byte) *Snapshot {
+func snapshotOf(t testing.TB, cfg *config.Config, bizRegion string, pages ...[]byte) *Snapshot {
 	t.Helper()
 	var groups []*aliyun.Group
 	for _, p := range pages {
@@ -70,23 +71,30 @@ func TestWriteGzipMatchesWrite(t *testing.T) {
 		"nothing":                               {nil},
 	} {
 		t.Run(name, func(t *testing.T) {
-			const own = "# HELP own_metric The exporter's own.\n# TYPE own_metric gauge\nown_metric 1\n"
-			var body bytes.Buffer
-			z := NewGzipWriter(&body)
-			z.Text().WriteString(own)
-			if err := WriteGzip(z, PrepareGzip(now, snaps)); err != nil {
-				t.Fatal(err)
-			}
-			if err := z.Close(); err != nil {
-				t.Fatal(err)
-			}
-			want := own + writeText(t, now, snaps...)
-			if got := testkit.Gunzip(t, body.Bytes()); got != want {
-				t.Fatalf("gzip answer decodes to %d bytes that differ from the %d of the text answer", len(got), len(want))
-			}
-			parse(t, want)
+			checkGzipAnswer(t, now, snaps)
 		})
 	}
+	// Scraped later than the snapshots were made, scheduled windows have
+	// begun and ended: lines the programs lack, lines they have but the
+	// scrape does not write.
+	changed := 0
+	for _, later := range []time.Duration{3 * time.Hour, 9 * time.Hour, 15 * time.Hour, 50 * time.Hour, 40 * 24 * time.Hour} {
+		snaps := []*Snapshot{both, hangzhou}
+		if seriesOf(scrapedText(snaps, now)) != seriesOf(scrapedText(snaps, now.Add(later))) {
+			changed++
+		}
+		t.Run("later by "+later.String(), func(t *testing.T) {
+			checkGzipAnswer(t, now.Add(later), snaps)
+		})
+	}
+	if changed == 0 {
+		t.Error("no later scrape writes other clock-dependent series than the snapshots' programs hold")
+	}
+	t.Run("2,000 generated groups, now and later", func(t *testing.T) {
+		gen := []*Snapshot{generatedSnapshot(t, 2000)}
+		checkGzipAnswer(t, now, gen)
+		checkGzipAnswer(t, now.Add(7*time.Hour), gen)
+	})
 
 	// The stored segments are what is sent, not text compressed again.
 	var body bytes.Buffer
@@ -107,6 +115,36 @@ func TestWriteGzipMatchesWrite(t *testing.T) {
 	if used < len(families)/2 {
 		t.Errorf("only %d families have stored segments", used)
 	}
+}
+
+// checkGzipAnswer: the gzip answer for snaps at now decodes to the text
+// answer.
+func checkGzipAnswer(t *testing.T, now time.Time, snaps []*Snapshot) {
+	t.Helper()
+	const own = "# HELP own_metric The exporter's own.\n# TYPE own_metric gauge\nown_metric 1\n"
+	var body bytes.Buffer
+	z := NewGzipWriter(&body)
+	z.Text().WriteString(own)
+	if err := WriteGzip(z, PrepareGzip(now, snaps)); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := own + writeText(t, now, snaps...)
+	if got := testkit.Gunzip(t, body.Bytes()); got != want {
+		t.Fatalf("gzip answer decodes to %d bytes that differ from the %d of the text answer", len(got), len(want))
+	}
+	parse(t, want)
+}
+
+// seriesOf is an exposition's series without their values.
+func seriesOf(text []byte) string {
+	var b strings.Builder
+	for line := range strings.Lines(string(text)) {
+		b.WriteString(line[:strings.LastIndexByte(line, ' ')+1])
+	}
+	return b.String()
 }
 
 // demoPage is the demo data set as one API page.

@@ -23,7 +23,7 @@ var fixtures = []string{"../exporter/testdata/reference.json", "../exporter/test
 
 // testConfig is a validated configuration; rendering reads only its tag
 // labels and time zone.
-func testConfig(t *testing.T, edit func(*config.Config)) *config.Config {
+func testConfig(t testing.TB, edit func(*config.Config)) *config.Config {
 	t.Helper()
 	cfg := config.DefaultConfig()
 	if edit != nil {

@@ -35,6 +35,7 @@ type Snapshot struct {
 	pages     int            // API pages read, for the log
 	groups    []groupMeta    // sorted by group ID and region
 	stored    []storedFamily // by family; empty for per-scrape families
+	programs  []*program     // by family: the per-scrape families' (nil without lines)
 }
 
 // storedFamily is the text of one family's series, compressed.
@@ -77,6 +78,15 @@ type groupMeta struct {
 	expiry    time.Time
 	hasExpiry bool
 	schedules []poolScheduleSeries
+}
+
+// poolLabels are the labels of a per-scrape family's line after the
+// group's identity labels: none for a group family.
+func (g *groupMeta) poolLabels(fam *family, line int) []byte {
+	if fam.subject != poolSubject {
+		return nil
+	}
+	return g.schedules[line].labels
 }
 
 type poolScheduleSeries struct {
@@ -250,6 +260,7 @@ func (rf *Refresh) Finish(fetchedAt time.Time, pages int) Rendered {
 		problems = append(problems, e.r.problems[span[0]:span[1]]...)
 	}
 	snap.stored = store(entries, rf.pages)
+	snap.programs = makePrograms(snap.groups, time.Now())
 	return Rendered{Snapshot: snap, Problems: problems, Zoneless: zoneless}
 }
 

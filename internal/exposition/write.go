@@ -2,10 +2,10 @@ package exposition
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -64,9 +64,9 @@ func Write(w *bufio.Writer, now time.Time, snaps []*Snapshot) error {
 
 // Prepared is a gzip answer's clock-dependent families, being compressed.
 type Prepared struct {
-	list    []served
-	done    chan struct{}
-	scraped segment
+	list  []served
+	done  chan struct{}
+	coder *lineCoder // holds the compressed piece until it is written
 }
 
 var preparing = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
@@ -78,20 +78,21 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 	p := &Prepared{list: servedOf(snaps), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		// Each holds a compressor of about a megabyte: no more than there
-		// are cores at once, however many scrapes wait on slow clients.
+		// No more at once than there are cores, however many scrapes wait
+		// on slow clients.
 		preparing <- struct{}{}
 		defer func() { <-preparing }()
-		var buf bytes.Buffer
-		pw := &pieceWriter{pool: scrapePool, dst: &buf}
-		w := gzipTextPool.Get().(*bufio.Writer)
-		w.Reset(pw)
-		writeAllScraped(w, p.list, now)
-		w.Flush() // into a bytes.Buffer: cannot fail
-		w.Reset(nil)
-		gzipTextPool.Put(w)
-		crc, size, _ := pw.end()
-		p.scraped = newSegment(buf.Bytes(), crc, size)
+		sc := scrapeCoderPool.Get().(*scrapeCoder)
+		sc.c = lineCoderPool.Get().(*lineCoder)
+		p.coder = sc.c
+		for _, fam := range families {
+			if fam.scrape != nil {
+				sc.family(fam, p.list, now)
+			}
+		}
+		sc.c = nil
+		sc.g, sc.prog = nil, nil // the pool must not keep a snapshot alive
+		scrapeCoderPool.Put(sc)
 	}()
 	return p
 }
@@ -102,6 +103,7 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 func WriteGzip(z *GzipWriter, p *Prepared) error {
 	err := writeStored(z.text, z, p.list)
 	<-p.done
+	defer p.coder.release()
 	if err != nil {
 		z.err = err // no trailer: the answer must not look complete
 		return err
@@ -109,7 +111,8 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 	if err := z.text.Flush(); err != nil {
 		return err
 	}
-	z.writeSegment(&p.scraped)
+	piece, crc, size := p.coder.end()
+	z.writeSegment(&segment{deflate: piece, crc: crc, size: size, shift: xPow8N(size)})
 	return z.err
 }
 
@@ -160,18 +163,90 @@ func writeScraped(w *bufio.Writer, fam *family, list []served, now time.Time) {
 	headerDone := false
 	var g *groupMeta
 	var value []byte
-	emit := func(pool []byte, x float64) {
+	emit := func(line int, x float64) {
 		if !headerDone {
 			w.Write(familyHeaders[fam.index])
 			headerDone = true
 		}
 		value = appendValue(value[:0], x)
-		writeSeries(w, fam, g.labels, pool, value)
+		writeSeries(w, fam, g.labels, g.poolLabels(fam, line), value)
 	}
 	forGroups(list, func(s *Snapshot, i int) {
 		g = &s.groups[i]
 		fam.scrape(g, now, emit)
 	})
+}
+
+// scrapeCoder codes a clock-dependent family's lines for a gzip answer:
+// each prefix as its snapshot's program has it, each value as literals.
+// The lines' text is kept for a batch, whose CRC is taken at once.
+type scrapeCoder struct {
+	c      *lineCoder
+	fam    *family
+	header bool // written
+	prog   *program
+	pos    []int64 // where the program's lines were written; -1: not
+	g      *groupMeta
+	gi     int
+	text   []byte // coded, its CRC not yet taken
+	emit   scraped
+}
+
+var scrapeCoderPool = sync.Pool{New: func() any {
+	sc := new(scrapeCoder)
+	sc.emit = sc.line
+	return sc
+}}
+
+func (sc *scrapeCoder) family(fam *family, list []served, now time.Time) {
+	sc.fam, sc.header = fam, false
+	for _, s := range list {
+		sc.prog = s.snap.programs[fam.index]
+		if sc.prog != nil {
+			sc.pos = slices.Grow(sc.pos[:0], len(sc.prog.lines))[:len(sc.prog.lines)]
+			for i := range sc.pos {
+				sc.pos[i] = -1
+			}
+		}
+		for gi := range s.snap.groups {
+			if s.skip == nil || !s.skip[gi] {
+				sc.g, sc.gi = &s.snap.groups[gi], gi
+				fam.scrape(sc.g, now, sc.emit)
+			}
+		}
+	}
+	sc.flush()
+	sc.fam = nil
+}
+
+func (sc *scrapeCoder) line(line int, x float64) {
+	c := sc.c
+	if !sc.header {
+		_, _ = c.Write(familyHeaders[sc.fam.index]) // to memory: cannot fail
+		sc.header = true
+	}
+	start := len(sc.text)
+	sc.text = appendPrefix(sc.text, sc.fam, sc.g, line)
+	pl := sc.prog.lineOf(sc.gi, line)
+	if pl >= 0 && sc.prog.fits(pl, c.size, sc.pos) {
+		c.programLine(sc.prog, pl, sc.pos)
+	} else {
+		if pl >= 0 {
+			sc.pos[pl] = c.size // the same prefix, as literals: later lines may refer to it
+		}
+		c.literalText(sc.text[start:])
+	}
+	start = len(sc.text)
+	sc.text = append(appendValue(sc.text, x), '\n')
+	c.literalText(sc.text[start:])
+	if len(sc.text) >= 32<<10 {
+		sc.flush()
+	}
+}
+
+func (sc *scrapeCoder) flush() {
+	sc.c.addCRC(sc.text)
+	sc.text = sc.text[:0]
 }
 
 // hasSeries tells whether any group to write has stored series of fam.

@@ -1,0 +1,313 @@
+package exposition
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"math/bits"
+	"sync"
+)
+
+// lineCoder compresses the text a scrape writes anew into one piece of
+// the gzip answer, with deflate's fixed Huffman codes (RFC 1951 §3.2.6):
+// nothing is counted or built per scrape. Two kinds of text go in:
+//
+//   - the clock-dependent families, whose prefixes their snapshot's
+//     programs code (program.go), and whose values are literals;
+//   - other text (HELP/TYPE lines, the exporter's own metrics), through
+//     Write, which codes each line against the line before it: where the
+//     two agree at the aligned position, one back-reference; where they
+//     differ, literals up to the next '"' (the end of a differing label
+//     value), where the two are aligned again. No search is made.
+//
+// Like every piece, it starts from an empty dictionary, refers back no
+// further than its own text, and ends on a byte boundary with an empty
+// stored block.
+type lineCoder struct {
+	dst     []byte // the compressed piece so far
+	acc     uint64 // bits not yet in dst, the first in the lowest bit
+	nacc    uint
+	last    []byte // the last whole line coded, its '\n' included
+	partial []byte // text after the last '\n' written
+	crc     uint32
+	size    int64 // of the text
+	started bool
+}
+
+var lineCoderPool = sync.Pool{New: func() any { return new(lineCoder) }}
+
+// Write codes each whole line of b as it comes, keeping a line split
+// between writes until its end.
+func (c *lineCoder) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.begin()
+	c.crc = crc32.Update(c.crc, crc32.IEEETable, b)
+	c.size += int64(len(b))
+	n := len(b)
+	if len(c.partial) > 0 {
+		k := bytes.IndexByte(b, '\n')
+		if k < 0 {
+			c.partial = append(c.partial, b...)
+			return n, nil
+		}
+		c.partial = append(c.partial, b[:k+1]...)
+		c.code(c.last, c.partial)
+		c.last, c.partial = c.partial, c.last[:0]
+		b = b[k+1:]
+	}
+	prev, fromB := c.last, false
+	for {
+		k := bytes.IndexByte(b, '\n')
+		if k < 0 {
+			break
+		}
+		line := b[:k+1]
+		c.code(prev, line)
+		prev, fromB = line, true
+		b = b[k+1:]
+	}
+	if fromB {
+		c.last = append(c.last[:0], prev...)
+	}
+	c.partial = append(c.partial[:0], b...)
+	return n, nil
+}
+
+// end codes what is left, closes the piece and returns it with its text's
+// CRC-32 and length. The bytes are the coder's: valid until it is reset.
+func (c *lineCoder) end() (piece []byte, crc uint32, size int64) {
+	if !c.started {
+		return nil, 0, 0
+	}
+	if len(c.partial) > 0 {
+		c.code(c.last, c.partial)
+	}
+	c.put(0, 7) // end of block: code 256 is seven zero bits
+	c.put(0, 3) // an empty stored block, non-final, to end on a byte boundary
+	for c.nacc > 0 {
+		c.dst = append(c.dst, byte(c.acc)) //nolint:gosec // the lowest byte, as meant
+		c.acc >>= 8
+		c.nacc = c.nacc - min(c.nacc, 8)
+	}
+	c.acc = 0
+	c.dst = append(c.dst, 0, 0, 0xff, 0xff)
+	return c.dst, c.crc, c.size
+}
+
+// reset empties the coder for the next piece, keeping its buffers.
+func (c *lineCoder) reset() {
+	c.dst, c.last, c.partial = c.dst[:0], c.last[:0], c.partial[:0]
+	c.acc, c.nacc, c.crc, c.size, c.started = 0, 0, 0, 0, false
+}
+
+func (c *lineCoder) begin() {
+	if !c.started {
+		c.put(fixedBlockHeader, 3)
+		c.started = true
+	}
+}
+
+// release returns the coder to its pool, dropping buffers that a very
+// large piece grew, so that the pool does not keep them.
+func (c *lineCoder) release() {
+	if cap(c.dst) > 4<<20 {
+		c.dst = nil
+	}
+	c.reset()
+	lineCoderPool.Put(c)
+}
+
+// Text the scrape coder writes is coded apart from Write: a line it codes
+// is not the one before the next line Write codes, and its CRC is added
+// by the caller (addCRC), in order, once a batch of text is complete.
+
+// literalText codes b as literals, without its CRC.
+func (c *lineCoder) literalText(b []byte) {
+	c.begin()
+	c.last = c.last[:0]
+	c.literals(b)
+	c.size += int64(len(b))
+}
+
+// programLine codes the prefix of program line pl, which program.fits,
+// without its CRC, at the text's end; pos[l] is where program line l was
+// written (-1: not), and pos[pl] is set.
+func (c *lineCoder) programLine(p *program, pl int, pos []int64) {
+	c.begin()
+	c.last = c.last[:0]
+	line := &p.lines[pl]
+	at := c.size
+	pos[pl] = at
+	off := int64(0)
+	for _, t := range p.toks[line.tok:p.lines[pl+1].tok] {
+		if t.n&literalRun != 0 {
+			n := t.n &^ literalRun
+			c.literals(p.lits[t.from : t.from+n])
+			off += int64(n)
+			continue
+		}
+		c.match(int(t.n), int(at+off-pos[pl-int(t.back)]-int64(t.from)))
+		off += int64(t.n)
+	}
+	c.size += off
+}
+
+// addCRC adds to the piece's CRC text coded by literalText and programLine.
+func (c *lineCoder) addCRC(b []byte) {
+	c.crc = crc32.Update(c.crc, crc32.IEEETable, b)
+}
+
+// fixedBlockHeader starts a block: BFINAL=0, BTYPE=01 (fixed codes).
+const fixedBlockHeader = 0b010
+
+// maxDistance and maxMatch bound a deflate back-reference; minMatch is
+// the shortest that codes smaller than its literals.
+const (
+	maxDistance = 32768
+	maxMatch    = 258
+	minMatch    = 3
+)
+
+// code codes line, which follows prev in the text.
+func (c *lineCoder) code(prev, line []byte) {
+	i, j := 0, 0
+	for i < len(line) {
+		if j >= len(prev) {
+			c.literals(line[i:])
+			return
+		}
+		// At aligned positions, line[i] lies len(prev)-j+i bytes after prev[j].
+		if l := commonPrefix(line[i:], prev[j:]); l >= minMatch {
+			if d := len(prev) - j + i; d <= maxDistance {
+				c.match(l, d)
+				i += l
+				j += l
+				continue
+			}
+		}
+		// They differ, most often inside a label value: literals up to the
+		// next '"' of line, where prev is taken up at its own next '"'.
+		qi, qj := nextQuote(line, i), nextQuote(prev, j)
+		if qi == i && qj == j { // both at a '"', and what follows differs
+			qi, qj = nextQuote(line, i+1), nextQuote(prev, j+1)
+		}
+		c.literals(line[i:qi])
+		i, j = qi, qj
+	}
+}
+
+// nextQuote is the index of the first '"' of b at or after from, or len(b).
+func nextQuote(b []byte, from int) int {
+	if from >= len(b) {
+		return len(b)
+	}
+	if k := bytes.IndexByte(b[from:], '"'); k >= 0 {
+		return from + k
+	}
+	return len(b)
+}
+
+func (c *lineCoder) literals(b []byte) {
+	for _, x := range b {
+		code := fixedLiteral[x]
+		c.put(uint64(code&0xffff), uint(code>>16))
+	}
+}
+
+// commonPrefix is the length of the longest common prefix of a and b,
+// compared eight bytes at a time.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// match codes a back-reference of length l at distance d, in pieces of
+// at most maxMatch bytes.
+func (c *lineCoder) match(l, d int) {
+	dist, distBits := distanceCode(d)
+	for l > 0 {
+		n := min(l, maxMatch)
+		if l-n > 0 && l-n < minMatch {
+			n = l - minMatch // leave a last piece long enough to be a match
+		}
+		code := fixedLength[n]
+		c.put(uint64(code&0xffffff)|dist<<(code>>24), uint(code>>24)+distBits)
+		l -= n
+	}
+}
+
+// put appends the n lowest bits of v (n < 32) to the stream.
+func (c *lineCoder) put(v uint64, n uint) {
+	c.acc |= v << c.nacc
+	c.nacc += n
+	if c.nacc >= 32 {
+		c.dst = binary.LittleEndian.AppendUint32(c.dst, uint32(c.acc)) //nolint:gosec // the lowest 32 bits, as meant
+		c.acc >>= 32
+		c.nacc -= 32
+	}
+}
+
+// Fixed codes, as bits in stream order (Huffman codes are sent most
+// significant bit first, so they are stored reversed) with their length
+// above: fixedLiteral[b] is literal b (length in bits 16 and up);
+// fixedLength[n] is length n's code with its extra bits (length in bits
+// 24 and up).
+var fixedLiteral, fixedLength = fixedCodes()
+
+func fixedCodes() (lit [256]uint32, length [maxMatch + 1]uint32) {
+	for b := range 256 {
+		if b < 144 {
+			lit[b] = 8<<16 | reversed(0x30+b, 8)
+		} else {
+			lit[b] = 9<<16 | reversed(0x190+b-144, 9)
+		}
+	}
+	// Length codes 257..285: their first length and extra bits.
+	base := [...]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
+	extra := [...]int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
+	for k := len(base) - 1; k >= 0; k-- {
+		sym := 257 + k
+		var code uint32
+		var n int
+		if sym < 280 {
+			code, n = reversed(sym-256, 7), 7
+		} else {
+			code, n = reversed(0xc0+sym-280, 8), 8
+		}
+		for l := base[k]; l < base[k]+1<<extra[k] && l <= maxMatch; l++ {
+			if length[l] == 0 {
+				length[l] = uint32(n+extra[k])<<24 | code | uint32(l-base[k])<<n //nolint:gosec // small
+			}
+		}
+	}
+	return lit, length
+}
+
+// distanceCode is distance d's fixed code (five bits) with its extra bits,
+// in stream order, and their number.
+func distanceCode(d int) (uint64, uint) {
+	x := uint64(d - 1) //nolint:gosec // 1 <= d <= maxDistance
+	if x < 4 {
+		return uint64(reversed(int(x), 5)), 5
+	}
+	nb := uint(bits.Len64(x)) - 1
+	sym := 2*nb + uint(x>>(nb-1))&1
+	extraBits := nb - 1
+	return uint64(reversed(int(sym), 5)) | (x&(1<<extraBits-1))<<5, 5 + extraBits
+}
+
+// reversed is the n lowest bits of v in reverse order.
+func reversed(v, n int) uint32 {
+	return bits.Reverse32(uint32(v)) >> (32 - n) //nolint:gosec // v < 2^n
+}
