@@ -48,7 +48,7 @@ func (a *exporterApp) registry(demo bool) *prometheus.Registry {
 	reg.MustRegister(
 		versioncollector.NewCollector("aliyun_appstream_exporter"),
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		exporter.NewProcessCollector(),
 	)
 	a.metrics = exporter.NewMetrics(reg)
 	a.reloadSuccess = prometheus.NewGauge(prometheus.GaugeOpts{
