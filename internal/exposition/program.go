@@ -1,6 +1,7 @@
 package exposition
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 	"time"
@@ -51,43 +52,62 @@ const programWindow = 24 << 10
 // makePrograms makes the program of each clock-dependent family.
 func makePrograms(groups []groupMeta, now time.Time) []*program {
 	programs := make([]*program, len(families))
+	m := &programMaker{head: make([]int32, 1<<programHashBits), prev: make([]int32, programWindow)}
+	m.emit = m.line
 	for _, fam := range families {
 		if fam.scrape != nil {
-			programs[fam.index] = makeProgram(fam, groups, now)
+			programs[fam.index] = m.make(fam, groups, now)
 		}
 	}
 	return programs
 }
 
-// makeProgram makes the program of a clock-dependent family over groups,
-// with the lines the family writes at now.
-func makeProgram(fam *family, groups []groupMeta, now time.Time) *program {
-	p := &program{at: make([]int32, len(groups))}
-	var stream []byte // the prefixes, each ended by '\n', which no prefix holds
-	var starts []int
+// programMaker makes programs, one family after another, with the same
+// buffers.
+type programMaker struct {
+	p      *program
+	fam    *family
+	g      *groupMeta
+	gi     int
+	stream []byte // the prefixes, each ended by '\n', which no prefix holds
+	starts []int
+	head   []int32 // by hash: the latest position, or -1
+	prev   []int32 // by position mod programWindow: the one before with its hash
+	emit   scraped
+}
+
+// make makes the program of a clock-dependent family over groups, with
+// the lines the family writes at now.
+func (m *programMaker) make(fam *family, groups []groupMeta, now time.Time) *program {
+	m.p, m.fam = &program{at: make([]int32, len(groups))}, fam
+	m.stream, m.starts = m.stream[:0], m.starts[:0]
 	for gi := range groups {
-		g := &groups[gi]
-		p.at[gi] = int32(len(p.slot)) //nolint:gosec // lines of a family are far fewer than 2^31
+		m.g, m.gi = &groups[gi], gi
+		m.p.at[gi] = int32(len(m.p.slot)) //nolint:gosec // lines of a family are far fewer than 2^31
 		n := 1
 		if fam.subject == poolSubject {
-			n = len(g.schedules)
+			n = len(m.g.schedules)
 		}
 		for range n {
-			p.slot = append(p.slot, -1)
+			m.p.slot = append(m.p.slot, -1)
 		}
-		fam.scrape(g, now, func(line int, _ float64) {
-			p.slot[int(p.at[gi])+line] = int32(len(starts)) //nolint:gosec // as above
-			starts = append(starts, len(stream))
-			stream = appendPrefix(stream, fam, g, line)
-			stream = append(stream, '\n')
-		})
+		fam.scrape(m.g, now, m.emit)
 	}
-	if len(starts) == 0 {
+	p := m.p
+	m.p, m.fam, m.g = nil, nil, nil
+	if len(m.starts) == 0 {
 		return nil
 	}
-	starts = append(starts, len(stream))
-	p.search(stream, starts)
+	m.starts = append(m.starts, len(m.stream))
+	m.search(p)
 	return p
+}
+
+func (m *programMaker) line(line int, _ float64) {
+	m.p.slot[int(m.p.at[m.gi])+line] = int32(len(m.starts)) //nolint:gosec // as above
+	m.starts = append(m.starts, len(m.stream))
+	m.stream = appendPrefix(m.stream, m.fam, m.g, line)
+	m.stream = append(m.stream, '\n')
 }
 
 // appendPrefix appends what line of the family writes for g before its
@@ -105,61 +125,57 @@ func appendPrefix(b []byte, fam *family, g *groupMeta, line int) []byte {
 	return append(b, "} "...)
 }
 
-// search finds, greedily, the longest earlier match for each position of
-// each prefix of stream (lines start at starts), following hash chains of
-// four bytes.
-func (p *program) search(stream []byte, starts []int) {
-	const (
-		hashBits = 15
-		depth    = 16 // candidates tried per position
-		minLen   = 4  // shorter references code no smaller than literals
-	)
-	head := make([]int32, 1<<hashBits)
-	for i := range head {
-		head[i] = -1
+const (
+	programHashBits = 15
+	programDepth    = 8 // candidates tried per position
+	programMinMatch = 4  // shorter references code no smaller than literals
+)
+
+// search finds for p, greedily, the longest earlier match for each
+// position of each prefix of the stream, following hash chains of four
+// bytes.
+func (m *programMaker) search(p *program) {
+	stream, starts := m.stream, m.starts
+	for i := range m.head {
+		m.head[i] = -1
 	}
-	prev := make([]int32, programWindow) // chain links, by position mod the window
 	hashAt := func(i int) uint32 {
-		return binary.LittleEndian.Uint32(stream[i:]) * 2654435761 >> (32 - hashBits)
+		return binary.LittleEndian.Uint32(stream[i:]) * 2654435761 >> (32 - programHashBits)
 	}
 	insert := func(i int) {
 		if i+4 <= len(stream) {
 			h := hashAt(i)
-			prev[i%programWindow] = head[h]
-			head[h] = int32(i) //nolint:gosec // stream is far below 2 GiB
+			m.prev[i%programWindow] = m.head[h]
+			m.head[h] = int32(i) //nolint:gosec // stream is far below 2 GiB
 		}
 	}
+	p.lines = make([]programLine, 0, len(starts))
+	p.toks = make([]token, 0, 4*len(starts))
 	for k := range len(starts) - 1 {
 		start, end := starts[k], starts[k+1]-1                           // end: the '\n'
 		p.lines = append(p.lines, programLine{tok: uint32(len(p.toks))}) //nolint:gosec // short
 		litFrom := start
-		flush := func(i int) { // the literals before i
-			if i > litFrom {
-				p.toks = append(p.toks, token{n: uint32(i-litFrom) | literalRun, from: uint32(len(p.lits))}) //nolint:gosec // short
-				p.lits = append(p.lits, stream[litFrom:i]...)
-			}
-		}
 		for i := start; i < end; {
 			bestLen, bestAt := 0, 0
-			if end-i >= minLen {
-				cand := int(head[hashAt(i)])
-				for tries := 0; cand >= 0 && i-cand <= programWindow && tries < depth; tries++ {
+			if end-i >= programMinMatch {
+				cand := int(m.head[hashAt(i)])
+				for tries := 0; cand >= 0 && i-cand <= programWindow && tries < programDepth; tries++ {
 					if l := prefixMatch(stream[cand:], stream[i:end]); l > bestLen {
 						bestLen, bestAt = l, cand
 					}
-					next := int(prev[cand%programWindow])
+					next := int(m.prev[cand%programWindow])
 					if next >= cand {
 						break // the link was overwritten by a newer position: the chain ends
 					}
 					cand = next
 				}
 			}
-			if bestLen < minLen {
+			if bestLen < programMinMatch {
 				insert(i)
 				i++
 				continue
 			}
-			flush(i)
+			p.addLiterals(stream[litFrom:i])
 			src := sortSearch(starts, bestAt)
 			p.toks = append(p.toks, token{n: uint32(bestLen), from: uint32(bestAt - starts[src]), back: uint32(k - src)}) //nolint:gosec // short
 			for j := i; j < i+bestLen; j++ {
@@ -168,20 +184,26 @@ func (p *program) search(stream []byte, starts []int) {
 			i += bestLen
 			litFrom = i
 		}
-		flush(end)
+		p.addLiterals(stream[litFrom:end])
 		insert(end) // positions that start with the '\n' match nothing, but keep the chain whole
 	}
 	p.lines = append(p.lines, programLine{tok: uint32(len(p.toks))}) //nolint:gosec // short
+}
+
+// addLiterals adds a literal run of b, if any.
+func (p *program) addLiterals(b []byte) {
+	if len(b) > 0 {
+		p.toks = append(p.toks, token{n: uint32(len(b)) | literalRun, from: uint32(len(p.lits))}) //nolint:gosec // short
+		p.lits = append(p.lits, b...)
+	}
 }
 
 // prefixMatch is how many bytes of want src repeats, stopping at a '\n'
 // of src: a reference stays within one prefix.
 func prefixMatch(src, want []byte) int {
 	n := commonPrefix(src, want)
-	for i := range n {
-		if src[i] == '\n' {
-			return i
-		}
+	if k := bytes.IndexByte(src[:n], '\n'); k >= 0 {
+		return k
 	}
 	return n
 }
