@@ -128,7 +128,7 @@ func appendPrefix(b []byte, fam *family, g *groupMeta, line int) []byte {
 const (
 	programHashBits = 15
 	programDepth    = 8 // candidates tried per position
-	programMinMatch = 4  // shorter references code no smaller than literals
+	programMinMatch = 4 // shorter references code no smaller than literals
 )
 
 // search finds for p, greedily, the longest earlier match for each
