@@ -153,7 +153,7 @@ func writeGzip(out io.Writer, prepared *exposition.Prepared, gathered <-chan []b
 	err := exposition.WriteGzip(z, prepared)
 	own := <-gathered
 	if err == nil {
-		_, err = z.Text().Write(own)
+		_, err = z.Write(own)
 	}
 	if cerr := z.Close(); err == nil {
 		err = cerr

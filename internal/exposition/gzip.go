@@ -140,19 +140,34 @@ func NewGzipWriter(out io.Writer) *GzipWriter {
 	z := &GzipWriter{out: gzipOutPool.Get().(*bufio.Writer)}
 	z.out.Reset(out)
 	z.pieces = lineCoderPool.Get().(*lineCoder)
-	z.text = gzipTextPool.Get().(*bufio.Writer)
-	z.text.Reset(z.pieces)
 	_, z.err = out.Write(gzipHeader)
 	return z
 }
 
-// Text is where text to compress now is written.
-func (z *GzipWriter) Text() *bufio.Writer { return z.text }
+// Text is a buffer for many small writes of text to compress now; most
+// answers need none, and so hold none.
+func (z *GzipWriter) Text() *bufio.Writer {
+	if z.text == nil {
+		z.text = gzipTextPool.Get().(*bufio.Writer)
+		z.text.Reset(z.pieces)
+	}
+	return z.text
+}
+
+// Write writes text to compress now, after what Text holds.
+func (z *GzipWriter) Write(b []byte) (int, error) {
+	if z.text != nil {
+		return z.text.Write(b)
+	}
+	return z.pieces.Write(b)
+}
 
 // endPiece ends the text written since the last segment.
 func (z *GzipWriter) endPiece() {
-	if err := z.text.Flush(); err != nil && z.err == nil {
-		z.err = err
+	if z.text != nil {
+		if err := z.text.Flush(); err != nil && z.err == nil {
+			z.err = err
+		}
 	}
 	piece, crc, size := z.pieces.end()
 	if z.err == nil && len(piece) > 0 {
@@ -191,8 +206,10 @@ func (z *GzipWriter) Close() error {
 	if z.err == nil {
 		z.err = z.out.Flush()
 	}
-	z.text.Reset(nil) // pooled writers must not keep the response alive
-	gzipTextPool.Put(z.text)
+	if z.text != nil {
+		z.text.Reset(nil) // pooled writers must not keep the response alive
+		gzipTextPool.Put(z.text)
+	}
 	z.out.Reset(nil)
 	gzipOutPool.Put(z.out)
 	z.pieces.release()

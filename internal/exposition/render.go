@@ -62,12 +62,14 @@ func (rs *records) group(i int) []byte {
 }
 
 // nextRecord splits the first record off recs.
-func nextRecord(recs []byte) (labels, value, rest []byte) {
-	n, k := binary.Uvarint(recs)
+func nextRecord(recs []byte) (pool uint64, own, value, rest []byte) {
+	pool, k := binary.Uvarint(recs)
+	n, k2 := binary.Uvarint(recs[k:])
+	k += k2
 	end := k + int(n) //nolint:gosec // written by add: a label set's length
-	labels, recs = recs[k:end], recs[end:]
+	own, recs = recs[k:end], recs[end:]
 	vl := int(recs[0])
-	return labels, recs[1 : 1+vl], recs[1+vl:]
+	return pool, own, recs[1 : 1+vl], recs[1+vl:]
 }
 
 // groupMeta is what a scrape needs of one group besides its stored text.
@@ -109,9 +111,13 @@ type renderer struct {
 	problemsOf [][2]int
 	missingIDs int // groups skipped for want of an ID
 	metas      []groupMeta
-	recs       []records         // by family
-	outs       []series          // by family: add bound to it
-	zoneless   map[string]string // time fields read without a zone: an example of each
+	recs       []records // by family
+	outs       []series  // by family: add bound to it
+	// pools holds each pool's labels once; records refer to them by
+	// index + 1, where a pool's dozen families would each copy them.
+	pools     [][]byte
+	poolIndex map[string]uint64
+	zoneless  map[string]string // time fields read without a zone: an example of each
 }
 
 // settings are what rendering reads of the configuration.
@@ -152,24 +158,33 @@ func newRenderer(st *settings, page, groups int, prev *Snapshot) *renderer {
 	return r
 }
 
-// add records a series of family f: its labels after the identity labels
-// (pool, then own) and its value.
+// add records a series of family f: its pool (see pools), its own labels
+// and its value.
 func (r *renderer) add(f *family, pool, own []byte, v float64) {
 	b := r.recs[f.index].buf
-	n := len(pool) + len(own)
-	if len(pool) > 0 && len(own) > 0 {
-		n++
-	}
-	b = binary.AppendUvarint(b, uint64(n))
-	b = append(b, pool...)
-	if len(pool) > 0 && len(own) > 0 {
-		b = append(b, ',')
-	}
+	b = binary.AppendUvarint(b, r.poolRef(pool))
+	b = binary.AppendUvarint(b, uint64(len(own)))
 	b = append(b, own...)
 	at := len(b)
 	b = appendValue(append(b, 0), v)
 	b[at] = byte(len(b) - at - 1) //nolint:gosec // a formatted float64 is at most 24 bytes
 	r.recs[f.index].buf = b
+}
+
+// poolRef is pool's index in r.pools + 1, or 0 for no pool.
+func (r *renderer) poolRef(pool []byte) uint64 {
+	if len(pool) == 0 {
+		return 0
+	}
+	if i, ok := r.poolIndex[string(pool)]; ok {
+		return i
+	}
+	if r.poolIndex == nil {
+		r.poolIndex = map[string]uint64{}
+	}
+	r.pools = append(r.pools, pool)
+	r.poolIndex[string(pool)] = uint64(len(r.pools))
+	return uint64(len(r.pools))
 }
 
 // Rendered is one refresh's rendering: the snapshot to serve, the fields
@@ -303,9 +318,13 @@ func store(entries []entry, pages []*renderer) []storedFamily {
 				identity = nil
 			}
 			for recs := e.r.recs[f].group(e.i); len(recs) > 0; {
-				var labels, val []byte
-				labels, val, recs = nextRecord(recs)
-				writeSeries(w, families[f], identity, labels, val)
+				var pool uint64
+				var own, val, poolLabels []byte
+				pool, own, val, recs = nextRecord(recs)
+				if pool > 0 {
+					poolLabels = e.r.pools[pool-1]
+				}
+				writeSeries(w, families[f], identity, poolLabels, own, val)
 			}
 		}
 		st.starts = append(st.starts, uint32(offset())) //nolint:gosec // as above

@@ -101,14 +101,15 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 // compressed (unless some of the snapshot's groups are left out), then the
 // clock-dependent ones as p compressed them.
 func WriteGzip(z *GzipWriter, p *Prepared) error {
-	err := writeStored(z.text, z, p.list)
+	var text *bufio.Writer // for the groups left out, which are filtered as text
+	if slices.ContainsFunc(p.list, func(s served) bool { return s.skip != nil }) {
+		text = z.Text()
+	}
+	err := writeStored(text, z, p.list)
 	<-p.done
 	defer p.coder.release()
 	if err != nil {
 		z.err = err // no trailer: the answer must not look complete
-		return err
-	}
-	if err := z.text.Flush(); err != nil {
 		return err
 	}
 	piece, crc, size := p.coder.end()
@@ -169,7 +170,7 @@ func writeScraped(w *bufio.Writer, fam *family, list []served, now time.Time) {
 			headerDone = true
 		}
 		value = appendValue(value[:0], x)
-		writeSeries(w, fam, g.labels, g.poolLabels(fam, line), value)
+		writeSeries(w, fam, g.labels, g.poolLabels(fam, line), nil, value)
 	}
 	forGroups(list, func(s *Snapshot, i int) {
 		g = &s.groups[i]
@@ -317,16 +318,21 @@ func (f *groupFilter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// writeSeries writes one series line: the identity labels, then the
-// series' own, then the value.
-func writeSeries(w *bufio.Writer, fam *family, identity, labels, val []byte) {
+// writeSeries writes one series line: the identity labels, the pool's,
+// the series' own, then the value.
+func writeSeries(w *bufio.Writer, fam *family, identity, pool, own, val []byte) {
 	w.WriteString(fam.name)
 	w.WriteByte('{')
-	w.Write(identity)
-	if len(identity) > 0 && len(labels) > 0 {
-		w.WriteByte(',')
+	sep := false
+	for _, labels := range [3][]byte{identity, pool, own} {
+		if len(labels) > 0 {
+			if sep {
+				w.WriteByte(',')
+			}
+			w.Write(labels)
+			sep = true
+		}
 	}
-	w.Write(labels)
 	w.WriteString("} ")
 	w.Write(val)
 	w.WriteByte('\n')
