@@ -193,3 +193,32 @@ func TestCorruptStoredText(t *testing.T) {
 		}
 	}
 }
+
+// TestFilteredOnce: a snapshot some of whose groups an earlier query
+// listed is filtered and compressed once for the snapshots before it, not
+// at every scrape, and again when one of those is new.
+func TestFilteredOnce(t *testing.T) {
+	cfg := testConfig(t, nil)
+	reference, edge := testkit.MustRead(t, fixtures[0]), testkit.MustRead(t, fixtures[1])
+	first := snapshotOf(t, cfg, "", reference, edge)
+	hangzhou := snapshotOf(t, cfg, "cn-hangzhou", edge, demoPage(t)) // repeats edge's groups
+	filtered := func(snaps ...*Snapshot) []segment {
+		list := servedOf(snaps)
+		if list[1].skip == nil {
+			t.Fatal("no group of the second snapshot is skipped")
+		}
+		segs, err := list[1].filteredSegments()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return segs
+	}
+	a, b := filtered(first, hangzhou), filtered(first, hangzhou)
+	if &a[0] != &b[0] {
+		t.Error("filtered again for the same snapshots before it")
+	}
+	refreshed := snapshotOf(t, cfg, "", reference, edge)
+	if c := filtered(refreshed, hangzhou); &c[0] == &a[0] {
+		t.Error("not filtered again after the snapshot before it was refreshed")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
@@ -36,7 +37,12 @@ type Snapshot struct {
 	groups    []groupMeta    // sorted by group ID and region
 	stored    []storedFamily // by family; empty for per-scrape families
 	programs  []*program     // by family: the per-scrape families' (nil without lines)
+
+	id       uint64 // unique among snapshots, for filtered's key
+	filtered filteredFamilies
 }
+
+var snapshotIDs atomic.Uint64
 
 // storedFamily is the text of one family's series, compressed.
 type storedFamily struct {
@@ -268,7 +274,7 @@ func (rf *Refresh) Finish(fetchedAt time.Time, pages int) Rendered {
 		}
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.r.metas[a.i].key, b.r.metas[b.i].key) })
-	snap := &Snapshot{fetchedAt: fetchedAt, pages: pages, groups: make([]groupMeta, len(entries))}
+	snap := &Snapshot{fetchedAt: fetchedAt, pages: pages, groups: make([]groupMeta, len(entries)), id: snapshotIDs.Add(1)}
 	for k, e := range entries {
 		snap.groups[k] = e.r.metas[e.i]
 		span := e.r.problemsOf[e.i]

@@ -12,8 +12,9 @@ import (
 // served is a snapshot to write and, when an earlier query of the scrape
 // already returned some of its groups (same ID, same region), which to skip.
 type served struct {
-	snap *Snapshot
-	skip []bool // nil: write every group
+	snap   *Snapshot
+	skip   []bool   // nil: write every group
+	before []uint64 // with skip: the ids of the snapshots before it
 }
 
 func servedOf(snaps []*Snapshot) []served {
@@ -40,6 +41,11 @@ func servedOf(snaps []*Snapshot) []served {
 					s.skip = make([]bool, len(snap.groups))
 				}
 				s.skip[i] = true
+			}
+		}
+		if s.skip != nil {
+			for _, b := range out {
+				s.before = append(s.before, b.snap.id)
 			}
 		}
 		out = append(out, s)
@@ -101,11 +107,7 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 // compressed (unless some of the snapshot's groups are left out), then the
 // clock-dependent ones as p compressed them.
 func WriteGzip(z *GzipWriter, p *Prepared) error {
-	var text *bufio.Writer // for the groups left out, which are filtered as text
-	if slices.ContainsFunc(p.list, func(s served) bool { return s.skip != nil }) {
-		text = z.Text()
-	}
-	err := writeStored(text, z, p.list)
+	err := writeStored(nil, z, p.list)
 	<-p.done
 	defer p.coder.release()
 	if err != nil {
@@ -134,6 +136,11 @@ func writeStored(w *bufio.Writer, z *GzipWriter, list []served) error {
 			st := &s.snap.stored[fam.index]
 			var err error
 			switch {
+			case z != nil && s.skip != nil:
+				var segs []segment
+				if segs, err = s.filteredSegments(); err == nil {
+					z.writeSegment(&segs[fam.index])
+				}
 			case s.skip != nil:
 				err = writeStoredExcept(w, st, s.skip)
 			case z != nil:
@@ -278,6 +285,39 @@ func writeStoredExcept(w *bufio.Writer, st *storedFamily, skip []bool) error {
 		return nil
 	}
 	return inflate(&groupFilter{w: w, starts: st.starts, skip: skip}, &st.segment)
+}
+
+// filteredFamilies are a snapshot's stored families without the groups
+// that the snapshots before it in a scrape already hold, compressed once
+// for those snapshots: a gzip answer then copies them as it copies any
+// stored family, where filtering at every scrape would decompress and
+// compress the whole snapshot again.
+type filteredFamilies struct {
+	mu     sync.Mutex
+	before []uint64  // the ids of the snapshots they were made for
+	segs   []segment // by family
+}
+
+// filteredSegments are the snapshot's families without the groups s
+// skips, made when the snapshots before it are not those of last time.
+func (s *served) filteredSegments() ([]segment, error) {
+	f := &s.snap.filtered
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.segs != nil && slices.Equal(f.before, s.before) {
+		return f.segs, nil
+	}
+	var err error
+	segs := compressSegments(len(families), func(i int, w *bufio.Writer, _ func() int64) {
+		if st := &s.snap.stored[i]; st.size > 0 && err == nil {
+			err = writeStoredExcept(w, st, s.skip)
+		}
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	f.before, f.segs = slices.Clone(s.before), segs
+	return segs, nil
 }
 
 // kept is how many bytes of text each group not skipped has.
