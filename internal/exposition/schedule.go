@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
@@ -16,6 +17,27 @@ type poolSchedule struct {
 	enable  time.Time // zero: no StrategyEnableDate
 	disable time.Time // zero: no StrategyDisableDate
 	rules   []scheduleRule
+
+	// nextSeen is the last answer of next: it stays the answer until the
+	// window it names starts, so most scrapes look nothing up. atSeen is
+	// the last answer of at, which holds for the rest of its minute.
+	nextSeen atomic.Pointer[nextWindow]
+	atSeen   atomic.Pointer[windowAt]
+}
+
+type windowAt struct {
+	minute    int64 // Unix minutes
+	active    bool
+	target    float64
+	hasTarget bool
+}
+
+type nextWindow struct {
+	from, until time.Time // the answer for a now in [from, until)
+	start       time.Time
+	target      float64
+	hasTarget   bool
+	ok          bool
 }
 
 type scheduleRule struct {
@@ -32,6 +54,21 @@ type timerPeriod struct {
 // at reports whether a window is active at now and, if so, the largest
 // target amount among the active windows.
 func (s *poolSchedule) at(now time.Time) (active bool, target float64, hasTarget bool) {
+	// Windows and strategy dates start and end on whole minutes, as do the
+	// offsets of time zones in use today: the answer holds all minute long.
+	minute := now.Unix() / 60
+	if now.Unix()%60 < 0 {
+		minute-- // before 1970: floor, not truncation
+	}
+	if w := s.atSeen.Load(); w != nil && w.minute == minute {
+		return w.active, w.target, w.hasTarget
+	}
+	active, target, hasTarget = s.findAt(now)
+	s.atSeen.Store(&windowAt{minute: minute, active: active, target: target, hasTarget: hasTarget})
+	return active, target, hasTarget
+}
+
+func (s *poolSchedule) findAt(now time.Time) (active bool, target float64, hasTarget bool) {
 	now = now.In(s.loc)
 	if !s.enable.IsZero() && now.Before(s.enable) {
 		return false, 0, false
@@ -71,6 +108,21 @@ func (s *poolSchedule) at(now time.Time) (active bool, target float64, hasTarget
 // among windows starting at the same time). A window that started in the
 // current minute has begun.
 func (s *poolSchedule) next(now time.Time) (start time.Time, target float64, hasTarget, ok bool) {
+	if w := s.nextSeen.Load(); w != nil && !now.Before(w.from) && now.Before(w.until) {
+		return w.start, w.target, w.hasTarget, w.ok
+	}
+	start, target, hasTarget, ok = s.findNext(now)
+	// Later, and before that start, the first window to start is the same
+	// one; with none, look again a day later all the same.
+	until := start
+	if !ok {
+		until = now.Add(24 * time.Hour)
+	}
+	s.nextSeen.Store(&nextWindow{from: now, until: until, start: start, target: target, hasTarget: hasTarget, ok: ok})
+	return start, target, hasTarget, ok
+}
+
+func (s *poolSchedule) findNext(now time.Time) (start time.Time, target float64, hasTarget, ok bool) {
 	from := now.In(s.loc)
 	if !s.enable.IsZero() && s.enable.After(now) {
 		from = s.enable.In(s.loc)
