@@ -124,15 +124,13 @@ func compressSegments(n int, write func(i int, w *bufio.Writer, offset func() in
 type GzipWriter struct {
 	out    *bufio.Writer // batches the many small segments into few writes to the client
 	pieces *lineCoder    // the open piece of text
-	text   *bufio.Writer
-	crc    uint32 // of all text so far
+	crc    uint32        // of all text so far
 	size   int64
 	err    error
 }
 
 var (
-	gzipTextPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
-	gzipOutPool  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+	gzipOutPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 )
 
 // NewGzipWriter starts a gzip member on out. Close ends it.
@@ -144,31 +142,13 @@ func NewGzipWriter(out io.Writer) *GzipWriter {
 	return z
 }
 
-// Text is a buffer for many small writes of text to compress now; most
-// answers need none, and so hold none.
-func (z *GzipWriter) Text() *bufio.Writer {
-	if z.text == nil {
-		z.text = gzipTextPool.Get().(*bufio.Writer)
-		z.text.Reset(z.pieces)
-	}
-	return z.text
-}
-
-// Write writes text to compress now, after what Text holds.
+// Write writes text to compress now.
 func (z *GzipWriter) Write(b []byte) (int, error) {
-	if z.text != nil {
-		return z.text.Write(b)
-	}
 	return z.pieces.Write(b)
 }
 
 // endPiece ends the text written since the last segment.
 func (z *GzipWriter) endPiece() {
-	if z.text != nil {
-		if err := z.text.Flush(); err != nil && z.err == nil {
-			z.err = err
-		}
-	}
 	piece, crc, size := z.pieces.end()
 	if z.err == nil && len(piece) > 0 {
 		_, z.err = z.out.Write(piece)
@@ -206,14 +186,10 @@ func (z *GzipWriter) Close() error {
 	if z.err == nil {
 		z.err = z.out.Flush()
 	}
-	if z.text != nil {
-		z.text.Reset(nil) // pooled writers must not keep the response alive
-		gzipTextPool.Put(z.text)
-	}
-	z.out.Reset(nil)
+	z.out.Reset(nil) // pooled writers must not keep the response alive
 	gzipOutPool.Put(z.out)
 	z.pieces.release()
-	z.text, z.out, z.pieces = nil, nil, nil
+	z.out, z.pieces = nil, nil
 	return z.err
 }
 

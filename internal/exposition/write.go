@@ -104,8 +104,8 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 }
 
 // WriteGzip writes the families of p into z: each stored family as it was
-// compressed (unless some of the snapshot's groups are left out), then the
-// clock-dependent ones as p compressed them.
+// compressed (as filtered once, where some of a snapshot's groups are left
+// out), then the clock-dependent ones as p compressed them.
 func WriteGzip(z *GzipWriter, p *Prepared) error {
 	err := writeStored(nil, z, p.list)
 	<-p.done
@@ -121,7 +121,7 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 
 // writeStored writes the stored families to w as text or, where z is
 // given, copies to z what is compressed already: each header, and each
-// snapshot's family sent whole.
+// snapshot's family, whole or as filtered once.
 func writeStored(w *bufio.Writer, z *GzipWriter, list []served) error {
 	for _, fam := range families {
 		if fam.scrape != nil || !hasSeries(list, fam) {
