@@ -225,15 +225,8 @@ func (d *decoder) object(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		d.skipSpace()
-		switch d.peek() {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case '}':
-			return d.leave()
-		default:
-			return d.fail("after an object member")
+		if done, err := d.afterItem('}', "after an object member"); done || err != nil {
+			return err
 		}
 	}
 }
@@ -251,16 +244,26 @@ func (d *decoder) array(element func() error) error {
 		if err := element(); err != nil {
 			return err
 		}
-		d.skipSpace()
-		switch d.peek() {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case ']':
-			return d.leave()
-		default:
-			return d.fail("after an array element")
+		if done, err := d.afterItem(']', "after an array element"); done || err != nil {
+			return err
 		}
+	}
+}
+
+// afterItem reads what follows an object member or array element: a
+// comma, after which another comes, or the closing bracket, which ends
+// the object or array (done).
+func (d *decoder) afterItem(closing byte, where string) (done bool, err error) {
+	d.skipSpace()
+	switch d.peek() {
+	case ',':
+		d.pos++
+		d.skipSpace()
+		return false, nil
+	case closing:
+		return true, d.leave()
+	default:
+		return false, d.fail(where)
 	}
 }
 

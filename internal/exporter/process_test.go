@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
@@ -21,27 +22,12 @@ func TestProcessCollectorMatchesClientGolang(t *testing.T) {
 	gather := func(c prometheus.Collector) map[string]*dto.MetricFamily {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(c)
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]*dto.MetricFamily{}
-		for _, mf := range mfs {
-			out[mf.GetName()] = mf
-		}
-		return out
+		return testkit.Gather(t, reg)
 	}
 	ours := gather(NewProcessCollector())
 	theirs := gather(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if len(ours) != len(theirs) || len(ours) < 9 {
 		t.Fatalf("%d families, client_golang has %d", len(ours), len(theirs))
-	}
-	value := func(mf *dto.MetricFamily) float64 {
-		m := mf.GetMetric()[0]
-		if m.GetCounter() != nil {
-			return m.GetCounter().GetValue()
-		}
-		return m.GetGauge().GetValue()
 	}
 	for name, want := range theirs {
 		got, ok := ours[name]
@@ -52,7 +38,7 @@ func TestProcessCollectorMatchesClientGolang(t *testing.T) {
 		if got.GetHelp() != want.GetHelp() || got.GetType() != want.GetType() {
 			t.Errorf("%s: help %q type %v, want %q %v", name, got.GetHelp(), got.GetType(), want.GetHelp(), want.GetType())
 		}
-		g, w := value(got), value(want)
+		g, w := testkit.Value(t, ours, name), testkit.Value(t, theirs, name)
 		switch name {
 		case "process_start_time_seconds", "process_max_fds", "process_virtual_memory_max_bytes":
 			if g != w {
