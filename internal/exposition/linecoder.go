@@ -143,9 +143,8 @@ func (c *lineCoder) programLine(p *program, pl int, pos []int64) {
 	off := int64(0)
 	for _, t := range p.toks[line.tok:p.lines[pl+1].tok] {
 		if t.n&literalRun != 0 {
-			n := t.n &^ literalRun
-			c.literals(p.lits[t.from : t.from+n])
-			off += int64(n)
+			c.packed(p.bits[t.from:], uint(t.back))
+			off += int64(t.n &^ literalRun)
 			continue
 		}
 		c.match(int(t.n), int(at+off-pos[pl-int(t.back)]-int64(t.from)))
@@ -216,6 +215,17 @@ func (c *lineCoder) literals(b []byte) {
 	}
 }
 
+// packed puts nbits bits packed in words, 32 to a word.
+func (c *lineCoder) packed(words []uint32, nbits uint) {
+	for ; nbits >= 32; nbits -= 32 {
+		c.put(uint64(words[0]), 32)
+		words = words[1:]
+	}
+	if nbits > 0 {
+		c.put(uint64(words[0]), nbits)
+	}
+}
+
 // commonPrefix is the length of the longest common prefix of a and b,
 // compared eight bytes at a time.
 func commonPrefix(a, b []byte) int {
@@ -247,7 +257,7 @@ func (c *lineCoder) match(l, d int) {
 	}
 }
 
-// put appends the n lowest bits of v (n < 32) to the stream.
+// put appends the n lowest bits of v (n <= 32) to the stream.
 func (c *lineCoder) put(v uint64, n uint) {
 	c.acc |= v << c.nacc
 	c.nacc += n

@@ -29,15 +29,16 @@ type program struct {
 	slot  []int32
 	lines []programLine // one more at the end, whose tok ends the last
 	toks  []token
-	lits  []byte
+	bits  []uint32 // the literal runs' codes, packed (see addLiterals)
 }
 
 type programLine struct {
 	tok uint32 // its tokens are toks[tok:next line's tok]
 }
 
-// token is a literal run (lits[from:from+n]) or a back-reference of n bytes
-// to lines back lines before (0: the same line), from its offset from.
+// token is a back-reference of n bytes to lines back lines before (0: the
+// same line), from its offset from; or, with literalRun set in n, a run of
+// n literals whose back codes (in bits) are packed from bits[from].
 type token struct {
 	n, from, back uint32
 }
@@ -190,12 +191,31 @@ func (m *programMaker) search(p *program) {
 	p.lines = append(p.lines, programLine{tok: uint32(len(p.toks))}) //nolint:gosec // short
 }
 
-// addLiterals adds a literal run of b, if any.
+// addLiterals adds a literal run of b, if any, with its fixed codes packed
+// in stream order into 32-bit words, the last one partly filled: a scrape
+// then puts a word at a time instead of looking up each byte's code.
 func (p *program) addLiterals(b []byte) {
-	if len(b) > 0 {
-		p.toks = append(p.toks, token{n: uint32(len(b)) | literalRun, from: uint32(len(p.lits))}) //nolint:gosec // short
-		p.lits = append(p.lits, b...)
+	if len(b) == 0 {
+		return
 	}
+	from, nbits := len(p.bits), 0
+	var acc uint64
+	var nacc uint
+	for _, x := range b {
+		code := fixedLiteral[x]
+		acc |= uint64(code&0xffff) << nacc
+		nacc += uint(code >> 16)
+		nbits += int(code >> 16)
+		if nacc >= 32 {
+			p.bits = append(p.bits, uint32(acc)) //nolint:gosec // the lowest 32 bits, as meant
+			acc >>= 32
+			nacc -= 32
+		}
+	}
+	if nacc > 0 {
+		p.bits = append(p.bits, uint32(acc))
+	}
+	p.toks = append(p.toks, token{n: uint32(len(b)) | literalRun, from: uint32(from), back: uint32(nbits)}) //nolint:gosec // short
 }
 
 // prefixMatch is how many bytes of want src repeats, stopping at a '\n'
