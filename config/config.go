@@ -31,6 +31,13 @@ const (
 	DefaultMaxConcurrentPages = 4
 	DefaultTimezone           = "Asia/Shanghai"
 
+	// The app_instances block's defaults: off; when on, a refresh a minute,
+	// at most 5 requests a second and 4 groups at a time, over the
+	// published groups (the only ones that serve sessions).
+	DefaultAppInstancesCacheTTL             = 60 * time.Second
+	DefaultAppInstancesMaxRequestsPerSecond = 5
+	DefaultAppInstancesMaxConcurrentGroups  = 4
+
 	// MinCacheTTL is where a warning starts: below it nearly every scrape
 	// refreshes, that is calls the API, and may hit its rate limit. It is
 	// not an error: stress tests and local simulators go lower.
@@ -64,6 +71,7 @@ type Config struct {
 	PageSize           int          `yaml:"page_size"`
 	MaxConcurrentPages int          `yaml:"max_concurrent_pages"`
 	Timezone           string       `yaml:"timezone"`
+	AppInstances       AppInstances `yaml:"app_instances"`
 
 	// Resolved by Validate.
 	location    *time.Location
@@ -104,6 +112,21 @@ type Filters struct {
 	UserGroupIDs         []string   `yaml:"user_group_ids"`
 	ExcludedUserGroupIDs []string   `yaml:"excluded_user_group_ids"`
 }
+
+// AppInstances is the collection of live sessions per delivery group
+// (ListAppInstances): off unless enabled, with its own cache and a
+// request budget across all groups.
+type AppInstances struct {
+	Enabled              bool     `yaml:"enabled"`
+	CacheTTL             Duration `yaml:"cache_ttl"`
+	MaxRequestsPerSecond float64  `yaml:"max_requests_per_second"`
+	MaxConcurrentGroups  int      `yaml:"max_concurrent_groups"`
+	// GroupStatus lists the group statuses whose groups are queried.
+	GroupStatus []string `yaml:"group_status"`
+}
+
+// DefaultAppInstanceGroupStatus is the default of app_instances.group_status.
+var DefaultAppInstanceGroupStatus = []string{"PUBLISHED"}
 
 // Duration accepts Prometheus-style durations ("90s", "10m", "1d") and Go's
 // ("1.5s", "500us"). It is not model.Duration: that type refuses the Go
@@ -150,6 +173,12 @@ func DefaultConfig() *Config {
 		MaxConcurrentPages: DefaultMaxConcurrentPages,
 		Timezone:           DefaultTimezone,
 		TagLabelsOn:        TagLabelsOnAll,
+		AppInstances: AppInstances{
+			CacheTTL:             Duration(DefaultAppInstancesCacheTTL),
+			MaxRequestsPerSecond: DefaultAppInstancesMaxRequestsPerSecond,
+			MaxConcurrentGroups:  DefaultAppInstancesMaxConcurrentGroups,
+			GroupStatus:          slices.Clone(DefaultAppInstanceGroupStatus),
+		},
 	}
 }
 

@@ -78,6 +78,10 @@ func TestEmptyConfigIsAllDefaults(t *testing.T) {
 		cfg.ProductType != "CloudApp" || cfg.RegionID != "cn-shanghai" {
 		t.Errorf("defaults not applied: %+v", cfg)
 	}
+	if a := cfg.AppInstances; a.Enabled || a.CacheTTL.D() != time.Minute || a.MaxRequestsPerSecond != 5 || a.MaxConcurrentGroups != 4 ||
+		!slices.Equal(a.GroupStatus, []string{"PUBLISHED"}) {
+		t.Errorf("app_instances defaults not applied: %+v", a)
+	}
 	if q := cfg.Queries(); len(q) != 1 || q[0] != "" {
 		t.Errorf("no biz_regions must mean one unfiltered query, got %q", q)
 	}
@@ -94,6 +98,10 @@ func TestFullConfig(t *testing.T) {
 	if cfg.EndpointURL().String() != "http://127.0.0.1:8080" || cfg.PageSize != 50 || cfg.CacheTTL.D() != 2*time.Minute ||
 		!slices.Equal(cfg.Filters.Tags, TagFilters{{Key: "department", Value: "design"}}) || len(cfg.Filters.Status) != 2 || cfg.Location() != time.UTC {
 		t.Errorf("values not read: %+v", cfg)
+	}
+	if a := cfg.AppInstances; !a.Enabled || a.CacheTTL.D() != 90*time.Second || a.MaxRequestsPerSecond != 2.5 || a.MaxConcurrentGroups != 2 ||
+		!slices.Equal(a.GroupStatus, []string{"PUBLISHED", "MAINTAINING"}) {
+		t.Errorf("app_instances not read: %+v", a)
 	}
 	if got := cfg.Summary(); !strings.Contains(got, "assuming acs:ram::1234567890123456:role/appstream-reader") {
 		t.Errorf("summary %q does not mention the role", got)
@@ -219,6 +227,28 @@ func TestStatusFilter(t *testing.T) {
 	_, err = Parse([]byte("filters:\n  status: [published]\n"), "")
 	if want := `line 2: filters.status[0]: "published": did you mean PUBLISHED? The API's value is case-sensitive`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestAppInstancesStatusWarnings: app_instances.group_status takes the
+// same statuses as filters.status, and says when the groups it names are
+// never listed.
+func TestAppInstancesStatusWarnings(t *testing.T) {
+	cfg, err := Parse([]byte("biz_regions: [cn-hangzhou]\nfilters:\n  status: [FAILED]\napp_instances:\n  enabled: true\n  group_status: [PUBLISHED, PAUSED]\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`line 6: app_instances.group_status[1]: "PAUSED" is not a documented status; it selects only groups with exactly that status. Documented values: ` + strings.Join(GroupStatuses, ", "),
+		`line 6: app_instances.group_status: none of PUBLISHED, PAUSED is in filters.status, so no group is listed whose sessions would be counted; add one of them to filters.status`,
+	}
+	if got := cfg.Warnings(); !slices.Equal(got, want) {
+		t.Errorf("warnings:\n got  %q\n want %q", got, want)
+	}
+	// Off, the block is checked but warns of nothing it would not do.
+	cfg, err = Parse([]byte("biz_regions: [cn-hangzhou]\nfilters:\n  status: [FAILED]\napp_instances:\n  cache_ttl: 1s\n"), "")
+	if err != nil || len(cfg.Warnings()) != 0 {
+		t.Errorf("disabled: %v, warnings %q", err, cfg.Warnings())
 	}
 }
 

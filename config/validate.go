@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	c.validateTagLabels(bad)
 	c.validateRefresh(bad, warn)
 	c.validateTimezone(bad)
+	c.validateAppInstances(bad, warn)
 	c.warnings = warnings
 	return errors.Join(errs...)
 }
@@ -125,24 +126,7 @@ func (c *Config) validateTarget(bad report) {
 }
 
 func (c *Config) validateFilters(bad, warn report) {
-	for i, s := range c.Filters.Status {
-		p := fmt.Sprintf("filters.status[%d]", i)
-		switch known := slices.IndexFunc(GroupStatuses, func(k string) bool { return strings.EqualFold(k, s) }); {
-		case strings.TrimSpace(s) == "":
-			bad(p, "must not be empty; valid values: %s", strings.Join(GroupStatuses, ", "))
-		case known >= 0 && GroupStatuses[known] != s:
-			bad(p, "%q: did you mean %s? The API's value is case-sensitive", s, GroupStatuses[known])
-		case known < 0:
-			// A status added to the API after this release must be usable
-			// before the exporter is updated; a typo filters out everything.
-			hint := ""
-			if c := closest(s, GroupStatuses); c != "" {
-				hint = fmt.Sprintf(" (did you mean %s?)", c)
-			}
-			warn(p, "%q is not a documented status%s; it is sent as it is and matches only groups with exactly that status. Documented values: %s",
-				s, hint, strings.Join(GroupStatuses, ", "))
-		}
-	}
+	validateStatuses("filters.status", c.Filters.Status, "it is sent as it is and matches", bad, warn)
 	seenTag := map[TagFilter]bool{}
 	for i, t := range c.Filters.Tags {
 		p := fmt.Sprintf("filters.tags[%d]", i)
@@ -153,6 +137,30 @@ func (c *Config) validateFilters(bad, warn report) {
 			bad(p, "tag %s=%s is listed twice; keep one", t.Key, t.Value)
 		}
 		seenTag[t] = true
+	}
+}
+
+// validateStatuses checks a list of group statuses: documented values,
+// spelled as the API spells them.
+// use says what an undocumented value does.
+func validateStatuses(path string, statuses []string, use string, bad, warn report) {
+	for i, s := range statuses {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch known := slices.IndexFunc(GroupStatuses, func(k string) bool { return strings.EqualFold(k, s) }); {
+		case strings.TrimSpace(s) == "":
+			bad(p, "must not be empty; valid values: %s", strings.Join(GroupStatuses, ", "))
+		case known >= 0 && GroupStatuses[known] != s:
+			bad(p, "%q: did you mean %s? The API's value is case-sensitive", s, GroupStatuses[known])
+		case known < 0:
+			// A status added to the API after this release must be usable
+			// before the exporter is updated; a typo matches nothing.
+			hint := ""
+			if c := closest(s, GroupStatuses); c != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", c)
+			}
+			warn(p, "%q is not a documented status%s; %s only groups with exactly that status. Documented values: %s",
+				s, hint, use, strings.Join(GroupStatuses, ", "))
+		}
 	}
 }
 
@@ -181,6 +189,35 @@ func (c *Config) validateRefresh(bad, warn report) {
 	}
 	if c.MaxConcurrentPages < 1 || c.MaxConcurrentPages > maxConcurrentPagesLimit {
 		bad("max_concurrent_pages", "must be between 1 and %d, got %d", maxConcurrentPagesLimit, c.MaxConcurrentPages)
+	}
+}
+
+// maxAppInstanceRequestsPerSecond keeps a typo (500 instead of 5) from
+// spending the account's API quota, which the console shares.
+const maxAppInstanceRequestsPerSecond = 100
+
+func (c *Config) validateAppInstances(bad, warn report) {
+	a := &c.AppInstances
+	switch {
+	case a.CacheTTL <= 0:
+		bad("app_instances.cache_ttl", "must be greater than 0 (e.g. 60s)")
+	case a.Enabled && a.CacheTTL < Duration(MinCacheTTL):
+		warn("app_instances.cache_ttl", "%s is below %s: nearly every scrape lists every queried group's sessions; use %s or more (the default is 60s) unless this is a test",
+			a.CacheTTL.D(), MinCacheTTL, DefaultAppInstancesCacheTTL)
+	}
+	if !(a.MaxRequestsPerSecond > 0 && a.MaxRequestsPerSecond <= maxAppInstanceRequestsPerSecond) {
+		bad("app_instances.max_requests_per_second", "must be greater than 0 and at most %d, got %v", maxAppInstanceRequestsPerSecond, a.MaxRequestsPerSecond)
+	}
+	if a.MaxConcurrentGroups < 1 || a.MaxConcurrentGroups > maxConcurrentPagesLimit {
+		bad("app_instances.max_concurrent_groups", "must be between 1 and %d, got %d", maxConcurrentPagesLimit, a.MaxConcurrentGroups)
+	}
+	if len(a.GroupStatus) == 0 {
+		bad("app_instances.group_status", "must list at least one group status, e.g. [PUBLISHED]; to collect nothing, set enabled: false")
+	}
+	validateStatuses("app_instances.group_status", a.GroupStatus, "it selects", bad, warn)
+	if a.Enabled && len(c.Filters.Status) > 0 && !slices.ContainsFunc(a.GroupStatus, func(s string) bool { return slices.Contains(c.Filters.Status, s) }) {
+		warn("app_instances.group_status", "none of %s is in filters.status, so no group is listed whose sessions would be counted; add one of them to filters.status",
+			strings.Join(a.GroupStatus, ", "))
 	}
 }
 

@@ -13,10 +13,12 @@ import (
 // Dataset is the simulator's data: a recorded ListAppInstanceGroup answer
 // (only AppInstanceGroupModels is used) plus, since the API does not return
 // them, the user groups each delivery group is assigned to, for the
-// UserGroupIds filters.
+// UserGroupIds filters, and each group's app instances as
+// ListAppInstances returns them (AppInstanceModels), by group ID.
 type Dataset struct {
-	AppInstanceGroupModels []json.RawMessage   `json:"AppInstanceGroupModels"`
-	UserGroups             map[string][]string `json:"UserGroups,omitempty"`
+	AppInstanceGroupModels []json.RawMessage            `json:"AppInstanceGroupModels"`
+	UserGroups             map[string][]string          `json:"UserGroups,omitempty"`
+	AppInstances           map[string][]json.RawMessage `json:"AppInstances,omitempty"`
 }
 
 // Load replaces the served data with a Dataset in JSON.
@@ -37,7 +39,7 @@ func (s *Server) SetData(d Dataset) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.groups, s.index, s.userGroups = d.AppInstanceGroupModels, index, d.UserGroups
+	s.groups, s.index, s.userGroups, s.instances = d.AppInstanceGroupModels, index, d.UserGroups, d.AppInstances
 	return nil
 }
 
@@ -63,7 +65,7 @@ type groupIndex struct {
 // is read from its place only (see params).
 func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiError) {
 	get := func(k string) string {
-		switch PlaceOf(k) {
+		switch PlaceOf(ListAppInstanceGroup, k) {
 		case InQuery:
 			return query.Get(k)
 		case InBody:

@@ -21,6 +21,15 @@ type Fault struct {
 	// Oversize streams a syntactically valid JSON body of this many bytes
 	// without holding it in memory.
 	Oversize int64
+	// Action, if set, is the only action the fault answers; requests for
+	// others pass it by.
+	Action string
+}
+
+// For returns the fault for requests of action only.
+func (f Fault) For(action string) Fault {
+	f.Action = action
+	return f
 }
 
 // Faults that the real service is known to send.
@@ -56,15 +65,21 @@ func (s *Server) SetSticky(f *Fault) {
 	}
 }
 
-func (s *Server) nextFault() *Fault {
+// nextFault takes the first queued fault for action, else the sticky one
+// if it is for action.
+func (s *Server) nextFault(action string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		return &f
+	for i, f := range s.faults {
+		if f.Action == "" || f.Action == action {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			return &f
+		}
 	}
-	return s.sticky
+	if f := s.sticky; f != nil && (f.Action == "" || f.Action == action) {
+		return f
+	}
+	return nil
 }
 
 func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, requestID string, record func(string)) {

@@ -57,7 +57,7 @@ func TestParametersReadOnlyFromTheirPlace(t *testing.T) {
 	}
 	for k, want := range map[string]Place{"Status.3": InBody, "UserGroupIds.1": InBody, "ExcludedUserGroupIds.2": InBody,
 		"Tag.1.Key": InQuery, "RegionId": InQuery, "BizRegionId": InQuery, "PageNumber": InQuery, "Signature": "", "Statuses": ""} {
-		if got := PlaceOf(k); got != want {
+		if got := PlaceOf(ListAppInstanceGroup, k); got != want {
 			t.Errorf("PlaceOf(%s) = %q, want %q", k, got, want)
 		}
 	}

@@ -33,7 +33,7 @@ func (s *Server) check(r *http.Request, query, form url.Values) *apiError {
 			return &apiError{400, "IncompleteSignature", fmt.Sprintf("The request signature does not conform to Aliyun standards: %s is missing.", k)}
 		}
 	}
-	if params["Action"] != "ListAppInstanceGroup" {
+	if !served(params["Action"]) {
 		return &apiError{404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."}
 	}
 	if params["Version"] != "2021-09-01" {

@@ -1,8 +1,9 @@
-// Package simulator plays the appstream-center endpoint for ListAppInstanceGroup
-// on loopback: it checks each request's RPC signature (HMAC-SHA1, timestamp,
-// nonce) the way the real service does, applies the documented filters
-// (each read only from the place the SDKs send it: query string or form
-// body), pages a data set, and can inject faults. --demo and the tests use it; it
+// Package simulator plays the appstream-center endpoint for
+// ListAppInstanceGroup and ListAppInstances on loopback: it checks each
+// request's RPC signature (HMAC-SHA1, timestamp, nonce) the way the real
+// service does, applies the documented filters (each read only from the
+// place the SDKs send it: query string or form body), pages a data set,
+// and can inject faults. --demo and the tests use it; it
 // shares no code with the exporter, so a signing or paging bug on either
 // side shows up as a failed request.
 package simulator
@@ -30,10 +31,11 @@ type Key struct {
 
 // Request is what the simulator recorded of one request it answered.
 type Request struct {
-	Query url.Values
-	Form  url.Values
-	Code  string // "Success" or the error code answered
-	// Misplaced lists the ListAppInstanceGroup parameters that came in the
+	Action string
+	Query  url.Values
+	Form   url.Values
+	Code   string // "Success" or the error code answered
+	// Misplaced lists the action's parameters that came in the
 	// wrong place (a body parameter in the query string or the other way
 	// round), sorted. They were ignored.
 	Misplaced []string
@@ -45,6 +47,7 @@ type Server struct {
 	keys       map[string]Key
 	groups     []json.RawMessage
 	index      []groupIndex
+	instances  map[string][]json.RawMessage // by group ID
 	userGroups map[string][]string
 	faults     []Fault
 	sticky     *Fault
@@ -116,14 +119,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			form = r.PostForm
 		}
 	}
-	wrong := misplaced(query, form)
+	action := query.Get("Action")
+	if action == "" {
+		action = form.Get("Action")
+	}
+	wrong := misplaced(action, query, form)
 	record := func(code string) {
 		s.mu.Lock()
-		s.log = append(s.log, Request{Query: query, Form: form, Code: code, Misplaced: wrong})
+		s.log = append(s.log, Request{Action: action, Query: query, Form: form, Code: code, Misplaced: wrong})
 		s.mu.Unlock()
 	}
 
-	if f := s.nextFault(); f != nil {
+	if f := s.nextFault(action); f != nil {
 		s.serveFault(w, r, f, requestID, record)
 		return
 	}
@@ -139,7 +146,13 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, requestID string
 		writeError(w, e, requestID)
 		return
 	}
-	body, e := s.page(query, form, requestID)
+	var body []byte
+	var e *apiError
+	if query.Get("Action") == ListAppInstances || form.Get("Action") == ListAppInstances {
+		body, e = s.instancesPage(query, form, requestID)
+	} else {
+		body, e = s.page(query, form, requestID)
+	}
 	if e != nil {
 		record(e.code)
 		writeError(w, e, requestID)

@@ -31,6 +31,9 @@ type request struct {
 	// returns the model's envelope. Each answer is decoded once, by it: a
 	// page of groups takes milliseconds to decode.
 	decode func(body []byte) (model any, env *Envelope, err error)
+	// before, if set, is waited for before every attempt (a request
+	// budget); its error ends the call.
+	before RateWait
 }
 
 // response is a successful answer: its raw body, what the action's decode
@@ -57,6 +60,14 @@ type Envelope struct {
 // logAttrs name the call in the retry log line.
 func (c *Client) call(ctx context.Context, req request, logAttrs ...any) (*response, error) {
 	for attempt := 0; ; attempt++ {
+		if req.before != nil {
+			if err := req.before(ctx); err != nil {
+				if errors.Is(ctx.Err(), context.Canceled) {
+					return nil, canceledFailure()
+				}
+				return nil, err
+			}
+		}
 		resp, res := c.attempt(ctx, req)
 		if res.err == nil {
 			return resp, nil

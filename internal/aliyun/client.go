@@ -87,10 +87,15 @@ func NewClient(cfg *config.Config, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	conns := cfg.MaxConcurrentPages
+	if cfg.AppInstances.Enabled {
+		o.Metrics.prepare(listAppInstances)
+		conns = max(conns, cfg.AppInstances.MaxConcurrentGroups)
+	}
 	return &Client{
 		cfg:       cfg,
 		creds:     creds,
-		transport: newTransport(cfg.MaxConcurrentPages),
+		transport: newTransport(conns),
 		metrics:   o.Metrics,
 		logger:    o.Logger,
 		redact:    secretRedactor(cfg),

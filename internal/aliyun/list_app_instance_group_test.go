@@ -107,7 +107,7 @@ func checkPlacement(t *testing.T, query, body map[string]string, want map[string
 // SDK's signing. The simulator's table of places agrees.
 func TestParameterPlacement(t *testing.T) {
 	for k, w := range wantParams(1) {
-		if got := simulator.PlaceOf(k); got != w.place {
+		if got := simulator.PlaceOf(simulator.ListAppInstanceGroup, k); got != w.place {
 			t.Errorf("the simulator places %s in %q, the test in %q", k, got, w.place)
 		}
 	}

@@ -9,10 +9,6 @@ type APIMetrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// actions are the calls this package makes: their series exist from the
-// start, so that the first request shows as an increase.
-var actions = []string{listAppInstanceGroup}
-
 // NewAPIMetrics registers the API request counter and latency histogram.
 func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 	m := &APIMetrics{
@@ -26,10 +22,15 @@ func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20},
 		}, []string{"action"}),
 	}
-	for _, action := range actions {
-		m.requests.WithLabelValues(action, "Success")
-		m.duration.WithLabelValues(action)
-	}
+	m.prepare(listAppInstanceGroup)
 	reg.MustRegister(m.requests, m.duration)
 	return m
+}
+
+// prepare makes an action's series exist before its first request, so
+// that the first request shows as an increase. ListAppInstanceGroup's
+// exist from the start; ListAppInstances' once a configuration enables it.
+func (m *APIMetrics) prepare(action string) {
+	m.requests.WithLabelValues(action, "Success")
+	m.duration.WithLabelValues(action)
 }

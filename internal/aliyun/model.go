@@ -27,6 +27,26 @@ type ListResponse struct {
 	Groups     List[Group] `json:"AppInstanceGroupModels"`
 }
 
+// AppInstancesResponse is one page of ListAppInstances.
+type AppInstancesResponse struct {
+	Envelope
+	TotalCount Num               `json:"TotalCount"`
+	PageSize   Num               `json:"PageSize"`
+	PageNumber Num               `json:"PageNumber"`
+	Instances  List[AppInstance] `json:"AppInstanceModels"`
+}
+
+// AppInstance is one app instance, a session slot of a group
+// (AppInstanceModels[]): only what is counted is read. BindInfo (the end
+// user's ID and usage time), NodeId and the network fields are left
+// unread: they would make a series per session or per person.
+type AppInstance struct {
+	AppInstanceGroupID Str `json:"AppInstanceGroupId"`
+	AppInstanceID      Str `json:"AppInstanceId"`
+	Status             Str `json:"Status"`
+	SessionStatus      Str `json:"SessionStatus"`
+}
+
 // Group is one delivery group (AppInstanceGroupModels[]).
 type Group struct {
 	Apps                        List[App]      `json:"Apps"`
