@@ -99,6 +99,7 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 	}
 	cfg.Endpoint = a.demoURL
 	cfg.Credentials = &config.Credentials{AccessKeyID: simulator.DemoKey.ID, AccessKeySecret: promconfig.Secret(simulator.DemoKey.Secret)}
+	cfg.AppInstances.Enabled = true // the demo shows the session panels too
 	if err := cfg.Validate(); err != nil {
 		return nil, "", err
 	}

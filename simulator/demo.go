@@ -23,7 +23,8 @@ var demoTemplate string
 // Alibaba Cloud key.
 var DemoKey = Key{ID: "LTAI5tDemoOnlyNotAKey", Secret: "demo-secret-not-a-real-secret"}
 
-// DemoDataset renders the demo data set relative to now.
+// DemoDataset renders the demo data set relative to now, with app
+// instances for its published groups (DemoSessions).
 func DemoDataset(now time.Time) (Dataset, error) {
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -56,7 +57,7 @@ func DemoDataset(now time.Time) (Dataset, error) {
 	if err := json.Unmarshal(buf.Bytes(), &d); err != nil {
 		return Dataset{}, fmt.Errorf("demo data set: %w", err)
 	}
-	return d, nil
+	return WithSessions(d, now, DemoSessions)
 }
 
 // Demo is a running demo endpoint on loopback.

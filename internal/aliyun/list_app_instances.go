@@ -2,9 +2,12 @@ package aliyun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+
+	"golang.org/x/time/rate"
 )
 
 // listAppInstances lists the app instances (sessions) of one delivery
@@ -119,4 +122,30 @@ func decodeAppInstancesPage(body []byte) (any, *Envelope, error) {
 		return nil, nil, err
 	}
 	return &r, &r.Envelope, nil
+}
+
+// Budget is a request budget shared by every ListAppInstances call of a
+// configuration: a token bucket of app_instances.max_requests_per_second,
+// one request at a time.
+type Budget struct{ limiter *rate.Limiter }
+
+// NewBudget is the budget of the client's configuration.
+func (c *Client) NewBudget() *Budget {
+	return &Budget{limiter: rate.NewLimiter(rate.Limit(c.cfg.AppInstances.MaxRequestsPerSecond), 1)}
+}
+
+// Wait is the budget's RateWait: it fails at once when the next request
+// could not be sent before ctx's deadline.
+func (c *Client) Wait(b *Budget) RateWait {
+	return func(ctx context.Context) error {
+		if err := b.limiter.Wait(ctx); err != nil {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return canceledFailure()
+			}
+			return &apiFailure{Class: classTimeout, ctxErr: context.DeadlineExceeded,
+				sentence: fmt.Sprintf("app_instances.max_requests_per_second (%v) leaves no time in refresh_timeout (%s) for the next request: raise either, or query fewer groups (app_instances.group_status)",
+					c.cfg.AppInstances.MaxRequestsPerSecond, c.cfg.RefreshTimeout.D())}
+		}
+		return nil
+	}
 }

@@ -41,13 +41,19 @@ type Exporter struct {
 	client  *aliyun.Client
 	metrics *Metrics
 	queries []*cache.Cache[*exposition.Snapshot]
-	cancel  context.CancelFunc
+	// sessions are the app-instance caches, one per query beside
+	// queries; nil unless app_instances is enabled. budget is their
+	// requests' budget.
+	sessions []*cache.Cache[*exposition.Sessions]
+	budget   *aliyun.Budget
+	cancel   context.CancelFunc
 
 	problemsMu   sync.Mutex
 	seenProblems map[exposition.Problem]bool
 
-	failuresMu  sync.Mutex
-	lastFailure map[string]string // by biz region: aliyun.FailureKey of the newest refresh
+	failuresMu         sync.Mutex
+	lastFailure        map[string]string // by biz region: aliyun.FailureKey of the newest refresh
+	lastSessionFailure map[string]string // the same for app instance refreshes
 
 	zonelessLogged sync.Map // time field names logged as read without a zone
 }
@@ -75,14 +81,15 @@ func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Exporter{
-		cfg:          cfg,
-		logger:       o.Logger,
-		now:          o.Now,
-		client:       client,
-		metrics:      o.Metrics,
-		cancel:       cancel,
-		seenProblems: map[exposition.Problem]bool{},
-		lastFailure:  map[string]string{},
+		cfg:                cfg,
+		logger:             o.Logger,
+		now:                o.Now,
+		client:             client,
+		metrics:            o.Metrics,
+		cancel:             cancel,
+		seenProblems:       map[exposition.Problem]bool{},
+		lastFailure:        map[string]string{},
+		lastSessionFailure: map[string]string{},
 	}
 	rendering := fmt.Sprintf("%q %q %q", cfg.TagLabels, cfg.TagLabelsOn, cfg.Timezone)
 	for _, biz := range cfg.Queries() {
@@ -112,6 +119,7 @@ func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
 		}
 		e.queries = append(e.queries, q)
 	}
+	e.newSessionCaches(ctx, o.Previous)
 	return e, nil
 }
 
@@ -124,9 +132,14 @@ func (e *Exporter) Start() {
 	for _, q := range e.queries {
 		q.Start()
 	}
+	for _, s := range e.sessions {
+		s.Start()
+	}
 }
 
-// Ready reports whether every query has finished a first refresh, good or not.
+// Ready reports whether every query has finished a first refresh of its
+// groups, good or not. App instances are not waited for: listing them
+// group by group within the request budget may take much longer.
 func (e *Exporter) Ready() bool {
 	for _, q := range e.queries {
 		if !q.Ready() {
@@ -239,15 +252,21 @@ type view struct {
 	now      time.Time
 	states   []cache.State[*exposition.Snapshot]
 	cacheTTL time.Duration // 0: no exporter, no configuration in force
+	// With app_instances: each query's app-instance state, beside states.
+	sessions    []cache.State[*exposition.Sessions]
+	sessionsTTL time.Duration
 }
 
 // collect brings every query up to date as far as ctx allows: refreshes due
 // are started together and waited for until ctx ends; whatever has finished
 // by then is served.
 func (e *Exporter) collect(ctx context.Context) *view {
-	waits := make([]<-chan struct{}, len(e.queries))
-	for i, q := range e.queries {
-		waits[i] = q.Start()
+	waits := make([]<-chan struct{}, 0, len(e.queries)+len(e.sessions))
+	for _, q := range e.queries {
+		waits = append(waits, q.Start())
+	}
+	for _, s := range e.sessions {
+		waits = append(waits, s.Start())
 	}
 	for _, w := range waits {
 		if w == nil {
@@ -262,16 +281,25 @@ func (e *Exporter) collect(ctx context.Context) *view {
 	for _, q := range e.queries {
 		v.states = append(v.states, q.State())
 	}
+	if e.sessions != nil {
+		v.sessionsTTL = e.cfg.AppInstances.CacheTTL.D()
+		for _, s := range e.sessions {
+			v.sessions = append(v.sessions, s.State())
+		}
+	}
 	return v
 }
 
-// snapshots are the view's data, one per query (nil where none is served).
-func (v *view) snapshots() []*exposition.Snapshot {
-	snaps := make([]*exposition.Snapshot, len(v.states))
+// queries are the view's data, one per query (nil where none is served).
+func (v *view) queries() []exposition.Query {
+	q := make([]exposition.Query, len(v.states))
 	for i, s := range v.states {
-		snaps[i] = s.Data
+		q[i].Groups = s.Data
+		if v.sessions != nil {
+			q[i].Sessions = v.sessions[i].Data
+		}
 	}
-	return snaps
+	return q
 }
 
 var (
@@ -297,7 +325,8 @@ var (
 type healthCollector struct{ v *view }
 
 func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, cacheTTLDesc} {
+	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, cacheTTLDesc,
+		sessionsUpDesc, sessionsGroupsDesc, sessionsRequestsDesc, sessionsLastSuccessDesc, sessionsDataAgeDesc, sessionsDurationDesc, sessionsCacheTTLDesc} {
 		ch <- d
 	}
 }
@@ -326,4 +355,5 @@ func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), biz)
 		}
 	}
+	h.collectSessions(ch)
 }

@@ -27,7 +27,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.prom from the current output")
 
-var fixtures = []string{"testdata/reference.json", "testdata/edge_cases.json"}
+var fixtures = []string{"testdata/reference.json", "testdata/edge_cases.json", "testdata/app_instances.json"}
 
 // goldenFamilies are compared with the golden file: every family the
 // scrape serves or the golden file holds, except the ones that measure
@@ -50,12 +50,21 @@ func goldenEnv(t *testing.T) *env {
 	return newEnv(t, fixtures, func(c *config.Config) { c.TagLabels = config.TagLabelsOf("department", "cost-center") })
 }
 
+// goldenSessionsEnv is goldenEnv with app instances collected: what the
+// golden file holds, so that it has every family.
+func goldenSessionsEnv(t *testing.T) *env {
+	return newEnv(t, fixtures, func(c *config.Config) {
+		c.TagLabels = config.TagLabelsOf("department", "cost-center")
+		c.AppInstances.Enabled = true
+	})
+}
+
 // TestGoldenExposition scrapes the API reference's example group plus edge
 // cases through the real SDK and compares the whole exposition with a
 // hand-reviewed golden file. The clock is pinned, so countdowns and the
 // schedule window are fixed.
 func TestGoldenExposition(t *testing.T) {
-	e := goldenEnv(t)
+	e := goldenSessionsEnv(t)
 	body := e.scrape()
 	if *update {
 		mfs := parse(t, body)
@@ -79,7 +88,7 @@ func TestGoldenExposition(t *testing.T) {
 
 // TestExpositionLint runs promlint over everything /metrics serves.
 func TestExpositionLint(t *testing.T) {
-	e := goldenEnv(t)
+	e := goldenSessionsEnv(t)
 	mfs := parse(t, e.scrape())
 	var list []*dto.MetricFamily
 	for _, mf := range mfs {

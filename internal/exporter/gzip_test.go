@@ -14,7 +14,7 @@ import (
 // a scraper that asks for no compression gets, but for the exporter's own
 // process and runtime metrics, which change from one scrape to the next.
 func TestGzipAnswerDecodesToTextAnswer(t *testing.T) {
-	e := goldenEnv(t)
+	e := goldenSessionsEnv(t)
 	plain := e.scrape("Accept-Encoding", "identity")
 
 	req := mustRequest(t, e.metrics.URL, "Accept-Encoding", "gzip")

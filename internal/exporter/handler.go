@@ -77,7 +77,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	gz := acceptsGzip(r)
 	var prepared *exposition.Prepared
 	if gz {
-		prepared = exposition.PrepareGzip(v.now, v.snapshots())
+		prepared = exposition.PrepareGzip(v.now, v.queries())
 	}
 	gathered := make(chan []byte, 1)
 	go func() { gathered <- h.gather(v) }()
@@ -136,7 +136,7 @@ func writePlain(out io.Writer, v *view, gathered <-chan []byte) error {
 		bufPool.Put(bw)
 	}()
 	bw.Reset(out)
-	err := exposition.Write(bw, v.now, v.snapshots())
+	err := exposition.Write(bw, v.now, v.queries())
 	own := <-gathered
 	if err != nil {
 		return err

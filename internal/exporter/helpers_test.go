@@ -75,6 +75,12 @@ func newEnv(t *testing.T, datasets []string, edit func(*config.Config)) *env {
 			t.Fatalf("%s: %v", f, err)
 		}
 		merged.AppInstanceGroupModels = append(merged.AppInstanceGroupModels, d.AppInstanceGroupModels...)
+		for id, instances := range d.AppInstances {
+			if merged.AppInstances == nil {
+				merged.AppInstances = map[string][]json.RawMessage{}
+			}
+			merged.AppInstances[id] = append(merged.AppInstances[id], instances...)
+		}
 	}
 	if err := sim.SetData(merged); err != nil {
 		t.Fatal(err)

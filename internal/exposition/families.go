@@ -28,11 +28,14 @@ type family struct {
 	source string // docs: the API field(s) the value comes from
 	unit   string // docs
 
-	// Exactly one of refresh and scrape is set. refresh runs once per
-	// refresh and its series are stored as text; scrape runs at every
-	// scrape, for values that depend on the clock.
-	refresh func(g *groupView, out series)
-	scrape  func(g *groupMeta, now time.Time, out scraped)
+	// Exactly one of refresh, scrape and sessions is set. refresh runs
+	// once per refresh and its series are stored as text; scrape runs at
+	// every scrape, for values that depend on the clock; sessions writes
+	// a group's app instance counts (ListAppInstances, when enabled),
+	// which are refreshed apart from the groups.
+	refresh  func(g *groupView, out series)
+	scrape   func(g *groupMeta, now time.Time, out scraped)
+	sessions func(counts []sessionCount, out series)
 
 	index int // position in families; set once at start
 }
@@ -63,8 +66,8 @@ var infoLabels = []string{"product_type", "charge_resource_mode", "os_type", "ap
 	"spec_id", "office_site_id", "access_type", "auth_mode", "app_policy_id", "app_policy_version"}
 
 // families lists every group, app and pool family in exposition order:
-// the per-refresh ones in this order, then the per-scrape ones in this
-// order (write.go).
+// the per-refresh ones in this order, then the per-scrape ones, then the
+// sessions ones, each in this order (write.go).
 var families = indexed([]*family{
 	{name: "aliyun_appstream_group_info", help: "Static attributes of a delivery group; always 1.",
 		labels: infoLabels, source: "the fields named by the labels (whitespace trimmed)", unit: "1",
@@ -250,14 +253,27 @@ var families = indexed([]*family{
 				}
 			}
 		}},
+	{name: "aliyun_appstream_group_app_instances", help: "App instances (sessions) of the delivery group by Status and SessionStatus (empty when not sent), as ListAppInstances lists them; written only with app_instances enabled, for the groups it queries.",
+		labels: []string{"status", "session_status"}, source: "ListAppInstances `AppInstanceModels[]`, counted by `Status` and `SessionStatus`; *with `app_instances`*", unit: "app instances",
+		sessions: func(counts []sessionCount, out series) {
+			for _, c := range counts {
+				out(nil, c.labels, c.n)
+			}
+		}},
 })
 
 // indexed numbers the families in their order.
 func indexed(list []*family) []*family {
 	for i, f := range list {
 		f.index = i
-		if (f.refresh == nil) == (f.scrape == nil) {
-			panic(f.name + ": a family is rendered per refresh or per scrape, not both")
+		kinds := 0
+		for _, set := range []bool{f.refresh != nil, f.scrape != nil, f.sessions != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			panic(f.name + ": a family is rendered per refresh, per scrape or from sessions: exactly one")
 		}
 	}
 	return list

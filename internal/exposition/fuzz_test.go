@@ -40,7 +40,7 @@ func FuzzDecodeListResponse(f *testing.F) {
 		}
 		r := Render(cfg, nil, aliyun.UniqueGroups("", resp), "", now, 1)
 		var buf bytes.Buffer
-		if err := Write(bufio.NewWriter(&buf), now, []*Snapshot{r.Snapshot}); err != nil {
+		if err := Write(bufio.NewWriter(&buf), now, groupsOnly(r.Snapshot)); err != nil {
 			t.Fatal(err)
 		}
 		if !utf8.Valid(buf.Bytes()) {

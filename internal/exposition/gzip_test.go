@@ -99,7 +99,7 @@ func TestWriteGzipMatchesWrite(t *testing.T) {
 	// The stored segments are what is sent, not text compressed again.
 	var body bytes.Buffer
 	z := NewGzipWriter(&body)
-	if err := WriteGzip(z, PrepareGzip(now, []*Snapshot{both})); err != nil {
+	if err := WriteGzip(z, PrepareGzip(now, groupsOnly(both))); err != nil {
 		t.Fatal(err)
 	}
 	z.Close()
@@ -125,7 +125,7 @@ func checkGzipAnswer(t *testing.T, now time.Time, snaps []*Snapshot) {
 	var body bytes.Buffer
 	z := NewGzipWriter(&body)
 	z.Write([]byte(own))
-	if err := WriteGzip(z, PrepareGzip(now, snaps)); err != nil {
+	if err := WriteGzip(z, PrepareGzip(now, groupsOnly(snaps...))); err != nil {
 		t.Fatal(err)
 	}
 	if err := z.Close(); err != nil {
@@ -176,13 +176,13 @@ func TestCorruptStoredText(t *testing.T) {
 			break
 		}
 	}
-	if err := Write(bufio.NewWriter(io.Discard), time.Now(), []*Snapshot{snap}); !errors.Is(err, ErrStoredText) {
+	if err := Write(bufio.NewWriter(io.Discard), time.Now(), groupsOnly(snap)); !errors.Is(err, ErrStoredText) {
 		t.Errorf("Write: %v, want ErrStoredText", err)
 	}
 	var body bytes.Buffer
 	z := NewGzipWriter(&body)
 	// A gzip answer copies the stored text as it is: the reader finds it bad.
-	if err := WriteGzip(z, PrepareGzip(time.Now(), []*Snapshot{snap})); err != nil {
+	if err := WriteGzip(z, PrepareGzip(time.Now(), groupsOnly(snap))); err != nil {
 		t.Fatal(err)
 	}
 	z.Close()
@@ -203,7 +203,7 @@ func TestFilteredOnce(t *testing.T) {
 	first := snapshotOf(t, cfg, "", reference, edge)
 	hangzhou := snapshotOf(t, cfg, "cn-hangzhou", edge, demoPage(t)) // repeats edge's groups
 	filtered := func(snaps ...*Snapshot) []segment {
-		list := servedOf(snaps)
+		list := servedOf(groupsOnly(snaps...))
 		if list[1].skip == nil {
 			t.Fatal("no group of the second snapshot is skipped")
 		}

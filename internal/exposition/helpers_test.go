@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite docs/metrics.md from the family
 
 // fixtures are the recorded API answers the exporter's golden test serves:
 // the reference's example group and edge cases.
-var fixtures = []string{"../exporter/testdata/reference.json", "../exporter/testdata/edge_cases.json"}
+var fixtures = []string{"../exporter/testdata/reference.json", "../exporter/testdata/edge_cases.json", "../exporter/testdata/app_instances.json"}
 
 // testConfig is a validated configuration; rendering reads only its tag
 // labels and time zone.
@@ -39,7 +39,7 @@ func testConfig(t testing.TB, edit func(*config.Config)) *config.Config {
 func writeText(t testing.TB, now time.Time, snaps ...*Snapshot) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := Write(bufio.NewWriter(&buf), now, snaps); err != nil {
+	if err := Write(bufio.NewWriter(&buf), now, groupsOnly(snaps...)); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
@@ -54,4 +54,13 @@ func parse(t testing.TB, text string) map[string]*dto.MetricFamily {
 		t.Fatalf("invalid exposition: %v\n%s", err, text)
 	}
 	return mfs
+}
+
+// groupsOnly is the queries of snaps, without sessions.
+func groupsOnly(snaps ...*Snapshot) []Query {
+	q := make([]Query, len(snaps))
+	for i, s := range snaps {
+		q[i] = Query{Groups: s}
+	}
+	return q
 }

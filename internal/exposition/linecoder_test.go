@@ -137,14 +137,14 @@ func FuzzLineCoder(f *testing.F) {
 func scrapedText(snaps []*Snapshot, now time.Time) []byte {
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
-	writeAllScraped(w, servedOf(snaps), now)
+	writeAllScraped(w, servedOf(groupsOnly(snaps...)), now)
 	w.Flush()
 	return buf.Bytes()
 }
 
 // scrapedPiece is the same as a gzip scrape codes it.
 func scrapedPiece(snaps []*Snapshot, now time.Time) []byte {
-	p := PrepareGzip(now, snaps)
+	p := PrepareGzip(now, groupsOnly(snaps...))
 	<-p.done
 	defer p.coder.release()
 	piece, _, _ := p.coder.end()
@@ -169,7 +169,7 @@ func generatedSnapshot(t testing.TB, n int) *Snapshot {
 // into compress/flate at level 2, and writing the text alone.
 func BenchmarkScrapedGzip(b *testing.B) {
 	snaps := []*Snapshot{generatedSnapshot(b, 2000)}
-	list := servedOf(snaps)
+	list := servedOf(groupsOnly(snaps...))
 	now := time.Now()
 	b.Run("programs", func(b *testing.B) {
 		var size int

@@ -80,7 +80,9 @@ func nextRecord(recs []byte) (pool uint64, own, value, rest []byte) {
 
 // groupMeta is what a scrape needs of one group besides its stored text.
 type groupMeta struct {
-	key string // group_id and region: the identity de-duplicated across queries
+	key    string // group_id and region: the identity de-duplicated across queries
+	id     string // AppInstanceGroupId, trimmed
+	status string // Status, for the groups whose sessions are listed
 
 	labels    []byte // identity labels, for the per-scrape series
 	expiry    time.Time

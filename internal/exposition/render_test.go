@@ -1,11 +1,16 @@
 package exposition
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
@@ -39,6 +44,50 @@ func renderText(t *testing.T, now time.Time, edit func(*config.Config), groups .
 	}
 	r := Render(cfg, nil, list, "cn-hangzhou", now, 1)
 	return writeText(t, now, r.Snapshot)
+}
+
+// renderWithSessions is renderText of a data set's groups with the app
+// instances it holds for the published ones, counted here by Status and
+// SessionStatus as the API sent them.
+func renderWithSessions(t *testing.T, now time.Time, edit func(*config.Config), d simulator.Dataset) map[string]*dto.MetricFamily {
+	t.Helper()
+	cfg := testConfig(t, func(c *config.Config) {
+		c.Timezone = "Asia/Shanghai"
+		if edit != nil {
+			edit(c)
+		}
+	})
+	var list []*aliyun.Group
+	for _, js := range d.AppInstanceGroupModels {
+		page, err := aliyun.DecodeListResponse([]byte(`{"AppInstanceGroupModels":[` + string(js) + `]}`))
+		if err != nil || len(page.Groups.Items) != 1 {
+			t.Fatalf("group JSON: %v\n%s", err, js)
+		}
+		list = append(list, &page.Groups.Items[0])
+	}
+	snap := Render(cfg, nil, list, "cn-hangzhou", now, 1).Snapshot
+	counts := map[string]map[aliyun.SessionKey]int{}
+	for _, target := range snap.SessionTargets([]string{"PUBLISHED"}) {
+		counts[target.Key] = map[aliyun.SessionKey]int{}
+		for _, raw := range d.AppInstances[target.ID] {
+			var in map[string]any
+			if err := json.Unmarshal(raw, &in); err != nil {
+				t.Fatal(err)
+			}
+			text := func(k string) string { // as sent: a number is its text, null nothing
+				if v, ok := in[k]; ok && v != nil {
+					return fmt.Sprint(v)
+				}
+				return ""
+			}
+			counts[target.Key][aliyun.SessionKey{Status: text("Status"), SessionStatus: text("SessionStatus")}]++
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(bufio.NewWriter(&buf), now, []Query{{Groups: snap, Sessions: NewSessions(now, len(counts), counts)}}); err != nil {
+		t.Fatal(err)
+	}
+	return parse(t, buf.String())
 }
 
 // monday10 is Monday 2022-08-15 10:00 in Asia/Shanghai.
@@ -176,27 +225,28 @@ func TestRenderTable(t *testing.T) {
 // its family's definition: identity labels (and the pool's), then exactly
 // the labels the family lists.
 func TestFamiliesWriteTheirLabels(t *testing.T) {
-	var groups []string
+	var all simulator.Dataset
 	for _, f := range fixtures {
-		var d struct{ AppInstanceGroupModels []json.RawMessage }
+		var d simulator.Dataset
 		if err := json.Unmarshal(testkit.MustRead(t, f), &d); err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range d.AppInstanceGroupModels {
-			groups = append(groups, string(g))
+		all.AppInstanceGroupModels = append(all.AppInstanceGroupModels, d.AppInstanceGroupModels...)
+		if d.AppInstances != nil {
+			all.AppInstances = d.AppInstances
 		}
 	}
 	for _, on := range []string{config.TagLabelsOnAll, config.TagLabelsOnInfo} {
-		text := renderText(t, monday10, func(c *config.Config) {
+		mfs := renderWithSessions(t, monday10, func(c *config.Config) {
 			c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department", "cost-center"), on
-		}, groups...)
+		}, all)
 		tags := []string{"tag_department", "tag_cost_center"}
 		identity := []string{"group_id", "group_name", "region", "charge_type"}
 		if on == config.TagLabelsOnAll {
 			identity = append(identity, tags...)
 		}
 		written := map[string]bool{}
-		for _, s := range parse(t, text) {
+		for _, s := range mfs {
 			written[s.GetName()] = true
 			f := familyNamed(s.GetName())
 			var want []string
@@ -250,18 +300,10 @@ func TestDemoWritesEveryFamily(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var groups []string
-	for _, g := range d.AppInstanceGroupModels {
-		b, err := json.Marshal(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		groups = append(groups, string(b))
-	}
 	// tag_labels_on: info, so that aliyun_appstream_group_tags is written too.
-	mfs := parse(t, renderText(t, now, func(c *config.Config) {
+	mfs := renderWithSessions(t, now, func(c *config.Config) {
 		c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department"), config.TagLabelsOnInfo
-	}, groups...))
+	}, d)
 	for _, f := range families {
 		if _, ok := mfs[f.name]; !ok {
 			t.Errorf("demo data: no %s", f.name)

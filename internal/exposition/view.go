@@ -53,7 +53,7 @@ func (r *renderer) view(g *aliyun.Group, bizRegion string) *groupView {
 	if g.RegionID.Bad != "" {
 		v.report("RegionId", g.RegionID.Bad)
 	}
-	v.meta.key = g.Key(bizRegion)
+	v.meta.key, v.meta.id, v.meta.status = g.Key(bizRegion), id, strings.TrimSpace(g.Status.V)
 
 	labels := appendLabel(nil, "group_id", id)
 	labels = appendLabel(labels, "group_name", v.str("AppInstanceGroupName", g.AppInstanceGroupName))

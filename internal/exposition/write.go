@@ -9,18 +9,27 @@ import (
 	"time"
 )
 
+// Query is what one query serves at a scrape: its group snapshot and, when
+// app instances are collected, its sessions (either may be nil).
+type Query struct {
+	Groups   *Snapshot
+	Sessions *Sessions
+}
+
 // served is a snapshot to write and, when an earlier query of the scrape
 // already returned some of its groups (same ID, same region), which to skip.
 type served struct {
-	snap   *Snapshot
-	skip   []bool   // nil: write every group
-	before []uint64 // with skip: the ids of the snapshots before it
+	snap     *Snapshot
+	sessions *Sessions // nil: none served
+	skip     []bool    // nil: write every group
+	before   []uint64  // with skip: the ids of the snapshots before it
 }
 
-func servedOf(snaps []*Snapshot) []served {
+func servedOf(queries []Query) []served {
 	var out []served
 	var seen map[string]bool
-	for _, snap := range snaps {
+	for _, q := range queries {
+		snap := q.Groups
 		if snap == nil {
 			continue
 		}
@@ -30,7 +39,7 @@ func servedOf(snaps []*Snapshot) []served {
 				seen[g.key] = true
 			}
 		}
-		s := served{snap: snap}
+		s := served{snap: snap, sessions: q.Sessions}
 		if seen != nil {
 			for i, g := range snap.groups {
 				if !seen[g.key] {
@@ -53,18 +62,20 @@ func servedOf(snaps []*Snapshot) []served {
 	return out
 }
 
-// Write writes the group, app and pool families of snaps (one per query;
-// nil where a query has nothing to serve) as text: first the stored
-// families, decompressed, in the table's order, then the clock-dependent
-// families computed for now, in the table's order. (A gzip answer can then
-// compress the latter while the former are sent.) A group that an earlier
-// snapshot already holds (same ID, same region) is written once.
-func Write(w *bufio.Writer, now time.Time, snaps []*Snapshot) error {
-	list := servedOf(snaps)
+// Write writes the group, app and pool families of queries (one per
+// query) as text: first the stored families, decompressed, in the table's
+// order, then the clock-dependent families computed for now, then the
+// sessions families, each in the table's order. (A gzip answer can then
+// compress the clock-dependent ones while the stored ones are sent.) A
+// group that an earlier query already holds (same ID, same region) is
+// written once.
+func Write(w *bufio.Writer, now time.Time, queries []Query) error {
+	list := servedOf(queries)
 	if err := writeStored(w, nil, list); err != nil {
 		return err
 	}
 	writeAllScraped(w, list, now)
+	writeSessions(w, list)
 	return w.Flush()
 }
 
@@ -77,11 +88,11 @@ type Prepared struct {
 
 var preparing = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
 
-// PrepareGzip starts compressing the clock-dependent families of snaps
+// PrepareGzip starts compressing the clock-dependent families of queries
 // for now on a goroutine of its own: they are ready by the time the
 // exporter's own metrics and the stored families have been sent.
-func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
-	p := &Prepared{list: servedOf(snaps), done: make(chan struct{})}
+func PrepareGzip(now time.Time, queries []Query) *Prepared {
+	p := &Prepared{list: servedOf(queries), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		// No more at once than there are cores, however many scrapes wait
@@ -105,7 +116,8 @@ func PrepareGzip(now time.Time, snaps []*Snapshot) *Prepared {
 
 // WriteGzip writes the families of p into z: each stored family as it was
 // compressed (as filtered once, where some of a snapshot's groups are left
-// out), then the clock-dependent ones as p compressed them.
+// out), then the clock-dependent ones as p compressed them, then the
+// sessions ones, compressed once per pair of group snapshot and sessions.
 func WriteGzip(z *GzipWriter, p *Prepared) error {
 	err := writeStored(nil, z, p.list)
 	<-p.done
@@ -116,6 +128,7 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 	}
 	piece, crc, size := p.coder.end()
 	z.writeSegment(&segment{deflate: piece, crc: crc, size: size, shift: xPow8N(size)})
+	writeSessionsGzip(z, p.list)
 	return z.err
 }
 

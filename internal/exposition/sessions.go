@@ -1,0 +1,172 @@
+package exposition
+
+import (
+	"bufio"
+	"cmp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
+)
+
+// Sessions is the result of one refresh of a query's app instances
+// (ListAppInstances): counts by Status and SessionStatus per group. Its
+// series are written for the groups of the group snapshot served beside
+// it, with that snapshot's identity labels, so that a renamed group's
+// session series follow the rename and a group that is gone takes them
+// along, whichever of the two refreshes came last. Immutable once built.
+type Sessions struct {
+	fetchedAt time.Time
+	groups    int // groups queried
+	pages     int // requests answered
+	counts    map[string][]sessionCount
+	id        uint64
+
+	// compressed is the family's text for the last group snapshot it was
+	// written with, compressed for gzip answers: two Prometheus servers
+	// scraping the same data compress it once.
+	compressed atomic.Pointer[sessionsText]
+}
+
+type sessionCount struct {
+	labels []byte // status="…",session_status="…"
+	n      float64
+}
+
+type sessionsText struct {
+	fam    int
+	snap   uint64   // the group snapshot's id
+	before []uint64 // served.before: which of its groups were left out
+	seg    segment
+}
+
+// SessionTarget is a group whose app instances a refresh lists.
+type SessionTarget struct {
+	Key string // the group's identity (ID and region) in its snapshot
+	ID  string // AppInstanceGroupId
+}
+
+// SessionTargets are the groups of the snapshot whose Status is one of
+// statuses, in the snapshot's order.
+func (s *Snapshot) SessionTargets(statuses []string) []SessionTarget {
+	var out []SessionTarget
+	for i := range s.groups {
+		g := &s.groups[i]
+		if g.id != "" && slices.Contains(statuses, g.status) {
+			out = append(out, SessionTarget{Key: g.key, ID: g.id})
+		}
+	}
+	return out
+}
+
+// NewSessions keeps the counts of a refresh that queried the groups of
+// counts (by SessionTarget.Key) in pages requests.
+func NewSessions(fetchedAt time.Time, pages int, counts map[string]map[aliyun.SessionKey]int) *Sessions {
+	s := &Sessions{fetchedAt: fetchedAt, groups: len(counts), pages: pages, counts: make(map[string][]sessionCount, len(counts)),
+		id: snapshotIDs.Add(1)}
+	for key, byState := range counts {
+		states := make([]aliyun.SessionKey, 0, len(byState))
+		for k := range byState {
+			states = append(states, k)
+		}
+		slices.SortFunc(states, func(a, b aliyun.SessionKey) int {
+			return cmp.Or(strings.Compare(a.Status, b.Status), strings.Compare(a.SessionStatus, b.SessionStatus))
+		})
+		list := make([]sessionCount, len(states))
+		for i, k := range states {
+			list[i] = sessionCount{labels: appendLabel(appendLabel(nil, "status", k.Status), "session_status", k.SessionStatus), n: float64(byState[k])}
+		}
+		s.counts[key] = list
+	}
+	return s
+}
+
+// Groups is the number of groups the refresh queried.
+func (s *Sessions) Groups() int { return s.groups }
+
+// Pages is the number of requests the refresh sent and had answered.
+func (s *Sessions) Pages() int { return s.pages }
+
+// FetchedAt is when the refresh finished.
+func (s *Sessions) FetchedAt() time.Time { return s.fetchedAt }
+
+// writeSessions writes the sessions families of every query that has
+// both groups and sessions, the family's header first if it has series.
+func writeSessions(w *bufio.Writer, list []served) {
+	for _, fam := range families {
+		if fam.sessions == nil {
+			continue
+		}
+		header := false
+		var value []byte
+		for _, s := range list {
+			if s.sessions == nil {
+				continue
+			}
+			s.eachSessionSeries(fam, func(identity, own []byte, v float64) {
+				if !header {
+					w.Write(familyHeaders[fam.index])
+					header = true
+				}
+				value = appendValue(value[:0], v)
+				writeSeries(w, fam, identity, nil, own, value)
+			})
+		}
+	}
+}
+
+// eachSessionSeries calls out for each series of fam for the groups s
+// writes, in the snapshot's order.
+func (s *served) eachSessionSeries(fam *family, out func(identity, own []byte, v float64)) {
+	forGroups([]served{*s}, func(snap *Snapshot, i int) {
+		g := &snap.groups[i]
+		if counts, ok := s.sessions.counts[g.key]; ok {
+			fam.sessions(counts, func(_, own []byte, v float64) { out(g.labels, own, v) })
+		}
+	})
+}
+
+// sessionSegment is the compressed text of fam for s: made once for a
+// group snapshot (and the groups left out of it), then copied.
+func (s *served) sessionSegment(fam *family) *segment {
+	if t := s.sessions.compressed.Load(); t != nil && t.fam == fam.index && t.snap == s.snap.id && slices.Equal(t.before, s.before) {
+		return &t.seg
+	}
+	segs := compressSegments(1, func(_ int, w *bufio.Writer, _ func() int64) {
+		var value []byte
+		s.eachSessionSeries(fam, func(identity, own []byte, v float64) {
+			value = appendValue(value[:0], v)
+			writeSeries(w, fam, identity, nil, own, value)
+		})
+	}, nil)
+	t := &sessionsText{fam: fam.index, snap: s.snap.id, before: slices.Clone(s.before), seg: segs[0]}
+	s.sessions.compressed.Store(t)
+	return &t.seg
+}
+
+// writeSessionsGzip copies each query's sessions families, compressed
+// once per group snapshot, the header first if any has series.
+func writeSessionsGzip(z *GzipWriter, list []served) {
+	for _, fam := range families {
+		if fam.sessions == nil {
+			continue
+		}
+		header := false
+		for _, s := range list {
+			if s.sessions == nil {
+				continue
+			}
+			seg := s.sessionSegment(fam)
+			if seg.size == 0 {
+				continue
+			}
+			if !header {
+				z.writeSegment(&headerSegments()[fam.index])
+				header = true
+			}
+			z.writeSegment(seg)
+		}
+	}
+}
