@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,53 @@ func TestFilteredOnce(t *testing.T) {
 	refreshed := snapshotOf(t, cfg, "", reference, edge)
 	if c := filtered(refreshed, hangzhou); &c[0] == &a[0] {
 		t.Error("not filtered again after the snapshot before it was refreshed")
+	}
+}
+
+// TestOverlapRemembered: which groups of a snapshot the ones before it
+// hold is found once for the same snapshots before it, found again when
+// they change, and right either way: a remembered overlap of one snapshot
+// still tells the next what the scrape holds.
+func TestOverlapRemembered(t *testing.T) {
+	cfg := testConfig(t, nil)
+	reference, edge := testkit.MustRead(t, fixtures[0]), testkit.MustRead(t, fixtures[1])
+	first := snapshotOf(t, cfg, "", reference)
+	second := snapshotOf(t, cfg, "", edge)
+	third := snapshotOf(t, cfg, "", reference, edge) // every group of it is in the two before
+	skips := func(snaps ...*Snapshot) [][]bool {
+		var out [][]bool
+		for _, s := range servedOf(groupsOnly(snaps...)) {
+			out = append(out, s.skip)
+		}
+		return out
+	}
+	all := func(skip []bool) bool { return skip != nil && !slices.Contains(skip, false) }
+	a := skips(first, second, third)
+	if a[1] != nil || !all(a[2]) {
+		t.Fatalf("overlaps %v, want none for the second and all of the third", a)
+	}
+	if b := skips(first, second, third); &b[2][0] != &a[2][0] {
+		t.Error("the overlap was found again for the same snapshots before it")
+	}
+	// The third's overlap with [first] alone is new; the second's with
+	// [first] is remembered and must still count its groups as held.
+	if c := skips(first, third); all(c[1]) || c[1] == nil {
+		t.Errorf("third after first only: %v, want some groups skipped, not all", c[1])
+	}
+	if d := skips(first, second, third); !all(d[2]) {
+		t.Errorf("third after first and second again: %v, want all skipped", d[2])
+	}
+	refreshed := snapshotOf(t, cfg, "", reference)
+	if e := skips(refreshed, second, third); !all(e[2]) || &e[2][0] == &a[2][0] {
+		t.Error("not found again, or found wrong, after the first snapshot was refreshed")
+	}
+	// A remembered overlap between two that are found again: the
+	// remembered snapshot's groups must still count as held.
+	other, another := snapshotOf(t, cfg, "", demoPage(t)), snapshotOf(t, cfg, "", demoPage(t))
+	skips(other, first, second, third)
+	skips(another, first) // first's overlap is now with another
+	skips(another, third) // and third's
+	if f := skips(other, first, second, third); !all(f[3]) {
+		t.Errorf("third after other, first (found again) and second (remembered): %v, want all skipped", f[3])
 	}
 }

@@ -40,6 +40,7 @@ type Snapshot struct {
 
 	id       uint64 // unique among snapshots, for filtered's key
 	filtered filteredFamilies
+	overlap  atomic.Pointer[overlap] // see overlapWith
 }
 
 var snapshotIDs atomic.Uint64

@@ -27,39 +27,69 @@ type served struct {
 
 func servedOf(queries []Query) []served {
 	var out []served
-	var seen map[string]bool
+	var before []uint64
+	var seen map[string]bool // made only when an overlap is not remembered
 	for _, q := range queries {
 		snap := q.Groups
 		if snap == nil {
 			continue
 		}
-		if len(out) == 1 {
-			seen = make(map[string]bool, len(out[0].snap.groups))
-			for _, g := range out[0].snap.groups {
-				seen[g.key] = true
-			}
-		}
 		s := served{snap: snap, sessions: q.Sessions}
-		if seen != nil {
-			for i, g := range snap.groups {
-				if !seen[g.key] {
-					seen[g.key] = true
-					continue
-				}
-				if s.skip == nil {
-					s.skip = make([]bool, len(snap.groups))
-				}
-				s.skip[i] = true
+		if len(out) > 0 {
+			s.skip = snap.overlapWith(out, before, &seen)
+			if s.skip != nil {
+				s.before = slices.Clone(before)
 			}
 		}
-		if s.skip != nil {
-			for _, b := range out {
-				s.before = append(s.before, b.snap.id)
-			}
-		}
+		before = append(before, snap.id)
 		out = append(out, s)
 	}
 	return out
+}
+
+// overlap is which groups of a snapshot the snapshots before it in a
+// scrape already hold, for one set of earlier snapshots.
+type overlap struct {
+	before []uint64 // the ids of the snapshots before it
+	skip   []bool   // nil: none
+}
+
+// overlapWith is which of the snapshot's groups the snapshots of out (with
+// the ids before) hold. It is remembered for the next scrape, which most
+// often serves the same snapshots: finding it takes a map of every
+// group's key, half a millisecond at 2,000 groups, and a scrape sends
+// nothing until it is known. seen holds the keys of out's groups once a
+// scrape needs it.
+func (snap *Snapshot) overlapWith(out []served, before []uint64, seen *map[string]bool) []bool {
+	if m := snap.overlap.Load(); m != nil && slices.Equal(m.before, before) {
+		if *seen != nil {
+			for _, g := range snap.groups {
+				(*seen)[g.key] = true
+			}
+		}
+		return m.skip
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, len(out[0].snap.groups)+len(snap.groups))
+		for _, o := range out {
+			for _, g := range o.snap.groups {
+				(*seen)[g.key] = true
+			}
+		}
+	}
+	var skip []bool
+	for i, g := range snap.groups {
+		if !(*seen)[g.key] {
+			(*seen)[g.key] = true
+			continue
+		}
+		if skip == nil {
+			skip = make([]bool, len(snap.groups))
+		}
+		skip[i] = true
+	}
+	snap.overlap.Store(&overlap{before: slices.Clone(before), skip: skip})
+	return skip
 }
 
 // Write writes the group, app and pool families of queries (one per
