@@ -112,6 +112,19 @@ func TestSessionsCountedThroughTheAPI(t *testing.T) {
 		t.Errorf("%d ListAppInstances requests, want 42 (pages)", n)
 	}
 	mfs := parse(t, body)
+	// Every queried group has its connected sessions, 0 for one without
+	// any instance (group 12).
+	if _, n := testkit.Find(mfs, "aliyun_appstream_group_sessions_connected"); n != 40 {
+		t.Errorf("%d sessions_connected series, want 40", n)
+	}
+	for id, byState := range want {
+		if v := testkit.Value(t, mfs, "aliyun_appstream_group_sessions_connected", "group_id", id); v != byState[[2]string{"RUNNING", "connect"}] {
+			t.Errorf("%s: %v connected, want %v", id, v, byState[[2]string{"RUNNING", "connect"}])
+		}
+	}
+	if v := testkit.Value(t, mfs, "aliyun_appstream_group_sessions_connected", "group_id", "aig-gen-cn-hangzhou-00012"); v != 0 {
+		t.Errorf("a group without instances: %v connected, want 0", v)
+	}
 	for name, wantValue := range map[string]float64{"aliyun_appstream_app_instances_up": 1, "aliyun_appstream_app_instances_groups": 40,
 		"aliyun_appstream_app_instances_refresh_requests": 42} {
 		if v := testkit.Value(t, mfs, name, "biz_region", ""); v != wantValue {

@@ -35,7 +35,7 @@ type family struct {
 	// which are refreshed apart from the groups.
 	refresh  func(g *groupView, out series)
 	scrape   func(g *groupMeta, now time.Time, out scraped)
-	sessions func(counts []sessionCount, out series)
+	sessions func(g *groupSessions, out series)
 
 	index int // position in families; set once at start
 }
@@ -255,11 +255,14 @@ var families = indexed([]*family{
 		}},
 	{name: "aliyun_appstream_group_app_instances", help: "App instances (sessions) of the delivery group by Status and SessionStatus (empty when not sent), as ListAppInstances lists them; written only with app_instances enabled, for the groups it queries.",
 		labels: []string{"status", "session_status"}, source: "ListAppInstances `AppInstanceModels[]`, counted by `Status` and `SessionStatus`; *with `app_instances`*", unit: "app instances",
-		sessions: func(counts []sessionCount, out series) {
-			for _, c := range counts {
+		sessions: func(g *groupSessions, out series) {
+			for _, c := range g.counts {
 				out(nil, c.labels, c.n)
 			}
 		}},
+	{name: "aliyun_appstream_group_sessions_connected", help: "App instances of the delivery group with a user connected (SessionStatus connect); 0 when none. Written only with app_instances enabled, for the groups it queries.",
+		source: "ListAppInstances: instances whose `SessionStatus` is `connect`; *with `app_instances`*", unit: "sessions",
+		sessions: func(g *groupSessions, out series) { out(nil, nil, g.connected) }},
 })
 
 // indexed numbers the families in their order.

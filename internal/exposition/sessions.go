@@ -21,13 +21,19 @@ type Sessions struct {
 	fetchedAt time.Time
 	groups    int // groups queried
 	pages     int // requests answered
-	counts    map[string][]sessionCount
+	byGroup   map[string]*groupSessions
 	id        uint64
 
-	// compressed is the family's text for the last group snapshot it was
-	// written with, compressed for gzip answers: two Prometheus servers
-	// scraping the same data compress it once.
-	compressed atomic.Pointer[sessionsText]
+	// compressed is, by family, its text for the last group snapshot it
+	// was written with, compressed for gzip answers: two Prometheus
+	// servers scraping the same data compress it once.
+	compressed []atomic.Pointer[sessionsText]
+}
+
+// groupSessions is what the sessions families write of one group.
+type groupSessions struct {
+	counts    []sessionCount // by status and session status, sorted
+	connected float64        // instances whose SessionStatus is connect
 }
 
 type sessionCount struct {
@@ -36,11 +42,14 @@ type sessionCount struct {
 }
 
 type sessionsText struct {
-	fam    int
 	snap   uint64   // the group snapshot's id
 	before []uint64 // served.before: which of its groups were left out
 	seg    segment
 }
+
+// ConnectedSession is the SessionStatus of an app instance a user is
+// connected to (in any case).
+const ConnectedSession = "connect"
 
 // SessionTarget is a group whose app instances a refresh lists.
 type SessionTarget struct {
@@ -64,8 +73,8 @@ func (s *Snapshot) SessionTargets(statuses []string) []SessionTarget {
 // NewSessions keeps the counts of a refresh that queried the groups of
 // counts (by SessionTarget.Key) in pages requests.
 func NewSessions(fetchedAt time.Time, pages int, counts map[string]map[aliyun.SessionKey]int) *Sessions {
-	s := &Sessions{fetchedAt: fetchedAt, groups: len(counts), pages: pages, counts: make(map[string][]sessionCount, len(counts)),
-		id: snapshotIDs.Add(1)}
+	s := &Sessions{fetchedAt: fetchedAt, groups: len(counts), pages: pages, byGroup: make(map[string]*groupSessions, len(counts)),
+		id: snapshotIDs.Add(1), compressed: make([]atomic.Pointer[sessionsText], len(families))}
 	for key, byState := range counts {
 		states := make([]aliyun.SessionKey, 0, len(byState))
 		for k := range byState {
@@ -74,11 +83,14 @@ func NewSessions(fetchedAt time.Time, pages int, counts map[string]map[aliyun.Se
 		slices.SortFunc(states, func(a, b aliyun.SessionKey) int {
 			return cmp.Or(strings.Compare(a.Status, b.Status), strings.Compare(a.SessionStatus, b.SessionStatus))
 		})
-		list := make([]sessionCount, len(states))
+		g := &groupSessions{counts: make([]sessionCount, len(states))}
 		for i, k := range states {
-			list[i] = sessionCount{labels: appendLabel(appendLabel(nil, "status", k.Status), "session_status", k.SessionStatus), n: float64(byState[k])}
+			g.counts[i] = sessionCount{labels: appendLabel(appendLabel(nil, "status", k.Status), "session_status", k.SessionStatus), n: float64(byState[k])}
+			if strings.EqualFold(k.SessionStatus, ConnectedSession) {
+				g.connected += float64(byState[k])
+			}
 		}
-		s.counts[key] = list
+		s.byGroup[key] = g
 	}
 	return s
 }
@@ -122,8 +134,8 @@ func writeSessions(w *bufio.Writer, list []served) {
 func (s *served) eachSessionSeries(fam *family, out func(identity, own []byte, v float64)) {
 	forGroups([]served{*s}, func(snap *Snapshot, i int) {
 		g := &snap.groups[i]
-		if counts, ok := s.sessions.counts[g.key]; ok {
-			fam.sessions(counts, func(_, own []byte, v float64) { out(g.labels, own, v) })
+		if gs, ok := s.sessions.byGroup[g.key]; ok {
+			fam.sessions(gs, func(_, own []byte, v float64) { out(g.labels, own, v) })
 		}
 	})
 }
@@ -131,7 +143,8 @@ func (s *served) eachSessionSeries(fam *family, out func(identity, own []byte, v
 // sessionSegment is the compressed text of fam for s: made once for a
 // group snapshot (and the groups left out of it), then copied.
 func (s *served) sessionSegment(fam *family) *segment {
-	if t := s.sessions.compressed.Load(); t != nil && t.fam == fam.index && t.snap == s.snap.id && slices.Equal(t.before, s.before) {
+	memo := &s.sessions.compressed[fam.index]
+	if t := memo.Load(); t != nil && t.snap == s.snap.id && slices.Equal(t.before, s.before) {
 		return &t.seg
 	}
 	segs := compressSegments(1, func(_ int, w *bufio.Writer, _ func() int64) {
@@ -141,8 +154,8 @@ func (s *served) sessionSegment(fam *family) *segment {
 			writeSeries(w, fam, identity, nil, own, value)
 		})
 	}, nil)
-	t := &sessionsText{fam: fam.index, snap: s.snap.id, before: slices.Clone(s.before), seg: segs[0]}
-	s.sessions.compressed.Store(t)
+	t := &sessionsText{snap: s.snap.id, before: slices.Clone(s.before), seg: segs[0]}
+	memo.Store(t)
 	return &t.seg
 }
 
