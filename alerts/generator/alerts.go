@@ -161,20 +161,48 @@ and
 
 		{alert: "AppStreamNodePoolScalingExhausted", forDuration: "15m", severity: "warning",
 			comment: `At its scaling limit and busier than the scale-out threshold: the next
-users will not get a session. Every operand has the same labels, so no join
-can fail when the group's labels change.`,
-			expr: b.guarded("AppStreamNodePoolScalingExhausted", fmt.Sprintf(`(%s + %s)
-  / ((%s + %s) > 0)
-  > %s
+users will not get a session. Busy is the group's connected sessions over
+what it can hold where app instances are collected, else the pool's nodes
+in use. Every operand of a comparison has the same labels, or joins on the
+group's identity, so no join can fail when the group's labels change.`,
+			expr: b.guarded("AppStreamNodePoolScalingExhausted", fmt.Sprintf(`(
+  (%[1]s + %[2]s)
+    / ((%[3]s + %[4]s) > 0)
+    > %[5]s
+    unless on (job, instance, group_id, region)
+  %[8]s
+  or
+  %[5]s
+    < on (job, instance, group_id, region) group_left ()
+  (
+    %[9]s
+  )
+)
 and
-%s >= %s
+%[4]s >= %[6]s
 and
-%s > 0`, pool("nodes_used"), pool("scaling_nodes_used"), pool("nodes"), pool("scaling_nodes"),
-				pool("scaling_usage_threshold_ratio"), pool("scaling_nodes"), pool("max_scaling_nodes"), pool("max_scaling_nodes")), poolLabels, nil),
+%[7]s > 0`, pool("nodes_used"), pool("scaling_nodes_used"), pool("nodes"), pool("scaling_nodes"),
+				pool("scaling_usage_threshold_ratio"), pool("max_scaling_nodes"), pool("max_scaling_nodes"),
+				b.last("aliyun_appstream_group_sessions_connected"), indent(4, b.sessionUse())), poolLabels, nil),
 			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " cannot scale out any further.",
 			description: "Resource pool {{ $labels.node_pool_id }} of delivery group " + groupText +
 				" runs all its scalable nodes" + poolNow("aliyun_appstream_node_pool_max_scaling_nodes", " (", "humanize", ")") +
-				" and is above its scale-out threshold" + poolNow("aliyun_appstream_node_pool_scaling_usage_threshold_ratio", " of ", "humanizePercentage", "") + "." + heldText,
+				" and is above its scale-out threshold" + poolNow("aliyun_appstream_node_pool_scaling_usage_threshold_ratio", " of ", "humanizePercentage", "") +
+				`{{ with printf "aliyun_appstream_group_sessions_connected` + groupMatch + `" ` + groupArgs + ` | query }} ({{ . | first | value | humanize }} sessions connected){{ end }}.` + heldText,
+			dashboard: b.dash()},
+
+		{alert: "AppStreamSessionCapacityLow", forDuration: "15m", severity: "warning",
+			comment: fmt.Sprintf(`Connected sessions at %g %% or more of what the group can hold, from
+the app instances (app_instances collected): the next users may not get a
+session. Each operand carries the group's labels.`, p.SessionCapacityRatio*100),
+			expr: b.guarded("AppStreamSessionCapacityLow", fmt.Sprintf(`%s
+>= %g`, b.sessionUse(), p.SessionCapacityRatio), nil, nil),
+			summary: "Delivery group " + groupName + " is nearly out of sessions.",
+			description: "Delivery group " + groupText + " has" +
+				`{{ with printf "aliyun_appstream_group_sessions_connected` + groupMatch + `" ` + groupArgs + ` | query }} {{ . | first | value | humanize }}{{ end }}` +
+				" sessions connected" +
+				`{{ with printf "group:aliyun_appstream_sessions_connected:ratio` + groupMatch + `" ` + groupArgs + ` | query }}, {{ . | first | value | humanizePercentage }} of what it can hold{{ end }}` +
+				fmt.Sprintf(" (threshold %g %%). Add nodes or raise its scaling limit before users are turned away.", p.SessionCapacityRatio*100) + heldText,
 			dashboard: b.dash()},
 	}
 }
@@ -250,7 +278,7 @@ or
   (
     max by (job) (up) == 0
     or
-    group by (job) (ALERTS{alertname=~"AppStream(Group|NodePool).+|AppStreamScheduledTargetAboveMax", alertstate="firing"})
+    group by (job) (ALERTS{alertname=~"AppStream(Group|NodePool).+|AppStreamScheduledTargetAboveMax|AppStreamSessionCapacityLow", alertstate="firing"})
   )
 )`,
 		summary: "appstream_exporter {{ $labels.instance }} runs with --demo; its delivery groups are simulated.",
@@ -285,6 +313,15 @@ func (b builder) exporterGroup() ruleGroup {
 			summary: "appstream_exporter cannot read delivery groups{{ with $labels.biz_region }} in {{ . }}{{ end }}.",
 			description: `The newest refreshes of {{ $labels.instance }}{{ with $labels.biz_region }} for biz_region {{ . }}{{ end }} have failed for 10 minutes: ` +
 				"the API answers with errors or not at all. Group alerts there hold their state; no new one starts.",
+			dashboard: exporterDash},
+
+		{alert: "AppStreamAppInstancesDown", forDuration: "15m", severity: "warning",
+			comment: `Session counts (app_instances) cannot be read; the group data is
+not affected. Session alerts there hold their state; no new one starts.`,
+			expr:    "last_over_time(aliyun_appstream_app_instances_up[5m]) == 0",
+			summary: "appstream_exporter cannot list app instances{{ with $labels.biz_region }} in {{ . }}{{ end }}.",
+			description: `The newest app instance refreshes (ListAppInstances) of {{ $labels.instance }}{{ with $labels.biz_region }} for biz_region {{ . }}{{ end }} have failed for 15 minutes. ` +
+				"Its log says why: a missing appstreaming:ListAppInstances permission, throttling, a request budget too small for refresh_timeout, or no group data to list them for.",
 			dashboard: exporterDash},
 
 		{alert: "AppStreamDataStale", forDuration: "5m", severity: "warning",

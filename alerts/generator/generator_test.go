@@ -83,6 +83,7 @@ func TestParameterChangesOnlyItsRules(t *testing.T) {
 		want   []string
 	}{
 		{"saturation_ratio: 0.8\n", []string{"AppStreamNodePoolSaturated"}},
+		{"session_capacity_ratio: 0.8\n", []string{"AppStreamSessionCapacityLow"}},
 		{"expiry_critical_days: 2\n", []string{"AppStreamGroupExpiryImminent", "AppStreamGroupExpiringSoon"}},
 		{"expired_paging_days: 3\n", []string{"AppStreamGroupExpired", "AppStreamGroupLongExpired"}},
 		{"target_selector: job=\"wuying\"\n", []string{"AppStreamExporterTargetDown", "AppStreamExporterAbsent"}},
@@ -92,7 +93,7 @@ func TestParameterChangesOnlyItsRules(t *testing.T) {
 			"AppStreamGroupCeased", "AppStreamGroupExpired", "AppStreamGroupLongExpired", "AppStreamGroupExpiryImminent",
 			"AppStreamGroupExpiringSoon", "AppStreamGroupExpiryApproaching", "AppStreamGroupFailed", "AppStreamGroupStuck",
 			"AppStreamGroupUnavailable", "AppStreamGroupSkipsUserAuth", "AppStreamNodePoolSaturated",
-			"AppStreamNodePoolScalingExhausted", "AppStreamNodePoolScheduleTargetNotMet", "AppStreamScheduledTargetAboveMax"}},
+			"AppStreamNodePoolScalingExhausted", "AppStreamSessionCapacityLow", "AppStreamNodePoolScheduleTargetNotMet", "AppStreamScheduledTargetAboveMax"}},
 	}
 	base := parse(t, render(header, buildGroups(defaults()), defaults()))
 	for _, c := range cases {

@@ -31,6 +31,9 @@ type Params struct {
 
 	SaturationRatio    float64 `yaml:"saturation_ratio"`
 	SaturationMinNodes int     `yaml:"saturation_min_nodes"`
+	// SessionCapacityRatio: a group whose connected sessions reach this
+	// share of what it can hold (app_instances collected) is nearly full.
+	SessionCapacityRatio float64 `yaml:"session_capacity_ratio"`
 
 	// DataStaleGrace is added to twice the exporter's cache_ttl.
 	DataStaleGrace model.Duration `yaml:"data_stale_grace"`
@@ -55,19 +58,20 @@ type Params struct {
 
 func defaults() Params {
 	return Params{
-		TargetSelector:     `job="appstream"`,
-		Lookback:           model.Duration(10 * time.Minute),
-		ExpiryInfoDays:     30,
-		ExpiryWarningDays:  7,
-		ExpiryCriticalDays: 1,
-		ExpiredPagingDays:  1,
-		SaturationRatio:    0.9,
-		SaturationMinNodes: 2,
-		DataStaleGrace:     model.Duration(15 * time.Minute),
-		ThrottledRatio:     0.25,
-		TagLabelsInAlerts:  true,
-		RunbookURL:         "https://github.com/appstream-exporter/appstream_exporter/blob/main/docs/runbooks.md",
-		GrafanaURL:         "http://localhost:3000",
+		TargetSelector:       `job="appstream"`,
+		Lookback:             model.Duration(10 * time.Minute),
+		ExpiryInfoDays:       30,
+		ExpiryWarningDays:    7,
+		ExpiryCriticalDays:   1,
+		ExpiredPagingDays:    1,
+		SaturationRatio:      0.9,
+		SaturationMinNodes:   2,
+		SessionCapacityRatio: 0.9,
+		DataStaleGrace:       model.Duration(15 * time.Minute),
+		ThrottledRatio:       0.25,
+		TagLabelsInAlerts:    true,
+		RunbookURL:           "https://github.com/appstream-exporter/appstream_exporter/blob/main/docs/runbooks.md",
+		GrafanaURL:           "http://localhost:3000",
 	}
 }
 
@@ -112,6 +116,9 @@ func (p Params) validate(path string) error {
 	}
 	if p.SaturationRatio <= 0 || p.SaturationRatio > 1 {
 		bad("saturation_ratio", "must be in (0, 1], e.g. 0.9")
+	}
+	if p.SessionCapacityRatio <= 0 || p.SessionCapacityRatio > 1 {
+		bad("session_capacity_ratio", "must be in (0, 1], e.g. 0.9")
 	}
 	if p.ThrottledRatio <= 0 || p.ThrottledRatio > 1 {
 		bad("throttled_ratio", "must be in (0, 1], e.g. 0.25")

@@ -152,7 +152,38 @@ func (b builder) recordingGroup() ruleGroup {
 		{comment: "Delivery groups per status and region.",
 			record: "region_status:aliyun_appstream_group_status:sum",
 			expr:   `sum by (job, region, status) (aliyun_appstream_group_status)`},
+		{comment: `Sessions a group can hold: its pools' capacity, or MaxAmount for a
+session-billed group (one without pools).`,
+			record: "group:aliyun_appstream_session_capacity:sum",
+			expr: `sum without (node_pool_id, node_instance_type) (pool:aliyun_appstream_node_pool_session_capacity:sum)
+or
+aliyun_appstream_group_max_amount`},
+		{comment: `Share of a group's session capacity with a user connected (app_instances
+collected; groups that can hold no session excluded).`,
+			record: "group:aliyun_appstream_sessions_connected:ratio",
+			expr: `aliyun_appstream_group_sessions_connected
+  / (group:aliyun_appstream_session_capacity:sum > 0)`},
+		{comment: "Connected sessions per region (app_instances collected).",
+			record: "region:aliyun_appstream_sessions_connected:sum",
+			expr:   `sum by (job, region) (aliyun_appstream_group_sessions_connected)`},
 	}}
+}
+
+// sessionUse is the share of a group's session capacity with a user
+// connected, from the newest samples: its pools' (nodes + scaling nodes) x
+// sessions per node, or MaxAmount without pools. Absent for a group whose
+// app instances are not collected. Every operand carries the group's
+// labels, so no join can fail when they change.
+func (b builder) sessionUse() string {
+	return fmt.Sprintf(`%s
+  / (
+    (
+      sum without (node_pool_id, node_instance_type) ((%s + %s) * %s)
+      or
+      %s
+    ) > 0
+  )`, b.last("aliyun_appstream_group_sessions_connected"), b.pool("nodes"), b.pool("scaling_nodes"), b.pool("node_session_capacity"),
+		b.last("aliyun_appstream_group_max_amount"))
 }
 
 // freshnessRules are the recording rules the guard of group and pool
