@@ -104,34 +104,43 @@ var inhibitCases = []inhibitCase{
 	{1, "ScalingExhausted does not mute Saturated of another node_pool_id", poolAlert("AppStreamNodePoolScalingExhausted", "aig-r1b", "rg-r1b"),
 		poolAlert("AppStreamNodePoolSaturated", "aig-r1b", "rg-r1c"), false},
 
-	{2, "ExporterDown mutes DataStale", exporterAlert("AppStreamExporterDown", "exporter-r2a:9937", "biz_region", "cn-shanghai"),
+	{2, "ScalingExhausted mutes its group's SessionCapacityLow", poolAlert("AppStreamNodePoolScalingExhausted", "aig-r2c", "rg-r2c"),
+		groupAlert("AppStreamSessionCapacityLow", "aig-r2c", "severity", "warning"), true},
+	{2, "ScalingExhausted does not mute another group's SessionCapacityLow", poolAlert("AppStreamNodePoolScalingExhausted", "aig-r2d", "rg-r2d"),
+		groupAlert("AppStreamSessionCapacityLow", "aig-r2e", "severity", "warning"), false},
+	{0, "Ceased mutes SessionCapacityLow", groupAlert("AppStreamGroupCeased", "aig-r0i"),
+		groupAlert("AppStreamSessionCapacityLow", "aig-r0i", "severity", "warning"), true},
+
+	{3, "ExporterDown mutes DataStale", exporterAlert("AppStreamExporterDown", "exporter-r2a:9937", "biz_region", "cn-shanghai"),
 		exporterAlert("AppStreamDataStale", "exporter-r2a:9937", "biz_region", "cn-shanghai"), true},
-	{2, "ExporterDown does not mute DataStale of another biz_region", exporterAlert("AppStreamExporterDown", "exporter-r2b:9937", "biz_region", "cn-shanghai"),
+	{3, "ExporterDown does not mute DataStale of another biz_region", exporterAlert("AppStreamExporterDown", "exporter-r2b:9937", "biz_region", "cn-shanghai"),
 		exporterAlert("AppStreamDataStale", "exporter-r2b:9937", "biz_region", "cn-hangzhou"), false},
 
-	// Targets of one TargetDown differ in biz_region, so that rule 2 has
+	// Targets of one TargetDown differ in biz_region, so that rule 3 has
 	// nothing to say about them.
-	{3, "TargetDown mutes ExporterDown", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
+	{4, "TargetDown mutes ExporterDown", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
 		exporterAlert("AppStreamExporterDown", "exporter-r3a:9937", "biz_region", "cn-shanghai"), true},
-	{3, "TargetDown mutes DataStale", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
+	{4, "TargetDown mutes DataStale", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
 		exporterAlert("AppStreamDataStale", "exporter-r3a:9937", "biz_region", "cn-hangzhou"), true},
-	{3, "TargetDown mutes ApiThrottled", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
+	{4, "TargetDown mutes ApiThrottled", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
 		exporterAlert("AppStreamApiThrottled", "exporter-r3a:9937"), true},
-	{3, "TargetDown mutes ConfigReloadFailed", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
+	{4, "TargetDown mutes ConfigReloadFailed", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
 		exporterAlert("AppStreamConfigReloadFailed", "exporter-r3a:9937"), true},
-	{3, "TargetDown does not mute ExporterDown of another instance", exporterAlert("AppStreamExporterTargetDown", "exporter-r3b:9937"),
+	{4, "TargetDown mutes AppInstancesDown", exporterAlert("AppStreamExporterTargetDown", "exporter-r3a:9937"),
+		exporterAlert("AppStreamAppInstancesDown", "exporter-r3a:9937", "biz_region", "cn-beijing"), true},
+	{4, "TargetDown does not mute ExporterDown of another instance", exporterAlert("AppStreamExporterTargetDown", "exporter-r3b:9937"),
 		exporterAlert("AppStreamExporterDown", "exporter-r3c:9937", "biz_region", ""), false},
 
-	{4, "DemoMode mutes the demo's group alerts", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9937", "job", "appstream-demo", "severity", "info"),
+	{5, "DemoMode mutes the demo's group alerts", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9937", "job", "appstream-demo", "severity", "info"),
 		groupAlert("AppStreamGroupCeased", "aig-r4a", "job", "appstream-demo"), true},
-	{4, "DemoMode mutes the demo's exporter alerts", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9937", "job", "appstream-demo", "severity", "info"),
+	{5, "DemoMode mutes the demo's exporter alerts", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9937", "job", "appstream-demo", "severity", "info"),
 		exporterAlert("AppStreamExporterDown", "127.0.0.1:9937", "job", "appstream-demo", "biz_region", ""), true},
-	{4, "DemoMode does not mute alerts of another job", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9938", "job", "appstream-demo-b", "severity", "info"),
+	{5, "DemoMode does not mute alerts of another job", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9938", "job", "appstream-demo-b", "severity", "info"),
 		groupAlert("AppStreamGroupCeased", "aig-r4b"), false},
 	// Two demo targets in one job. Alertmanager itself never lets an alert
 	// that matches both sides inhibit another such alert; the rule's
 	// alertname!= says it outright.
-	{4, "DemoMode does not mute DemoMode", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9939", "job", "appstream-demo-c", "severity", "info"),
+	{5, "DemoMode does not mute DemoMode", exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9939", "job", "appstream-demo-c", "severity", "info"),
 		exporterAlert("AppStreamExporterDemoMode", "127.0.0.1:9940", "job", "appstream-demo-c", "severity", "info"), false},
 }
 

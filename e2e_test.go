@@ -64,6 +64,10 @@ var demoAlerts = []string{
 	"AppStreamGroupUnavailable: Delivery group Old Intranet is unavailable.",
 	"AppStreamNodePoolScalingExhausted: Resource pool rg-o9gmnu77vtuuj5 of Sales CRM cannot scale out any further.",
 	"AppStreamScheduledTargetAboveMax: Resource pool rg-ocubrl5ptp5aa8 of Call Center Softphone is scheduled above its scaling maximum.",
+	// Kiosk Browser is session-billed; Sales CRM's sessions fill the nodes
+	// it cannot add to (Alertmanager mutes this one under its pool's).
+	"AppStreamSessionCapacityLow: Delivery group Kiosk Browser is nearly out of sessions.",
+	"AppStreamSessionCapacityLow: Delivery group Sales CRM is nearly out of sessions.",
 }
 
 func TestEndToEndAlertsAndDashboards(t *testing.T) {

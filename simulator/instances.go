@@ -84,6 +84,9 @@ type SessionGroup struct {
 	ID, Status     string
 	NodeBilled     bool
 	SessionsCanRun int
+	// SessionsOnUsedNodes is what the nodes in use hold:
+	// (NodeUsed + ScalingNodeUsed) x NodeCapacity over the pools.
+	SessionsOnUsedNodes int
 }
 
 // SessionMix is how many app instances of a group are in each state:
@@ -104,7 +107,7 @@ func WithSessions(d Dataset, now time.Time, mix func(SessionGroup) SessionMix) (
 			Mode     string `json:"ChargeResourceMode"`
 			MaxAmt   any    `json:"MaxAmount"`
 			NodePool []struct {
-				NodeAmount, ScalingNodeAmount, NodeCapacity any
+				NodeAmount, ScalingNodeAmount, NodeCapacity, NodeUsed, ScalingNodeUsed any
 			} `json:"NodePool"`
 		}
 		if err := json.Unmarshal(raw, &g); err != nil {
@@ -114,6 +117,7 @@ func WithSessions(d Dataset, now time.Time, mix func(SessionGroup) SessionMix) (
 		if sg.NodeBilled {
 			for _, p := range g.NodePool {
 				sg.SessionsCanRun += (count(p.NodeAmount) + count(p.ScalingNodeAmount)) * count(p.NodeCapacity)
+				sg.SessionsOnUsedNodes += (count(p.NodeUsed) + count(p.ScalingNodeUsed)) * count(p.NodeCapacity)
 			}
 		} else {
 			sg.SessionsCanRun = count(g.MaxAmt)
@@ -177,22 +181,29 @@ func count(v any) int {
 	return 0
 }
 
-// DemoSessions is the demo's mix: published groups only, most of them
-// half to three quarters full, every fifth one nearly full (at least 90%
-// of what it can run), with a few disconnected, bound and initialising
-// instances beside the connected ones, always within what the group can
-// run.
+// DemoSessions is the demo's mix, for published groups only. A group with
+// pools has its used nodes full: the sessions they hold, one of them
+// disconnected on every other group, so its session use agrees with its
+// node use. A session-billed group is a third to three quarters full, two
+// in five nearly full (at least 90 % of MaxAmount). Some groups have a
+// bound and an initialising instance too, always within what they can run.
 func DemoSessions(g SessionGroup) SessionMix {
 	if g.Status != "PUBLISHED" || g.SessionsCanRun == 0 {
 		return SessionMix{}
 	}
 	c := g.SessionsCanRun
-	share := []float64{0.6, 0.35, 0.75, 0.5, 0.95}[g.Index%5]
-	m := SessionMix{Connected: max(1, int(share*float64(c)))}
-	room := func() bool { return m.Connected+m.Disconnected+m.Bound+m.Init < c }
-	if g.Index%2 == 0 && room() {
-		m.Disconnected++
+	var m SessionMix
+	if g.NodeBilled {
+		busy := min(g.SessionsOnUsedNodes, c)
+		if g.Index%2 == 0 && busy > 1 {
+			m.Disconnected = 1
+		}
+		m.Connected = busy - m.Disconnected
+	} else {
+		share := []float64{0.6, 0.35, 0.92, 0.5, 0.95}[g.Index%5]
+		m.Connected = max(1, int(share*float64(c)))
 	}
+	room := func() bool { return m.Connected+m.Disconnected+m.Bound+m.Init < c }
 	if g.Index%3 == 0 && room() {
 		m.Bound++
 	}

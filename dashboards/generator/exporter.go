@@ -19,7 +19,42 @@ func exporter() *dashboard.DashboardBuilder {
 	withRow(d, "Status", statusPanels()...)
 	withRow(d, "Refreshes", refreshPanels()...)
 	withRow(d, "API", apiPanels()...)
+	withRow(d, "App instances", appInstancePanels()...)
 	return d
+}
+
+// appInstancePanels: the app instance collection's own health (only with
+// app_instances enabled).
+func appInstancePanels() []cog.Builder[dashboard.Panel] {
+	const off = "No data: app instance collection is off (app_instances.enabled)"
+	return []cog.Builder[dashboard.Panel]{
+		statPanel().
+			Title("App instances up per query").
+			Description("aliyun_appstream_app_instances_up per biz_region: UP when the newest ListAppInstances refresh succeeded. Independent of the group data's up. " + off + ".").
+			Span(8).Height(5).
+			ColorMode(common.BigValueColorModeBackground).
+			TextMode(common.BigValueTextModeValueAndName).
+			Mappings(valueText("0", "DOWN", "red", "1", "UP", "green")).
+			NoValue(off).
+			WithTarget(instant(`aliyun_appstream_app_instances_up{`+esel+`}`, "{{instance}} {{biz_region}}", "A")),
+		statPanel().
+			Title("Requests per app instance refresh").
+			Description("ListAppInstances requests (pages) the refresh of the data being served took, and the groups it listed: at least one request per group. " + off + ".").
+			Span(8).Height(5).
+			Unit("short").
+			NoValue(off).
+			WithTarget(instant(`aliyun_appstream_app_instances_refresh_requests{`+esel+`}`, "requests {{instance}} {{biz_region}}", "A")).
+			WithTarget(instant(`aliyun_appstream_app_instances_groups{`+esel+`}`, "groups {{instance}} {{biz_region}}", "B")),
+		lines().
+			Title("App instance data age and refresh duration").
+			Description("Age of the app instance data being served (grows up to app_instances.cache_ttl between refreshes), and the wall time of the newest refresh: all groups at max_requests_per_second. " + off + ".").
+			Span(8).Height(5).
+			Unit("s").
+			Min(0).
+			NoValue(off).
+			WithTarget(query(`aliyun_appstream_app_instances_data_age_seconds{`+esel+`}`, "age {{instance}} {{biz_region}}", "A")).
+			WithTarget(query(`aliyun_appstream_app_instances_refresh_duration_seconds{`+esel+`}`, "refresh {{instance}} {{biz_region}}", "B")),
+	}
 }
 
 // statusPanels: whether each query and scrape is up, the groups served and

@@ -67,6 +67,7 @@ func overview() *dashboard.DashboardBuilder {
 	withRow(d, "Fleet", fleetPanels()...)
 	withRow(d, "Expiry and problems", problemPanels()...)
 	withRow(d, "Capacity", capacityPanels()...)
+	withRow(d, "Sessions", sessionPanels()...)
 	return d
 }
 
@@ -247,6 +248,80 @@ func capacityPanels() []cog.Builder[dashboard.Panel] {
 		scheduledScaling(),
 		nextScheduledWindows(),
 	}
+}
+
+// sessionsOff is what the session panels show without data: the exporter
+// collects app instances only with app_instances enabled.
+const sessionsOff = "No data: app instance collection is off (app_instances.enabled in the exporter's configuration) or has not run yet"
+
+// fullest is the topPools groups using the largest share of their session
+// capacity.
+const fullest = "topk(" + topPools + ", max by (" + groupLabels + ") (group:aliyun_appstream_sessions_connected:ratio{" + sel + "}))"
+
+// sessionPanels: app instances by status over time, session use against
+// the scale-out threshold, and the fullest groups (app_instances only).
+func sessionPanels() []cog.Builder[dashboard.Panel] {
+	return []cog.Builder[dashboard.Panel]{
+		lines().
+			Title("App instances by status").
+			Description("App instances (sessions) of the selected groups by Status and SessionStatus, from ListAppInstances (aliyun_appstream_group_app_instances): RUNNING/connect is a user connected, RUNNING/disconnect a session kept after its user left (until SessionTimeout), BOUND reserved for a user, INIT being prepared. Select a group for its own. " + sessionsOff + ".").
+			Span(12).Height(8).
+			Unit("short").
+			Min(0).
+			NoValue(sessionsOff).
+			WithTarget(query(`sum by (status, session_status) (aliyun_appstream_group_app_instances{`+sel+`})`, "{{status}} {{session_status}}", "A")),
+		lines().
+			Title("Session use against scale-out threshold (top 10 groups)").
+			Description("Connected sessions over what each group can hold (the recording rule group:aliyun_appstream_sessions_connected:ratio: (nodes + scaled nodes) x sessions per node over the group's pools, or MaxAmount for a session-billed group), for the 10 fullest groups at each moment, against their pools' scale-out threshold (ScalingUsageThreshold, dashed). The AppStreamSessionCapacityLow alert fires at 90 %. "+sessionsOff+".").
+			Span(12).Height(8).
+			Unit("percentunit").
+			Min(0).
+			NoValue(sessionsOff).
+			OverrideByRegexp("^threshold .*", []dashboard.DynamicConfigValue{
+				{Id: "custom.lineStyle", Value: map[string]any{"fill": "dash", "dash": []int{10, 10}}},
+				{Id: "custom.fillOpacity", Value: 0},
+			}).
+			WithTarget(query(`topk(10, max by (`+groupLabels+`) (group:aliyun_appstream_sessions_connected:ratio{`+sel+`}))`, "{{group_name}}", "A")).
+			WithTarget(query(`max by (`+groupLabels+`) (aliyun_appstream_node_pool_scaling_usage_threshold_ratio{`+sel+`})
+  and on (`+groupLabels+`)
+topk(10, max by (`+groupLabels+`) (group:aliyun_appstream_sessions_connected:ratio{`+sel+`}))`, "threshold {{group_name}}", "B")),
+		fullestGroups(),
+	}
+}
+
+// fullestGroups is a table of the groups using the largest share of their
+// session capacity: use, connected sessions, capacity, scale-out threshold.
+func fullestGroups() *table.PanelBuilder {
+	byGroup := func(expr string) string {
+		return "max by (" + groupLabels + ") (" + expr + ")\n  and on (" + groupLabels + ")\n" + fullest
+	}
+	return groupTable().
+		Title("Fullest groups (top "+topPools+" by session use)").
+		Description("The "+topPools+" groups with the largest share of their session capacity in use: Use (connected / capacity; red from 90 %, the AppStreamSessionCapacityLow alert), connected sessions, the sessions they can hold, and their pools' scale-out threshold (ScalingUsageThreshold; blank for a session-billed group). A row opens the overview of its group. "+sessionsOff+".").
+		Span(24).Height(10).
+		Unit("short").
+		Decimals(0).
+		NoValue(sessionsOff).
+		OverrideByName("Use", []dashboard.DynamicConfigValue{
+			{Id: "unit", Value: "percentunit"},
+			{Id: "decimals", Value: 0},
+			{Id: "min", Value: 0},
+			{Id: "max", Value: 1},
+			{Id: "thresholds", Value: buildThresholds(thresholds("green", 0.75, "orange", 0.9, "red"))},
+			{Id: "custom.cellOptions", Value: map[string]any{"type": "gauge", "mode": "basic"}},
+		}).
+		OverrideByName("Scale-out at", []dashboard.DynamicConfigValue{
+			{Id: "unit", Value: "percentunit"},
+		}).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Use").Desc(true)}).
+		WithTarget(tableQuery(fullest, "A")).
+		WithTarget(tableQuery(byGroup(`aliyun_appstream_group_sessions_connected{`+sel+`}`), "B")).
+		WithTarget(tableQuery(byGroup(`group:aliyun_appstream_session_capacity:sum{`+sel+`}`), "C")).
+		WithTarget(tableQuery(byGroup(`aliyun_appstream_node_pool_scaling_usage_threshold_ratio{`+sel+`}`), "D")).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
+		WithTransformation(organize([]string{"Time", "job"},
+			with(groupColumns, "Value #A", "Use", "Value #B", "Connected", "Value #C", "Can hold", "Value #D", "Scale-out at"),
+			[]string{"group_name", "Value #A", "Value #B", "Value #C", "Value #D", "region", "charge_type", "group_id"}))
 }
 
 // busiestPools is a table of the busiest pools' nodes, headroom and
