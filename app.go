@@ -110,7 +110,7 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 // --config.check, which does not start it.
 const demoEndpointText = "the demo's simulated endpoint on loopback"
 
-func (a *exporterApp) check(stdout, stderr io.Writer, demo bool) int {
+func (a *exporterApp) check(stdout, stderr io.Writer, demo bool, groups int) int {
 	if demo {
 		a.demoURL = "http://127.0.0.1:1" // validated, never called
 	}
@@ -132,6 +132,13 @@ func (a *exporterApp) check(stdout, stderr io.Writer, demo bool) int {
 		for _, w := range cfg.Warnings() {
 			fmt.Fprintf(stdout, "WARNING: %s\n", w)
 		}
+	}
+	counts := []int{10, 100, 1000}
+	if groups > 0 {
+		counts = []int{groups}
+	}
+	for _, line := range cfg.AppInstancesCostLines(counts...) {
+		fmt.Fprintln(stdout, line)
 	}
 	return 0
 }

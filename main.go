@@ -78,6 +78,7 @@ type flags struct {
 	configFile      string
 	configSetByUser bool
 	configCheck     bool
+	checkGroups     int
 	metricsPath     string
 	demo            bool
 	lifecycle       bool
@@ -93,6 +94,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) *flags {
 	app.Flag("config.file", "Path to the configuration file.").
 		Default(programName + ".yml").IsSetByUser(&f.configSetByUser).StringVar(&f.configFile)
 	app.Flag("config.check", "Validate the configuration file, print a one-line verdict and exit (0 valid, 1 invalid) without calling the API.").BoolVar(&f.configCheck)
+	app.Flag("config.check.groups", "With --config.check and app_instances enabled: the number of groups app_instances queries (aliyun_appstream_app_instances_groups), for its API cost; 0 prints it for 10, 100 and 1,000.").Default("0").IntVar(&f.checkGroups)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("demo", "Serve a simulated appstream-center endpoint with 30 demo delivery groups on loopback and export those; no Alibaba Cloud account needed.").BoolVar(&f.demo)
 	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload). SIGHUP always reloads.").BoolVar(&f.lifecycle)
@@ -125,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		lifecycle:       f.lifecycle,
 	}
 	if f.configCheck {
-		return a.check(stdout, stderr, f.demo)
+		return a.check(stdout, stderr, f.demo, f.checkGroups)
 	}
 	if !strings.HasPrefix(f.metricsPath, "/") {
 		logger.Error("--web.telemetry-path must start with /", "path", f.metricsPath)

@@ -104,6 +104,18 @@ func TestConfigCheck(t *testing.T) {
 	if r.code != 0 || r.stdout != fmt.Sprintf("OK: config file %q: endpoint https://appstream-center.cn-shanghai.aliyuncs.com, cn-shanghai, default credential chain, cache_ttl 2m\n", good) {
 		t.Errorf("--config.check on a good file: %+v", r)
 	}
+	// With app_instances, its API cost: for 10, 100 and 1,000 groups, or
+	// for the number given.
+	sessions := writeFile(t, dir, "sessions.yml", "biz_regions: [cn-shanghai]\napp_instances:\n  enabled: true\n  cache_ttl: 2m\n  max_requests_per_second: 10\n")
+	r = runBinary(t, "--config.check", "--config.file", sessions, "--config.check.groups", "250")
+	if want := "app_instances: ListAppInstances for the groups with status PUBLISHED, every 2m at up to 10 requests/s (refresh_timeout 20s); a group with more than 100 app instances takes one request per 100:\n" +
+		"  250 groups: 7,500 requests/hour, each refresh at least 24.9s: longer than refresh_timeout, so every refresh fails; raise max_requests_per_second or refresh_timeout\n"; r.code != 0 || !strings.HasSuffix(r.stdout, want) {
+		t.Errorf("--config.check with app_instances: %+v\nwant it to end with %q", r, want)
+	}
+	r = runBinary(t, "--config.check", "--config.file", sessions)
+	if r.code != 0 || !strings.Contains(r.stdout, "\n  10 groups: 300 requests/hour, each refresh at least 900ms\n  100 groups: 3,000 requests/hour, each refresh at least 9.9s\n  1,000 groups: 30,000 requests/hour") {
+		t.Errorf("--config.check with app_instances, no group count: %+v", r)
+	}
 	bad := writeFile(t, dir, "bad.yml", "cache_ttl: 60s\npage_sise: 10\n")
 	r = runBinary(t, "--config.check", "--config.file", bad)
 	want := fmt.Sprintf("FAILED: config file %q: line 2: unknown key \"page_sise\" (did you mean \"page_size\"?)\n", bad)

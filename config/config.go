@@ -4,12 +4,14 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -271,6 +273,50 @@ func (c *Config) Queries() []string {
 		return []string{""}
 	}
 	return c.BizRegions
+}
+
+// AppInstancesCost is what listing the app instances of groups groups
+// costs: ListAppInstances requests per hour (one per group per
+// app_instances.cache_ttl, for groups of up to 100 instances; one more
+// per further 100), and the shortest refresh the request budget allows,
+// which must fit in refresh_timeout.
+func (c *Config) AppInstancesCost(groups int) (requestsPerHour float64, shortestRefresh time.Duration) {
+	a := c.AppInstances
+	requestsPerHour = float64(groups) * float64(time.Hour) / float64(a.CacheTTL)
+	if groups > 1 {
+		shortestRefresh = time.Duration(float64(groups-1) / a.MaxRequestsPerSecond * float64(time.Second))
+	}
+	return requestsPerHour, shortestRefresh
+}
+
+// AppInstancesCostLines are the lines --config.check prints about
+// app_instances' API cost, for each number of queried groups; none when
+// it is off.
+func (c *Config) AppInstancesCostLines(groupCounts ...int) []string {
+	a := c.AppInstances
+	if !a.Enabled {
+		return nil
+	}
+	out := []string{fmt.Sprintf("app_instances: ListAppInstances for the groups with status %s, every %s at up to %v requests/s (refresh_timeout %s); a group with more than 100 app instances takes one request per 100:",
+		strings.Join(a.GroupStatus, ", "), model.Duration(a.CacheTTL), a.MaxRequestsPerSecond, model.Duration(c.RefreshTimeout))}
+	for _, n := range groupCounts {
+		perHour, shortest := c.AppInstancesCost(n)
+		line := fmt.Sprintf("  %s groups: %s requests/hour, each refresh at least %s", thousands(n), thousands(int(math.Round(perHour))), shortest.Round(100*time.Millisecond))
+		if shortest > c.RefreshTimeout.D() {
+			line += ": longer than refresh_timeout, so every refresh fails; raise max_requests_per_second or refresh_timeout"
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// thousands writes n with comma separators (12,345).
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Summary is the one-line description --config.check prints on success.

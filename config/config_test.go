@@ -453,3 +453,11 @@ func TestExampleTagBlocksLoad(t *testing.T) {
 		t.Errorf("example filters.tags give %v, want %v", cfg.Filters.Tags, want)
 	}
 }
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 120000: "120,000", 1234567: "1,234,567", -4500: "-4,500"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
