@@ -89,8 +89,11 @@ func msf(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func mb(bytes int64) string { return fmt.Sprintf("%.0f MB", float64(bytes)/1e6) }
 
-func waitFor(cond func() bool) {
-	deadline := time.Now().Add(3 * time.Minute)
+func waitFor(cond func() bool) { waitForLong(3*time.Minute, cond) }
+
+// waitForLong is waitFor with a deadline of its own.
+func waitForLong(limit time.Duration, cond func() bool) {
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			fail("timed out")

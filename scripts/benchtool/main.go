@@ -26,6 +26,7 @@ func main() {
 	var o options
 	binary := flag.String("exporter", "./appstream_exporter", "exporter binary to measure")
 	sizes := flag.String("groups", "2000,10000", "data set sizes")
+	sessionSizes := flag.String("sessions-groups", "2000", "data set sizes for the app instance measurement (20 app instances a group; empty: none)")
 	flag.DurationVar(&o.latency, "latency", 300*time.Millisecond, "simulated API latency for the slow refresh measurement")
 	flag.IntVar(&o.rounds, "rounds", 20, "interleaved timing rounds: gzip scrape, gzip floor, plain scrape, plain floor")
 	flag.IntVar(&o.cpuScrapes, "cpu-scrapes", 50, "scrapes per CPU measurement (fewer once they used 2 s of exporter CPU)")
@@ -56,6 +57,33 @@ func main() {
 		line := "| " + r.name(o) + " |"
 		for _, c := range cols {
 			line += " " + c[r] + " |"
+		}
+		fmt.Println(line)
+	}
+	if strings.TrimSpace(*sessionSizes) != "" {
+		printSessions(*binary, strings.Split(*sessionSizes, ","))
+	}
+}
+
+// printSessions prints the app instance table, one column per size.
+func printSessions(binary string, sizes []string) {
+	head, rule := "\n| app instances (ListAppInstances), 20 a group |", "|---|"
+	var cols [][]string
+	for _, s := range sizes {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fail("bad -sessions-groups %q", s)
+		}
+		head += " " + strings.TrimSpace(s) + " groups |"
+		rule += "---|"
+		cols = append(cols, measureSessions(binary, n))
+	}
+	fmt.Println(head)
+	fmt.Println(rule)
+	for i, name := range sessionRows() {
+		line := "| " + name + " |"
+		for _, c := range cols {
+			line += " " + c[i] + " |"
 		}
 		fmt.Println(line)
 	}
