@@ -258,15 +258,21 @@ type view struct {
 }
 
 // collect brings every query up to date as far as ctx allows: refreshes due
-// are started together and waited for until ctx ends; whatever has finished
-// by then is served.
+// are started together and waited for until ctx ends (app instance
+// refreshes only while they have no counts yet); whatever has finished by
+// then is served.
 func (e *Exporter) collect(ctx context.Context) *view {
 	waits := make([]<-chan struct{}, 0, len(e.queries)+len(e.sessions))
 	for _, q := range e.queries {
 		waits = append(waits, q.Start())
 	}
 	for _, s := range e.sessions {
-		waits = append(waits, s.Start())
+		// Listing every group's sessions at the request budget can take
+		// longer than a scrape may wait: once there are counts to serve, a
+		// refresh runs beside the scrapes, which serve the previous counts.
+		if w := s.Start(); w != nil && s.State().Data == nil {
+			waits = append(waits, w)
+		}
 	}
 	for _, w := range waits {
 		if w == nil {

@@ -183,7 +183,13 @@ func TestSessionsFailureLeavesGroups(t *testing.T) {
 	groupsFail := simulator.ServiceUnavailable.For(simulator.ListAppInstanceGroup)
 	e.sim.SetSticky(&groupsFail)
 	e.clock.Advance(2 * time.Minute)
-	mfs = parse(t, e.scrape())
+	// The scrape does not wait for the app instance refresh it starts
+	// (there are counts to serve); a later one serves its result.
+	testkit.WaitFor(t, "the app instance refresh after the groups failed", func() bool {
+		mfs = parse(t, e.scrape())
+		age, n := testkit.Find(mfs, "aliyun_appstream_app_instances_data_age_seconds", "biz_region", "")
+		return n == 1 && age == 0
+	})
 	if up := testkit.Value(t, mfs, "aliyun_appstream_up", "biz_region", ""); up != 0 {
 		t.Errorf("groups up %v while ListAppInstanceGroup fails", up)
 	}
@@ -300,5 +306,31 @@ func TestSessionsReloadKeepsCache(t *testing.T) {
 	}
 	if n := len(e.sim.Log()) - before; n != 0 {
 		t.Errorf("the reload made %d requests", n)
+	}
+}
+
+// TestScrapesDoNotWaitForSessions: once there are counts to serve, a scrape
+// does not wait for the app instance refresh it starts, however long that
+// takes: it serves the previous counts.
+func TestScrapesDoNotWaitForSessions(t *testing.T) {
+	d := sessionsData(t, 3)
+	e := sessionsEnv(t, d, func(c *config.Config) { c.RefreshTimeout = config.Duration(2 * time.Minute) })
+	want := scrapedCounts(t, e.scrape())
+	hang := simulator.Hang.For(simulator.ListAppInstances)
+	e.sim.SetSticky(&hang)
+	defer e.sim.SetSticky(nil)
+	e.clock.Advance(2 * time.Minute)
+	// Prometheus would wait five minutes. The answer must come while the
+	// refresh it started is still held: no app instance refresh has
+	// finished since the first.
+	body := e.scrape("X-Prometheus-Scrape-Timeout-Seconds", "300")
+	if got := scrapedCounts(t, body); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("served %v while the refresh hangs, want the previous counts %v", got, want)
+	}
+	mfs := parse(t, body)
+	ok := testkit.Value(t, mfs, "aliyun_appstream_app_instances_refreshes_total", "result", "success")
+	failed := testkit.Value(t, mfs, "aliyun_appstream_app_instances_refreshes_total", "result", "failure")
+	if ok != 1 || failed != 0 {
+		t.Errorf("the scrape waited for the app instance refresh: %v succeeded and %v failed by its end, want 1 and 0", ok, failed)
 	}
 }
