@@ -38,12 +38,12 @@ func appInstancePanels() []cog.Builder[dashboard.Panel] {
 			NoValue(off).
 			WithTarget(instant(`aliyun_appstream_app_instances_up{`+esel+`}`, "{{instance}} {{biz_region}}", "A")),
 		statPanel().
-			Title("Requests per app instance refresh").
-			Description("ListAppInstances requests (pages) the refresh of the data being served took, and the groups it listed: at least one request per group. " + off + ".").
+			Title("Pages per app instance refresh").
+			Description("ListAppInstances pages the refresh of the data being served read, one request each (retries are in the API panels), and the groups it listed: at least one page per group. " + off + ".").
 			Span(8).Height(5).
 			Unit("short").
 			NoValue(off).
-			WithTarget(instant(`aliyun_appstream_app_instances_refresh_requests{`+esel+`}`, "requests {{instance}} {{biz_region}}", "A")).
+			WithTarget(instant(`aliyun_appstream_app_instances_refresh_pages{`+esel+`}`, "pages {{instance}} {{biz_region}}", "A")).
 			WithTarget(instant(`aliyun_appstream_app_instances_groups{`+esel+`}`, "groups {{instance}} {{biz_region}}", "B")),
 		lines().
 			Title("App instance data age and refresh duration").

@@ -125,27 +125,49 @@ func decodeAppInstancesPage(body []byte) (any, *Envelope, error) {
 }
 
 // Budget is a request budget shared by every ListAppInstances call of a
-// configuration: a token bucket of app_instances.max_requests_per_second,
-// one request at a time.
-type Budget struct{ limiter *rate.Limiter }
+// configuration: a token bucket of app_instances.max_requests_per_second
+// that holds one token.
+type Budget struct {
+	limiter *rate.Limiter
+	// turn lets one request at a time take a token: a token is taken
+	// when the request is about to leave, not reserved ahead by each
+	// waiting group, so requests that waited through a stall of the
+	// process do not all leave at once when it ends.
+	turn chan struct{}
+}
 
 // NewBudget is the budget of the client's configuration.
 func (c *Client) NewBudget() *Budget {
-	return &Budget{limiter: rate.NewLimiter(rate.Limit(c.cfg.AppInstances.MaxRequestsPerSecond), 1)}
+	return &Budget{limiter: rate.NewLimiter(rate.Limit(c.cfg.AppInstances.MaxRequestsPerSecond), 1), turn: make(chan struct{}, 1)}
 }
 
 // Wait is the budget's RateWait: it fails at once when the next request
 // could not be sent before ctx's deadline.
 func (c *Client) Wait(b *Budget) RateWait {
 	return func(ctx context.Context) error {
-		if err := b.limiter.Wait(ctx); err != nil {
+		select {
+		case b.turn <- struct{}{}:
+		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return canceledFailure()
 			}
-			return &apiFailure{Class: classTimeout, ctxErr: context.DeadlineExceeded,
-				sentence: fmt.Sprintf("app_instances.max_requests_per_second (%v) leaves no time in refresh_timeout (%s) for the next request: raise either, or query fewer groups (app_instances.group_status)",
-					c.cfg.AppInstances.MaxRequestsPerSecond, c.cfg.RefreshTimeout.D())}
+			return c.budgetFailure()
+		}
+		err := b.limiter.Wait(ctx)
+		<-b.turn
+		if err != nil {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return canceledFailure()
+			}
+			return c.budgetFailure()
 		}
 		return nil
 	}
+}
+
+// budgetFailure: the next request cannot be sent within refresh_timeout.
+func (c *Client) budgetFailure() *apiFailure {
+	return &apiFailure{Class: classTimeout, ctxErr: context.DeadlineExceeded,
+		sentence: fmt.Sprintf("app_instances.max_requests_per_second (%v) leaves no time in refresh_timeout (%s) for the next request: raise either, or query fewer groups (app_instances.group_status)",
+			c.cfg.AppInstances.MaxRequestsPerSecond, c.cfg.RefreshTimeout.D())}
 }

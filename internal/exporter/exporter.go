@@ -332,7 +332,7 @@ type healthCollector struct{ v *view }
 
 func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, cacheTTLDesc,
-		sessionsUpDesc, sessionsGroupsDesc, sessionsRequestsDesc, sessionsLastSuccessDesc, sessionsDataAgeDesc, sessionsDurationDesc, sessionsCacheTTLDesc} {
+		sessionsUpDesc, sessionsGroupsDesc, sessionsPagesDesc, sessionsLastSuccessDesc, sessionsDataAgeDesc, sessionsDurationDesc, sessionsCacheTTLDesc} {
 		ch <- d
 	}
 }

@@ -82,14 +82,24 @@ func (e *Exporter) refreshSessions(ctx context.Context, i int) (*exposition.Sess
 	}
 	a := e.cfg.AppInstances
 	targets := snap.SessionTargets(a.GroupStatus)
-	// Each group takes a request at least: when the budget cannot fit them
-	// in refresh_timeout, say so now instead of spending it and failing.
-	if need := time.Duration(float64(len(targets)-1) / a.MaxRequestsPerSecond * float64(time.Second)); need > e.cfg.RefreshTimeout.D() {
-		return nil, fmt.Errorf("%d groups to list need at least %s at app_instances.max_requests_per_second %v, more than refresh_timeout (%s): raise either, or narrow app_instances.group_status",
-			len(targets), need.Round(time.Second), a.MaxRequestsPerSecond, e.cfg.RefreshTimeout.D())
+	// Each page takes a request: when the budget cannot fit them in
+	// refresh_timeout, say so now instead of spending it and failing.
+	// Pages per group are the last refresh's (one for a group new to it).
+	var last *exposition.Sessions
+	if i < len(e.sessions) {
+		last = e.sessions[i].State().Data
+	}
+	pagesNeeded := 0
+	for _, t := range targets {
+		pagesNeeded += max(1, last.GroupPages(t.Key))
+	}
+	if need := time.Duration(float64(pagesNeeded-1) / a.MaxRequestsPerSecond * float64(time.Second)); need > e.cfg.RefreshTimeout.D() {
+		return nil, fmt.Errorf("%d groups to list (%d pages, by the last refresh) need at least %s at app_instances.max_requests_per_second %v, more than refresh_timeout (%s): raise either, or narrow app_instances.group_status",
+			len(targets), pagesNeeded, need.Round(time.Second), a.MaxRequestsPerSecond, e.cfg.RefreshTimeout.D())
 	}
 	var mu sync.Mutex
 	counts := make(map[string]map[aliyun.SessionKey]int, len(targets))
+	groupPages := make(map[string]int, len(targets))
 	pages := 0
 	wait := e.client.Wait(e.budget)
 	eg, egctx := errgroup.WithContext(ctx)
@@ -104,13 +114,14 @@ func (e *Exporter) refreshSessions(ctx context.Context, i int) (*exposition.Sess
 				return fmt.Errorf("group %s: %w", t.ID, err)
 			}
 			counts[t.Key] = got.Counts
+			groupPages[t.Key] = got.Pages
 			return nil
 		})
 	}
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	return exposition.NewSessions(e.now(), pages, counts), nil
+	return exposition.NewSessions(e.now(), pages, counts, groupPages), nil
 }
 
 // recordSessionsResult counts and logs a finished app-instance refresh,
@@ -151,8 +162,8 @@ var (
 		"1 when the newest app instance refresh (ListAppInstances) of the query succeeded, else 0; present only with app_instances enabled.", []string{"biz_region"}, nil)
 	sessionsGroupsDesc = prometheus.NewDesc("aliyun_appstream_app_instances_groups",
 		"Delivery groups whose app instances are in the data being served for the query.", []string{"biz_region"}, nil)
-	sessionsRequestsDesc = prometheus.NewDesc("aliyun_appstream_app_instances_refresh_requests",
-		"ListAppInstances requests (pages) the refresh of the data being served took.", []string{"biz_region"}, nil)
+	sessionsPagesDesc = prometheus.NewDesc("aliyun_appstream_app_instances_refresh_pages",
+		"ListAppInstances pages the refresh of the data being served read, one request each; retries are counted in aliyun_appstream_api_requests_total.", []string{"biz_region"}, nil)
 	sessionsLastSuccessDesc = prometheus.NewDesc("aliyun_appstream_app_instances_last_refresh_success_timestamp_seconds",
 		"Unix time of the newest successful app instance refresh of the query.", []string{"biz_region"}, nil)
 	sessionsDataAgeDesc = prometheus.NewDesc("aliyun_appstream_app_instances_data_age_seconds",
@@ -175,7 +186,7 @@ func (h healthCollector) collectSessions(ch chan<- prometheus.Metric) {
 		if s.Data != nil {
 			n = s.Data.Groups()
 			ch <- prometheus.MustNewConstMetric(sessionsDataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.Data.FetchedAt()).Seconds(), biz)
-			ch <- prometheus.MustNewConstMetric(sessionsRequestsDesc, prometheus.GaugeValue, float64(s.Data.Pages()), biz)
+			ch <- prometheus.MustNewConstMetric(sessionsPagesDesc, prometheus.GaugeValue, float64(s.Data.Pages()), biz)
 		}
 		ch <- prometheus.MustNewConstMetric(sessionsGroupsDesc, prometheus.GaugeValue, float64(n), biz)
 		if !s.LastSuccess.IsZero() {

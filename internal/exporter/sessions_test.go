@@ -126,7 +126,7 @@ func TestSessionsCountedThroughTheAPI(t *testing.T) {
 		t.Errorf("a group without instances: %v connected, want 0", v)
 	}
 	for name, wantValue := range map[string]float64{"aliyun_appstream_app_instances_up": 1, "aliyun_appstream_app_instances_groups": 40,
-		"aliyun_appstream_app_instances_refresh_requests": 42} {
+		"aliyun_appstream_app_instances_refresh_pages": 42} {
 		if v := testkit.Value(t, mfs, name, "biz_region", ""); v != wantValue {
 			t.Errorf("%s = %v, want %v", name, v, wantValue)
 		}
@@ -279,7 +279,7 @@ func TestSessionsBudgetTooSmall(t *testing.T) {
 	if n := e.requests("ListAppInstances"); n != 0 {
 		t.Errorf("%d ListAppInstances requests for a refresh that cannot fit", n)
 	}
-	want := "30 groups to list need at least 29s at app_instances.max_requests_per_second 1, more than refresh_timeout (5s): raise either, or narrow app_instances.group_status"
+	want := "30 groups to list (30 pages, by the last refresh) need at least 29s at app_instances.max_requests_per_second 1, more than refresh_timeout (5s): raise either, or narrow app_instances.group_status"
 	if !strings.Contains(e.logs.String(), want) {
 		t.Errorf("the log does not say why:\n%s", e.logs)
 	}
@@ -332,5 +332,43 @@ func TestScrapesDoNotWaitForSessions(t *testing.T) {
 	failed := testkit.Value(t, mfs, "aliyun_appstream_app_instances_refreshes_total", "result", "failure")
 	if ok != 1 || failed != 0 {
 		t.Errorf("the scrape waited for the app instance refresh: %v succeeded and %v failed by its end, want 1 and 0", ok, failed)
+	}
+}
+
+// TestSessionsBudgetCountsPages: the check before a refresh counts each
+// group's pages of the last refresh, not one a group: 40 groups in 42
+// pages do not fit in 4 s at 10 requests/s, although 40 requests would.
+func TestSessionsBudgetCountsPages(t *testing.T) {
+	e := sessionsEnv(t, sessionsData(t, 40), nil)
+	e.scrape()
+	if n := e.requests("ListAppInstances"); n != 42 {
+		t.Fatalf("%d requests for the first refresh, want 42", n)
+	}
+	cfg := *e.cfg
+	cfg.AppInstances.MaxRequestsPerSecond = 10
+	cfg.RefreshTimeout = config.Duration(4 * time.Second)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logger, logs := testkit.Logger(t)
+	next, err := NewExporter(&cfg, Options{Logger: logger, Metrics: e.exp.metrics, Now: e.clock.Now, Previous: e.exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	e.exp.Close()
+	srv := httptest.NewServer(NewHandler(func() *Exporter { return next }, e.reg, logger))
+	defer srv.Close()
+	e.metrics = srv
+	e.clock.Advance(2 * time.Minute)
+	testkit.WaitFor(t, "the app instance refresh to fail", func() bool {
+		v, _ := testkit.Find(parse(t, e.scrape()), "aliyun_appstream_app_instances_refreshes_total", "result", "failure")
+		return v == 1
+	})
+	if n := e.requests("ListAppInstances"); n != 42 {
+		t.Errorf("%d requests in all, want the first refresh's 42: the second must spend none", n)
+	}
+	if want := "40 groups to list (42 pages, by the last refresh) need at least 4s"; !strings.Contains(logs.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, logs)
 	}
 }

@@ -84,7 +84,7 @@ func renderWithSessions(t *testing.T, now time.Time, edit func(*config.Config), 
 		}
 	}
 	var buf bytes.Buffer
-	if err := Write(bufio.NewWriter(&buf), now, []Query{{Groups: snap, Sessions: NewSessions(now, len(counts), counts)}}); err != nil {
+	if err := Write(bufio.NewWriter(&buf), now, []Query{{Groups: snap, Sessions: NewSessions(now, len(counts), counts, nil)}}); err != nil {
 		t.Fatal(err)
 	}
 	return parse(t, buf.String())

@@ -34,6 +34,7 @@ type Sessions struct {
 type groupSessions struct {
 	counts    []sessionCount // by status and session status, sorted
 	connected float64        // instances whose SessionStatus is connect
+	pages     int            // requests its listing took
 }
 
 type sessionCount struct {
@@ -71,8 +72,9 @@ func (s *Snapshot) SessionTargets(statuses []string) []SessionTarget {
 }
 
 // NewSessions keeps the counts of a refresh that queried the groups of
-// counts (by SessionTarget.Key) in pages requests.
-func NewSessions(fetchedAt time.Time, pages int, counts map[string]map[aliyun.SessionKey]int) *Sessions {
+// counts (by SessionTarget.Key) in pages requests, groupPages of them for
+// each group.
+func NewSessions(fetchedAt time.Time, pages int, counts map[string]map[aliyun.SessionKey]int, groupPages map[string]int) *Sessions {
 	s := &Sessions{fetchedAt: fetchedAt, groups: len(counts), pages: pages, byGroup: make(map[string]*groupSessions, len(counts)),
 		id: snapshotIDs.Add(1), compressed: make([]atomic.Pointer[sessionsText], len(families))}
 	for key, byState := range counts {
@@ -90,9 +92,22 @@ func NewSessions(fetchedAt time.Time, pages int, counts map[string]map[aliyun.Se
 				g.connected += float64(byState[k])
 			}
 		}
+		g.pages = groupPages[key]
 		s.byGroup[key] = g
 	}
 	return s
+}
+
+// GroupPages is how many pages the group of key took to list; 0 when s
+// is nil or did not list it.
+func (s *Sessions) GroupPages(key string) int {
+	if s == nil {
+		return 0
+	}
+	if g, ok := s.byGroup[key]; ok {
+		return g.pages
+	}
+	return 0
 }
 
 // Groups is the number of groups the refresh queried.
