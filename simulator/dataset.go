@@ -64,33 +64,14 @@ type groupIndex struct {
 // page applies the filters and returns the requested page. Each parameter
 // is read from its place only (see params).
 func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiError) {
-	get := func(k string) string {
-		switch PlaceOf(ListAppInstanceGroup, k) {
-		case InQuery:
-			return query.Get(k)
-		case InBody:
-			return form.Get(k)
-		}
-		return ""
-	}
+	get := reader(ListAppInstanceGroup, query, form)
 	productType := get("ProductType")
 	if productType == "" {
 		return nil, &apiError{400, "MissingParameter", `The input parameter "ProductType" that is mandatory for processing this request is not supplied.`}
 	}
-	pageSize, pageNumber := 10, 1
-	if v := get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return nil, &apiError{400, "InvalidParameter.PageSize", "The specified parameter PageSize is not valid: it must be 1 to 100."}
-		}
-		pageSize = n
-	}
-	if v := get("PageNumber"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, &apiError{400, "InvalidParameter.PageNumber", "The specified parameter PageNumber is not valid."}
-		}
-		pageNumber = n
+	pageSize, pageNumber, e := paging(get, 10)
+	if e != nil {
+		return nil, e
 	}
 	statuses := indexed(get, "Status.%d")
 	// Each Tag.N is one condition, a key may repeat; a group must meet all.
@@ -126,17 +107,51 @@ func (s *Server) page(query, form url.Values, requestID string) ([]byte, *apiErr
 		matched = append(matched, s.groups[i])
 	}
 	s.mu.Unlock()
-	return pageBody(requestID, matched, pageSize, pageNumber), nil
+	return pageBody(requestID, "AppInstanceGroupModels", matched, pageSize, pageNumber), nil
 }
 
-// pageBody is the answer holding page pageNumber of matched, groups as
-// they were loaded.
-func pageBody(requestID string, matched []json.RawMessage, pageSize, pageNumber int) []byte {
+// reader reads a parameter of action from its place only (see params).
+func reader(action string, query, form url.Values) func(string) string {
+	return func(k string) string {
+		switch PlaceOf(action, k) {
+		case InQuery:
+			return query.Get(k)
+		case InBody:
+			return form.Get(k)
+		}
+		return ""
+	}
+}
+
+// paging reads PageSize (1 to 100, defaultSize when absent) and
+// PageNumber (from 1) as the service checks them.
+func paging(get func(string) string, defaultSize int) (pageSize, pageNumber int, e *apiError) {
+	pageSize, pageNumber = defaultSize, 1
+	if v := get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, 0, &apiError{400, "InvalidParameter.PageSize", "The specified parameter PageSize is not valid: it must be 1 to 100."}
+		}
+		pageSize = n
+	}
+	if v := get("PageNumber"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, &apiError{400, "InvalidParameter.PageNumber", "The specified parameter PageNumber is not valid."}
+		}
+		pageNumber = n
+	}
+	return pageSize, pageNumber, nil
+}
+
+// pageBody is the answer holding page pageNumber of matched, under list,
+// the items as they were loaded.
+func pageBody(requestID, list string, matched []json.RawMessage, pageSize, pageNumber int) []byte {
 	start := min((pageNumber-1)*pageSize, len(matched))
 	end := min(start+pageSize, len(matched))
 	var body bytes.Buffer
-	fmt.Fprintf(&body, `{"RequestId":%q,"TotalCount":%d,"PageSize":%d,"PageNumber":%d,"AppInstanceGroupModels":[`,
-		requestID, len(matched), pageSize, pageNumber)
+	fmt.Fprintf(&body, `{"RequestId":%q,"TotalCount":%d,"PageSize":%d,"PageNumber":%d,%q:[`,
+		requestID, len(matched), pageSize, pageNumber, list)
 	for i, g := range matched[start:end] {
 		if i > 0 {
 			body.WriteByte(',')

@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -13,33 +12,14 @@ import (
 // instancesPage answers ListAppInstances: the app instances of one group,
 // filtered by Status.N and AppInstanceId/AppInstanceIdList.N, paged.
 func (s *Server) instancesPage(query, form url.Values, requestID string) ([]byte, *apiError) {
-	get := func(k string) string {
-		switch PlaceOf(ListAppInstances, k) {
-		case InQuery:
-			return query.Get(k)
-		case InBody:
-			return form.Get(k)
-		}
-		return ""
-	}
+	get := reader(ListAppInstances, query, form)
 	groupID := get("AppInstanceGroupId")
 	if groupID == "" {
 		return nil, &apiError{400, "MissingParameter", `The input parameter "AppInstanceGroupId" that is mandatory for processing this request is not supplied.`}
 	}
-	pageSize, pageNumber := 20, 1
-	if v := get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return nil, &apiError{400, "InvalidParameter.PageSize", "The specified parameter PageSize is not valid: it must be 1 to 100."}
-		}
-		pageSize = n
-	}
-	if v := get("PageNumber"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, &apiError{400, "InvalidParameter.PageNumber", "The specified parameter PageNumber is not valid."}
-		}
-		pageNumber = n
+	pageSize, pageNumber, e := paging(get, 20)
+	if e != nil {
+		return nil, e
 	}
 	statuses := indexed(get, "Status.%d")
 	ids := indexed(get, "AppInstanceIdList.%d")
@@ -60,19 +40,7 @@ func (s *Server) instancesPage(query, form url.Values, requestID string) ([]byte
 		matched = append(matched, raw)
 	}
 	s.mu.Unlock()
-	start := min((pageNumber-1)*pageSize, len(matched))
-	end := min(start+pageSize, len(matched))
-	var body bytes.Buffer
-	fmt.Fprintf(&body, `{"RequestId":%q,"TotalCount":%d,"PageSize":%d,"PageNumber":%d,"AppInstanceModels":[`,
-		requestID, len(matched), pageSize, pageNumber)
-	for i, in := range matched[start:end] {
-		if i > 0 {
-			body.WriteByte(',')
-		}
-		body.Write(in)
-	}
-	body.WriteString("]}")
-	return body.Bytes(), nil
+	return pageBody(requestID, "AppInstanceModels", matched, pageSize, pageNumber), nil
 }
 
 // SessionGroup is what a SessionMix is chosen from: a group of the data

@@ -33,6 +33,13 @@ func renderText(t *testing.T, now time.Time, edit func(*config.Config), groups .
 			edit(c)
 		}
 	})
+	r := Render(cfg, nil, decodeGroups(t, groups...), "cn-hangzhou", now, 1)
+	return writeText(t, now, r.Snapshot)
+}
+
+// decodeGroups decodes group JSON objects as the API's pages hold them.
+func decodeGroups(t *testing.T, groups ...string) []*aliyun.Group {
+	t.Helper()
 	var list []*aliyun.Group
 	for _, js := range groups {
 		// A page of one: the model decodes only through the page decoder.
@@ -42,8 +49,7 @@ func renderText(t *testing.T, now time.Time, edit func(*config.Config), groups .
 		}
 		list = append(list, &page.Groups.Items[0])
 	}
-	r := Render(cfg, nil, list, "cn-hangzhou", now, 1)
-	return writeText(t, now, r.Snapshot)
+	return list
 }
 
 // renderWithSessions is renderText of a data set's groups with the app
@@ -57,15 +63,11 @@ func renderWithSessions(t *testing.T, now time.Time, edit func(*config.Config), 
 			edit(c)
 		}
 	})
-	var list []*aliyun.Group
+	var groups []string
 	for _, js := range d.AppInstanceGroupModels {
-		page, err := aliyun.DecodeListResponse([]byte(`{"AppInstanceGroupModels":[` + string(js) + `]}`))
-		if err != nil || len(page.Groups.Items) != 1 {
-			t.Fatalf("group JSON: %v\n%s", err, js)
-		}
-		list = append(list, &page.Groups.Items[0])
+		groups = append(groups, string(js))
 	}
-	snap := Render(cfg, nil, list, "cn-hangzhou", now, 1).Snapshot
+	snap := Render(cfg, nil, decodeGroups(t, groups...), "cn-hangzhou", now, 1).Snapshot
 	counts := map[string]map[aliyun.SessionKey]int{}
 	for _, target := range snap.SessionTargets([]string{"PUBLISHED"}) {
 		counts[target.Key] = map[aliyun.SessionKey]int{}
