@@ -120,6 +120,32 @@ type decoder struct {
 	data  []byte
 	pos   int
 	depth int
+	// interned holds recent short strings, by a hash of their bytes: the
+	// same status, charge type, region, spec or app is then one string for
+	// the whole page instead of one allocation per group.
+	interned [internSlots]string
+}
+
+const (
+	internSlots = 512 // a power of two
+	internMax   = 64  // longer strings are IDs and names: seldom repeated
+)
+
+// intern returns b as a string, the one made before for the same bytes
+// if it is still in its slot.
+func (d *decoder) intern(b []byte) string {
+	if len(b) > internMax {
+		return string(b)
+	}
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &d.interned[h&(internSlots-1)]
+	if *slot != string(b) { // compared without a copy
+		*slot = string(b)
+	}
+	return *slot
 }
 
 // syntaxError is invalid JSON, or JSON nested deeper than maxDepth.

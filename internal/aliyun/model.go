@@ -190,7 +190,27 @@ type Num struct {
 	Bad string // the raw value when it was not a number
 }
 
-func (*Num) decodeFunc() decodeFunc { return rawDecoder((*Num).set) }
+func (*Num) decodeFunc() decodeFunc {
+	return func(d *decoder, p unsafe.Pointer) error {
+		raw, err := d.value()
+		if err != nil {
+			return err
+		}
+		n := (*Num)(p)
+		if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+			n.set(raw)
+			return nil
+		}
+		// A JSON number, read in place: the string is only looked at.
+		v, err := strconv.ParseFloat(unsafe.String(&raw[0], len(raw)), 64) //nolint:gosec // raw outlives the call, which keeps nothing of it
+		if err != nil || math.IsInf(v, 0) {
+			n.set(raw) // out of range: Bad, as set has it
+			return nil
+		}
+		*n = Num{V: v, Set: true}
+		return nil
+	}
+}
 
 // set reads the value's raw text b, and never fails: see the type comment.
 func (n *Num) set(b []byte) {
@@ -245,7 +265,27 @@ type Str struct {
 	Bad string
 }
 
-func (*Str) decodeFunc() decodeFunc { return rawDecoder((*Str).set) }
+func (*Str) decodeFunc() decodeFunc {
+	return func(d *decoder, p unsafe.Pointer) error {
+		s := (*Str)(p)
+		if d.peek() != '"' {
+			raw, err := d.value()
+			if err == nil {
+				s.set(raw)
+			}
+			return err
+		}
+		raw, plain, err := d.str()
+		switch {
+		case err != nil:
+		case plain: // ASCII without escapes: its text is its bytes
+			*s = Str{V: d.intern(raw[1 : len(raw)-1]), Set: true}
+		default:
+			s.set(raw)
+		}
+		return err
+	}
+}
 
 // set reads the value's raw text b, and never fails: see the type comment.
 func (s *Str) set(b []byte) {
