@@ -82,12 +82,12 @@ var families = indexed([]*family{
 	{name: "aliyun_appstream_group_status", help: "Delivery group status (Status) as a state set: 1 for the current value, 0 for the other documented values.",
 		labels: []string{"status"}, source: "`Status` (8 documented values)", unit: "0/1",
 		refresh: func(g *groupView, out series) {
-			stateSet(out, "status", g.str("Status", g.g.Status), config.GroupStatuses)
+			stateSet(g, out, "status", g.str("Status", g.g.Status), config.GroupStatuses)
 		}},
 	{name: "aliyun_appstream_group_resource_status", help: "Delivery group resource status (ResourceStatus) as a state set: 1 for the current value, 0 for the other documented values.",
 		labels: []string{"resource_status"}, source: "`ResourceStatus` (6 documented values)", unit: "0/1",
 		refresh: func(g *groupView, out series) {
-			stateSet(out, "resource_status", g.str("ResourceStatus", g.g.ResourceStatus), aliyun.ResourceStatuses)
+			stateSet(g, out, "resource_status", g.str("ResourceStatus", g.g.ResourceStatus), aliyun.ResourceStatuses)
 		}},
 	{name: "aliyun_appstream_group_expiry_timestamp_seconds", help: "Expiration time of the delivery group (ExpiredTime) as a Unix timestamp.",
 		source: "`ExpiredTime`", unit: "Unix s",

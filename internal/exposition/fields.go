@@ -135,18 +135,26 @@ func appendLabel(buf []byte, name, value string) []byte {
 	if !utf8.ValidString(value) {
 		value = strings.ToValidUTF8(value, "\uFFFD") // Prometheus rejects invalid UTF-8
 	}
+	// Runs without anything to escape, most values whole, are copied at
+	// once.
+	from := 0
 	for i := 0; i < len(value); i++ {
-		switch c := value[i]; c {
+		var esc byte
+		switch value[i] {
 		case '\\':
-			buf = append(buf, '\\', '\\')
+			esc = '\\'
 		case '"':
-			buf = append(buf, '\\', '"')
+			esc = '"'
 		case '\n':
-			buf = append(buf, '\\', 'n')
+			esc = 'n'
 		default:
-			buf = append(buf, c)
+			continue
 		}
+		buf = append(buf, value[from:i]...)
+		buf = append(buf, '\\', esc)
+		from = i + 1
 	}
+	buf = append(buf, value[from:]...)
 	return append(buf, '"')
 }
 

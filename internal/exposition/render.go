@@ -127,6 +127,7 @@ type renderer struct {
 	pools     [][]byte
 	poolIndex map[string]uint64
 	zoneless  map[string]string // time fields read without a zone: an example of each
+	scratch   []byte            // labels a series copies at once (see stateSet)
 }
 
 // settings are what rendering reads of the configuration.

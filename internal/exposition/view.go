@@ -86,14 +86,16 @@ func (r *renderer) view(g *aliyun.Group, bizRegion string) *groupView {
 	return v
 }
 
-// infoLabels reads the group_info labels (infoLabels names them).
+// infoLabels reads the group_info labels (infoLabels names them) into the
+// renderer's scratch buffer: the series copies them.
 func (g *groupView) infoLabels() []byte {
 	fields := [...]aliyun.Str{g.g.ProductType, g.g.ChargeResourceMode, g.g.OsType, g.g.AppInstanceType, g.g.AppCenterImageID,
 		g.g.SpecID, g.g.OfficeSiteID, g.g.AccessType, g.g.AuthMode, g.g.AppPolicyID, g.g.AppPolicyVersion}
-	var b []byte
+	b := g.r.scratch[:0]
 	for i, s := range fields {
 		b = appendLabel(b, infoLabels[i], g.str(infoFields[i], s))
 	}
+	g.r.scratch = b
 	return b
 }
 
@@ -187,14 +189,17 @@ func (r *renderer) tagValues(g *aliyun.Group, report func(string, string)) []str
 
 // stateSet writes an enumeration: 1 for the current value, 0 for the
 // other known ones, and 1 for a current value not known.
-func stateSet(out series, name, current string, known []string) {
+func stateSet(g *groupView, out series, name, current string, known []string) {
 	if current == "" {
 		return // no Status at all: no series rather than a made-up state
 	}
+	// The labels are made in the renderer's scratch buffer: out copies them.
 	for _, k := range known {
-		out(nil, appendLabel(nil, name, k), b2f(k == current))
+		g.r.scratch = appendLabel(g.r.scratch[:0], name, k)
+		out(nil, g.r.scratch, b2f(k == current))
 	}
 	if !slices.Contains(known, current) {
-		out(nil, appendLabel(nil, name, current), 1)
+		g.r.scratch = appendLabel(g.r.scratch[:0], name, current)
+		out(nil, g.r.scratch, 1)
 	}
 }
