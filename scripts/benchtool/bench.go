@@ -32,7 +32,7 @@ type bench struct {
 
 	plain, gzipped []byte        // the cached exposition, as served each way
 	firstWall      time.Duration // wall time of the startup refresh
-	plainCPU       time.Duration // exporter CPU per cached plain scrape
+	gzipCPU        time.Duration // exporter CPU per cached gzip scrape
 }
 
 // startBench serves n generated groups and starts the exporter on them,

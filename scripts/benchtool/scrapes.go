@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"time"
@@ -14,19 +12,18 @@ import (
 func (b *bench) cachedScrapes(col map[row]string, o options) {
 	before := b.sim.Requests()
 	url := b.base + "/metrics"
-	// The floors: what the exporter served, from memory, over the same
-	// loopback to the same client; the gzip one holds the exporter's own
-	// compressed bytes, as nginx gzip_static would serve a .gz file.
-	gzFloor := serveFromMemory(b.gzipped, "gzip")
-	defer gzFloor.Close()
-	plainFloor := serveFromMemory(b.plain, "")
-	defer plainFloor.Close()
+	// The floors: what the exporter served, from memory, by a process of
+	// its own, over the same loopback to the same client; the gzip one
+	// holds the exporter's own compressed bytes, as nginx gzip_static would
+	// serve a .gz file.
+	floor := startFloor(b.dir, b.plain, b.gzipped)
+	defer floor.close()
 
 	// Interleaved, so that a noisy neighbour slows scrape and floor alike
 	// and the per-round ratios hold.
 	t := interleave(o.rounds,
-		func() { scrape(url, true) }, func() { scrape(gzFloor.URL, true) },
-		func() { scrape(url, false) }, func() { scrape(plainFloor.URL, false) })
+		func() { scrape(url, true) }, func() { scrape(floor.base+"/gzip", true) },
+		func() { scrape(url, false) }, func() { scrape(floor.base+"/plain", false) })
 	col[rowGzipScrape] = ms(median(t[0]))
 	col[rowGzipFloor] = ms(median(t[1]))
 	col[rowGzipRatio] = fmt.Sprintf("%.2f", medianRatio(t[0], t[1]))
@@ -34,26 +31,12 @@ func (b *bench) cachedScrapes(col map[row]string, o options) {
 	col[rowPlainFloor] = ms(median(t[3]))
 	col[rowPlainRatio] = fmt.Sprintf("%.2f", medianRatio(t[2], t[3]))
 
-	cpu, n := b.cpuPerScrape(url, true, o.cpuScrapes)
-	col[rowGzipCPU] = fmt.Sprintf("%s (%d; ±%s)", ms(cpu), n, ms(tick/time.Duration(n)))
-	b.plainCPU, n = b.cpuPerScrape(url, false, o.cpuScrapes)
-	col[rowPlainCPU] = fmt.Sprintf("%s (%d; ±%s)", ms(b.plainCPU), n, ms(tick/time.Duration(n)))
+	var n int
+	b.gzipCPU, n = b.cpuPerScrape(url, true, o.cpuScrapes)
+	col[rowGzipCPU] = fmt.Sprintf("%s (%d; ±%s)", ms(b.gzipCPU), n, ms(tick/time.Duration(n)))
+	plainCPU, n := b.cpuPerScrape(url, false, o.cpuScrapes)
+	col[rowPlainCPU] = fmt.Sprintf("%s (%d; ±%s)", ms(plainCPU), n, ms(tick/time.Duration(n)))
 	col[rowCachedRequests] = strconv.Itoa(b.sim.Requests() - before)
-}
-
-// serveFromMemory is a static server for body, sent whole with its
-// Content-Length, as a file server would.
-func serveFromMemory(body []byte, encoding string) *httptest.Server {
-	length := strconv.Itoa(len(body))
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		h.Set("Content-Length", length)
-		if encoding != "" {
-			h.Set("Content-Encoding", encoding)
-		}
-		w.Write(body)
-	}))
 }
 
 // interleave runs each of fs once per round, in order, after one warm-up
