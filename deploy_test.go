@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os/exec"
 	"reflect"
 	"regexp"
@@ -247,6 +248,45 @@ func v1alpha1Matchers(t *testing.T, matchers []string) []any {
 		out = append(out, map[string]any{"name": g[1], "matchType": g[2], "value": value})
 	}
 	return out
+}
+
+// TestChartRunbookURL: prometheusRule.runbookUrl moves every alert's
+// runbook link to the operator's page, at the same section, and changes
+// nothing else of the rules.
+func TestChartRunbookURL(t *testing.T) {
+	const base = "https://wiki.example.com/ops/appstream"
+	docs := helmTemplate(t, "prometheusRule:\n  enabled: true\n  runbookUrl: "+base+"\n")
+	var want map[string]any
+	if err := yaml.Unmarshal(testkit.MustRead(t, "alerts/appstream.rules.yml"), &want); err != nil {
+		t.Fatal(err)
+	}
+	got := at(t, docs["PrometheusRule"][0], "spec").(map[string]any)
+	links := 0
+	for gi, g := range at(t, got, "groups").([]any) {
+		for ri, r := range at(t, g, "rules").([]any) {
+			ann, ok := at(t, r, "annotations").(map[string]any)
+			if !ok {
+				continue // a recording rule
+			}
+			name := at(t, r, "alert").(string)
+			if ann["runbook_url"] != base+"#"+strings.ToLower(name) {
+				t.Errorf("%s: runbook_url %v, want %s#%s", name, ann["runbook_url"], base, strings.ToLower(name))
+			}
+			links++
+			// Apart from the link, the rule is the committed one.
+			wantRule := at(t, want, "groups", gi, "rules", ri).(map[string]any)
+			wantAnn := maps.Clone(wantRule["annotations"].(map[string]any))
+			wantAnn["runbook_url"] = ann["runbook_url"]
+			wantRule = maps.Clone(wantRule)
+			wantRule["annotations"] = wantAnn
+			if !reflect.DeepEqual(r, any(wantRule)) {
+				t.Errorf("%s: differs from alerts/appstream.rules.yml beyond runbook_url", name)
+			}
+		}
+	}
+	if links == 0 {
+		t.Fatal("no alert with a runbook_url")
+	}
 }
 
 // TestChartAlertmanagerConfig: with alertmanagerConfig.enabled the chart
