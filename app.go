@@ -97,10 +97,13 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 		}
 		cfg, file = loaded, a.configFile
 	}
-	cfg.Endpoint = a.demoURL
-	cfg.Credentials = &config.Credentials{AccessKeyID: simulator.DemoKey.ID, AccessKeySecret: promconfig.Secret(simulator.DemoKey.Secret)}
-	cfg.AppInstances.Enabled = true // the demo shows the session panels too
-	if err := cfg.Validate(); err != nil {
+	// Every account of a file asks the simulator: the demo never calls a
+	// real endpoint.
+	demoKey := &config.Credentials{AccessKeyID: simulator.DemoKey.ID, AccessKeySecret: promconfig.Secret(simulator.DemoKey.Secret)}
+	err := cfg.Redirect(a.demoURL, demoKey, func(c *config.Config) {
+		c.AppInstances.Enabled = true // the demo shows the session panels too
+	})
+	if err != nil {
 		return nil, "", err
 	}
 	return cfg, file, nil
@@ -137,8 +140,13 @@ func (a *exporterApp) check(stdout, stderr io.Writer, demo bool, groups int) int
 	if groups > 0 {
 		counts = []int{groups}
 	}
-	for _, line := range cfg.AppInstancesCostLines(counts...) {
-		fmt.Fprintln(stdout, line)
+	for _, ac := range cfg.AccountConfigs() {
+		for _, line := range ac.AppInstancesCostLines(counts...) {
+			if ac.Account() != "" {
+				line = "account " + ac.Account() + ": " + line
+			}
+			fmt.Fprintln(stdout, line)
+		}
 	}
 	return 0
 }

@@ -32,6 +32,9 @@ const (
 	DefaultPageSize           = 100
 	DefaultMaxConcurrentPages = 4
 	DefaultTimezone           = "Asia/Shanghai"
+	// One account's pages and app instance groups at their defaults
+	// (4 + 4) all fit; twenty accounts share as many.
+	DefaultMaxConcurrentRequests = 8
 
 	// The app_instances block's defaults: off; when on, a refresh a minute,
 	// at most 5 requests a second and 4 groups at a time, over the
@@ -74,11 +77,27 @@ type Config struct {
 	MaxConcurrentPages int          `yaml:"max_concurrent_pages"`
 	Timezone           string       `yaml:"timezone"`
 	AppInstances       AppInstances `yaml:"app_instances"`
+	// Accounts serves several accounts or sites: see Account. Without it,
+	// the file is one account whose series carry no account label.
+	Accounts []Account `yaml:"accounts"`
+	// MaxConcurrentRequests bounds the API requests in flight at once,
+	// across all accounts and both actions.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
 
 	// Resolved by Validate.
 	location    *time.Location
 	endpointURL *url.URL
 	warnings    []*FieldError
+
+	// Resolved by Parse: each account's own configuration, and in one of
+	// those, the account's name.
+	accounts    []*Config
+	account     string
+	fromAccount bool
+	// Where the keys are: prefix ("accounts[1].") is put before every
+	// warning's key, and lines give its line.
+	prefix string
+	lines  map[string]int
 }
 
 // Credentials is the optional credentials block. When it is absent the SDK's
@@ -165,16 +184,17 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // DefaultConfig returns a configuration with every default applied.
 func DefaultConfig() *Config {
 	return &Config{
-		Endpoint:           DefaultEndpoint,
-		RegionID:           DefaultRegionID,
-		ProductType:        DefaultProductType,
-		CacheTTL:           Duration(DefaultCacheTTL),
-		MaxStale:           Duration(DefaultMaxStale),
-		RefreshTimeout:     Duration(DefaultRefreshTimeout),
-		PageSize:           DefaultPageSize,
-		MaxConcurrentPages: DefaultMaxConcurrentPages,
-		Timezone:           DefaultTimezone,
-		TagLabelsOn:        TagLabelsOnAll,
+		Endpoint:              DefaultEndpoint,
+		RegionID:              DefaultRegionID,
+		ProductType:           DefaultProductType,
+		CacheTTL:              Duration(DefaultCacheTTL),
+		MaxStale:              Duration(DefaultMaxStale),
+		RefreshTimeout:        Duration(DefaultRefreshTimeout),
+		PageSize:              DefaultPageSize,
+		MaxConcurrentPages:    DefaultMaxConcurrentPages,
+		Timezone:              DefaultTimezone,
+		TagLabelsOn:           TagLabelsOnAll,
+		MaxConcurrentRequests: DefaultMaxConcurrentRequests,
 		AppInstances: AppInstances{
 			CacheTTL:             Duration(DefaultAppInstancesCacheTTL),
 			MaxRequestsPerSecond: DefaultAppInstancesMaxRequestsPerSecond,
@@ -223,11 +243,14 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 		}
 	}
 	cfg.resolvePaths(baseDir)
+	cfg.lines = lines
 	if err := cfg.Validate(); err != nil {
 		return nil, withLines(err, lines)
 	}
-	for _, w := range cfg.warnings {
-		w.Line = lines[w.Path]
+	if len(cfg.Accounts) > 0 {
+		if err := cfg.parseAccounts(doc.Content[0], baseDir, lines); err != nil {
+			return nil, withLines(err, lines)
+		}
 	}
 	return cfg, nil
 }
@@ -244,8 +267,16 @@ func (c *Config) resolvePaths(baseDir string) {
 }
 
 // Warnings lists what is allowed but probably not meant, one line each.
+// With accounts, they are the accounts' (the top level's own are about
+// keys each account sets).
 func (c *Config) Warnings() []string {
-	out := make([]string, 0, len(c.warnings))
+	var out []string
+	if len(c.accounts) > 0 {
+		for _, ac := range c.accounts {
+			out = append(out, ac.Warnings()...)
+		}
+		return out
+	}
 	for _, w := range c.warnings {
 		out = append(out, w.Error())
 	}
@@ -257,8 +288,12 @@ func (c *Config) Warnings() []string {
 func (c *Config) Equal(o *Config) bool {
 	a, b := *c, *o
 	a.location, a.endpointURL, b.location, b.endpointURL = nil, nil, nil, nil
-	a.warnings, b.warnings = nil, nil
-	return reflect.DeepEqual(a, b) && c.endpointURL.String() == o.endpointURL.String()
+	a.warnings, b.warnings, a.lines, b.lines = nil, nil, nil, nil
+	// Accounts are compared by what they resolve to, not by where in the
+	// file they were written.
+	a.Accounts, b.Accounts, a.accounts, b.accounts = nil, nil, nil, nil
+	return reflect.DeepEqual(a, b) && c.endpointURL.String() == o.endpointURL.String() &&
+		slices.EqualFunc(c.accounts, o.accounts, (*Config).Equal)
 }
 
 // EndpointURL is the resolved endpoint; valid after Validate.
@@ -321,6 +356,15 @@ func thousands(n int) string {
 
 // Summary is the one-line description --config.check prints on success.
 func (c *Config) Summary() string {
+	if len(c.accounts) > 0 {
+		return c.accountsSummary()
+	}
+	return c.targetSummary()
+}
+
+// targetSummary says where one account's requests go, for which regions,
+// with which credentials.
+func (c *Config) targetSummary() string {
 	creds := "default credential chain"
 	if c.Credentials != nil {
 		creds = "credentials block"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -459,5 +460,108 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestAccounts: each account is the top level with its own keys over it;
+// nothing of one account's values is shared with another's.
+func TestAccounts(t *testing.T) {
+	const file = `
+cache_ttl: 2m
+tag_labels: [department]
+max_concurrent_requests: 6
+accounts:
+  - name: cn-prod
+    endpoint: appstream-center.cn-shanghai.aliyuncs.com
+    credentials: {access_key_id: LTAI5tA, access_key_secret: secret-a}
+    biz_regions: [cn-shanghai, cn-hangzhou]
+    filters: {status: [PUBLISHED]}
+  - name: intl
+    endpoint: appstream-center.ap-southeast-1.aliyuncs.com
+    region_id: ap-southeast-1
+    credentials: {access_key_id: LTAI5tB, access_key_secret: secret-b}
+    cache_ttl: 30s
+    tag_labels: [team]
+    app_instances: {enabled: true}
+`
+	cfg, err := Parse([]byte(file), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := cfg.AccountConfigs()
+	if len(accounts) != 2 {
+		t.Fatalf("%d accounts, want 2", len(accounts))
+	}
+	prod, intl := accounts[0], accounts[1]
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"names", []string{prod.Account(), intl.Account()}, []string{"cn-prod", "intl"}},
+		{"endpoints", []string{prod.EndpointURL().Host, intl.EndpointURL().Host}, []string{"appstream-center.cn-shanghai.aliyuncs.com", "appstream-center.ap-southeast-1.aliyuncs.com"}},
+		{"region_id", []string{prod.RegionID, intl.RegionID}, []string{DefaultRegionID, "ap-southeast-1"}},
+		{"access keys", []string{prod.Credentials.AccessKeyID, intl.Credentials.AccessKeyID}, []string{"LTAI5tA", "LTAI5tB"}},
+		{"queries", [][]string{prod.Queries(), intl.Queries()}, [][]string{{"cn-shanghai", "cn-hangzhou"}, {""}}},
+		{"filters", [][]string{prod.Filters.Status, intl.Filters.Status}, [][]string{{"PUBLISHED"}, nil}},
+		{"cache_ttl: the top level's, or the account's", []time.Duration{prod.CacheTTL.D(), intl.CacheTTL.D()}, []time.Duration{2 * time.Minute, 30 * time.Second}},
+		{"tag labels", []string{prod.TagLabels[0].Key, intl.TagLabels[0].Key}, []string{"department", "team"}},
+		{"app_instances: the account's keys over the defaults", []any{prod.AppInstances.Enabled, intl.AppInstances.Enabled, intl.AppInstances.MaxRequestsPerSecond}, []any{false, true, float64(DefaultAppInstancesMaxRequestsPerSecond)}},
+		{"the global limit", cfg.MaxConcurrentRequests, 6},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	if s := cfg.Summary(); !strings.Contains(s, "2 accounts: cn-prod (endpoint https://appstream-center.cn-shanghai.aliyuncs.com") || strings.Contains(s, "secret-") {
+		t.Errorf("summary: %s", s)
+	}
+
+	again, _ := Parse([]byte(file), "")
+	if !cfg.Equal(again) {
+		t.Error("the same file parsed twice is not Equal")
+	}
+	changed, _ := Parse([]byte(strings.Replace(file, "cache_ttl: 30s", "cache_ttl: 40s", 1)), "")
+	if cfg.Equal(changed) {
+		t.Error("a changed account's cache_ttl is Equal")
+	}
+
+	single, err := Parse([]byte("credentials: {access_key_id: LTAI5tA, access_key_secret: s}\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := single.AccountConfigs(); len(got) != 1 || got[0] != single || single.Account() != "" {
+		t.Errorf("single-account form: %d configs, account %q; want itself, no account name", len(got), single.Account())
+	}
+}
+
+// TestExampleAccountsBlockLoads: the commented accounts example in
+// config.example.yml loads as the two accounts it describes.
+func TestExampleAccountsBlockLoads(t *testing.T) {
+	dir := t.TempDir()
+	text := string(testkit.MustRead(t, "../config.example.yml"))
+	start := strings.Index(text, "# accounts:")
+	if start < 0 {
+		t.Fatal("config.example.yml has no accounts example")
+	}
+	var lines []string
+	for _, line := range strings.Split(text[start:], "\n") {
+		if body, ok := strings.CutPrefix(line, "# "); ok {
+			lines = append(lines, body)
+		}
+	}
+	block := strings.ReplaceAll(strings.Join(lines, "\n"), "/etc/appstream-exporter/", dir+"/")
+	testkit.WriteFile(t, dir+"/cn-prod.secret", "secret-a")
+	testkit.WriteFile(t, dir+"/intl.secret", "secret-b")
+	testkit.WriteFile(t, dir+"/config.yml", block)
+	cfg, err := LoadFile(dir + "/config.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ac := range cfg.AccountConfigs() {
+		names = append(names, ac.Account())
+	}
+	if !reflect.DeepEqual(names, []string{"cn-prod", "intl"}) {
+		t.Errorf("accounts %v, want [cn-prod intl]", names)
 	}
 }

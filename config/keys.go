@@ -35,7 +35,9 @@ func checkKnownKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]
 				if path != "" {
 					msg += " in " + path
 				}
-				if i >= 2 && belongsUnder(n.Content[i-2], n.Content[i-1], fields, key.Value) {
+				if _, top := topLevelKeys()[key.Value]; top && strings.HasPrefix(path, "accounts[") {
+					msg += " (it is a top-level key, for all accounts at once)"
+				} else if i >= 2 && belongsUnder(n.Content[i-2], n.Content[i-1], fields, key.Value) {
 					msg += fmt.Sprintf(" (if it belongs under %s, indent it more than line %d)", n.Content[i-2].Value, n.Content[i-2].Line)
 				} else if s := closest(key.Value, names); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -84,6 +86,12 @@ func yamlFields(t reflect.Type) (map[string]reflect.Type, []string) {
 		names = append(names, tag)
 	}
 	return fields, names
+}
+
+// topLevelKeys are the keys of the file's top level.
+func topLevelKeys() map[string]reflect.Type {
+	fields, _ := yamlFields(reflect.TypeOf(Config{}))
+	return fields
 }
 
 // belongsUnder spots a key indented too little: it follows a key left

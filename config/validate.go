@@ -88,6 +88,10 @@ func (c *Config) Validate() error {
 	c.validateRefresh(bad, warn)
 	c.validateTimezone(bad)
 	c.validateAppInstances(bad, warn)
+	for _, w := range warnings {
+		w.Path = c.prefix + w.Path
+		w.Line = c.lines[w.Path]
+	}
 	c.warnings = warnings
 	return errors.Join(errs...)
 }
@@ -189,6 +193,10 @@ func (c *Config) validateRefresh(bad, warn report) {
 	}
 	if c.MaxConcurrentPages < 1 || c.MaxConcurrentPages > maxConcurrentPagesLimit {
 		bad("max_concurrent_pages", "must be between 1 and %d, got %d", maxConcurrentPagesLimit, c.MaxConcurrentPages)
+	}
+	// An account's own configuration takes the top level's limit.
+	if !c.fromAccount && (c.MaxConcurrentRequests < 1 || c.MaxConcurrentRequests > maxConcurrentPagesLimit*2) {
+		bad("max_concurrent_requests", "must be between 1 and %d, got %d", maxConcurrentPagesLimit*2, c.MaxConcurrentRequests)
 	}
 }
 

@@ -326,9 +326,10 @@ not affected. Session alerts there hold their state; no new one starts.`,
 
 		{alert: "AppStreamDataStale", forDuration: "5m", severity: "warning",
 			comment: `Older than two refresh cycles plus a grace: derived from the exporter's
-own cache_ttl, so a long cache_ttl is not stale by itself.`,
+own cache_ttl, so a long cache_ttl is not stale by itself. Each account has
+its own cache_ttl (no account label without accounts).`,
 			expr: fmt.Sprintf(`time() - last_over_time(aliyun_appstream_last_refresh_success_timestamp_seconds[10m])
-  > on (job, instance) group_left ()
+  > on (job, instance, account) group_left ()
 (2 * last_over_time(aliyun_appstream_cache_ttl_seconds[10m]) + %g)`, time.Duration(p.DataStaleGrace).Seconds()),
 			summary:     "AppStream data{{ with $labels.biz_region }} for {{ . }}{{ end }} is stale.",
 			description: `The last successful refresh of {{ $labels.instance }}{{ with $labels.biz_region }} for biz_region {{ . }}{{ end }} was {{ $value | humanizeDuration }} ago: more than two refresh cycles (cache_ttl) and a grace of ` + p.DataStaleGrace.String() + `.`,

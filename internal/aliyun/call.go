@@ -68,7 +68,14 @@ func (c *Client) call(ctx context.Context, req request, logAttrs ...any) (*respo
 				return nil, err
 			}
 		}
+		if !c.acquireSlot(ctx) {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, canceledFailure()
+			}
+			return nil, fmt.Errorf("no request slot before the end of refresh_timeout: other accounts' requests held all %d (max_concurrent_requests)", cap(c.slots))
+		}
 		resp, res := c.attempt(ctx, req)
+		c.releaseSlot()
 		if res.err == nil {
 			return resp, nil
 		}
@@ -130,8 +137,8 @@ func (c *Client) attempt(ctx context.Context, req request) (resp *response, res 
 			resp, res = nil, attemptResult{err: malformedFailure(fmt.Sprintf("undecodable answer (SDK panic: %v)", p))}
 		}
 		if tr.sent.Load() {
-			c.metrics.requests.WithLabelValues(req.action, code).Inc()
-			c.metrics.duration.WithLabelValues(req.action).Observe(time.Since(start).Seconds())
+			c.metrics.requests.WithLabelValues(c.account, req.action, code).Inc()
+			c.metrics.duration.WithLabelValues(c.account, req.action).Observe(time.Since(start).Seconds())
 		}
 	}()
 
@@ -146,6 +153,26 @@ func (c *Client) attempt(ctx context.Context, req request) (resp *response, res 
 	out, err := client.ProcessCommonRequest(c.commonRequest(ctx, req))
 	resp, code, res = c.outcome(ctx, req, tr, out, err)
 	return resp, res
+}
+
+// acquireSlot takes one of the request slots the accounts share, waiting
+// for one until ctx ends; without shared slots it always succeeds.
+func (c *Client) acquireSlot(ctx context.Context) bool {
+	if c.slots == nil {
+		return true
+	}
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (c *Client) releaseSlot() {
+	if c.slots != nil {
+		<-c.slots
+	}
 }
 
 // commonRequest is req as the SDK takes it, built afresh for each attempt

@@ -55,6 +55,8 @@ type Client struct {
 	logger    *slog.Logger
 	redact    func(string) string
 	retryBase time.Duration
+	account   string        // the account label of its metrics; "" for none
+	slots     chan struct{} // shared with the other accounts' clients; nil: no bound
 
 	// MaxGroups bounds one ListAppInstanceGroup query; tests lower it
 	// before the first call.
@@ -68,6 +70,9 @@ type Options struct {
 	// RetryBase is the first retry's backoff; 0 means 500ms. Tests
 	// shorten it.
 	RetryBase time.Duration
+	// Slots, if set, are the request slots every account's client shares
+	// (max_concurrent_requests): an attempt holds one while it is sent.
+	Slots chan struct{}
 }
 
 // NewClient builds the client of a validated configuration: its credential
@@ -88,8 +93,9 @@ func NewClient(cfg *config.Config, o Options) (*Client, error) {
 		return nil, err
 	}
 	conns := cfg.MaxConcurrentPages
+	o.Metrics.prepare(cfg.Account(), listAppInstanceGroup)
 	if cfg.AppInstances.Enabled {
-		o.Metrics.prepare(listAppInstances)
+		o.Metrics.prepare(cfg.Account(), listAppInstances)
 		conns = max(conns, cfg.AppInstances.MaxConcurrentGroups)
 	}
 	return &Client{
@@ -100,6 +106,8 @@ func NewClient(cfg *config.Config, o Options) (*Client, error) {
 		logger:    o.Logger,
 		redact:    secretRedactor(cfg),
 		retryBase: o.RetryBase,
+		account:   cfg.Account(),
+		slots:     o.Slots,
 		MaxGroups: defaultMaxGroups,
 	}, nil
 }

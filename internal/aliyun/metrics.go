@@ -15,14 +15,13 @@ func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "aliyun_appstream_api_requests_total",
 			Help: "HTTP requests sent to the appstream-center API, by action and result code (Success, the API error code, HTTP<status>, malformed, transport, or canceled: cut by a reload or shutdown).",
-		}, []string{"action", "code"}),
+		}, []string{"account", "action", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "aliyun_appstream_api_request_duration_seconds",
 			Help:    "Duration of HTTP requests to the appstream-center API, body included.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20},
-		}, []string{"action"}),
+		}, []string{"account", "action"}),
 	}
-	m.prepare(listAppInstanceGroup)
 	reg.MustRegister(m.requests, m.duration)
 	return m
 }
@@ -30,7 +29,7 @@ func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 // prepare makes an action's series exist before its first request, so
 // that the first request shows as an increase. ListAppInstanceGroup's
 // exist from the start; ListAppInstances' once a configuration enables it.
-func (m *APIMetrics) prepare(action string) {
-	m.requests.WithLabelValues(action, "Success")
-	m.duration.WithLabelValues(action)
+func (m *APIMetrics) prepare(account, action string) {
+	m.requests.WithLabelValues(account, action, "Success")
+	m.duration.WithLabelValues(account, action)
 }

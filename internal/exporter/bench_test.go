@@ -75,7 +75,7 @@ func BenchmarkRefresh(b *testing.B) {
 			var prev *exposition.Snapshot
 			b.ReportAllocs()
 			for b.Loop() {
-				snap, err := exp.refresh(context.Background(), "", prev)
+				snap, err := exp.accounts[0].refresh(context.Background(), "", prev)
 				if err != nil || snap.Groups() != n {
 					b.Fatalf("refresh: %v", err)
 				}

@@ -32,9 +32,22 @@ type Options struct {
 	retryBase time.Duration // tests shorten the retry backoff
 }
 
-// Exporter serves one configuration: one cache per query (biz region), the
-// API client behind them, and the rendering of their data.
+// Exporter serves one configuration: each of its accounts (one in the
+// single-account form) with its own API client, caches and failures, and
+// the request slots they share.
 type Exporter struct {
+	cfg      *config.Config
+	now      func() time.Time
+	accounts []*account
+	cancel   context.CancelFunc
+}
+
+// account is one account's part of an Exporter: one cache per query (biz
+// region), the API client behind them, and the rendering of their data.
+// Nothing of it is shared with another account but the request slots and
+// the process's metrics, so one account's failure, throttling or
+// slowness leaves the others' data alone.
+type account struct {
 	cfg     *config.Config
 	logger  *slog.Logger
 	now     func() time.Time
@@ -46,7 +59,6 @@ type Exporter struct {
 	// requests' budget.
 	sessions []*cache.Cache[*exposition.Sessions]
 	budget   *aliyun.Budget
-	cancel   context.CancelFunc
 
 	problemsMu   sync.Mutex
 	seenProblems map[exposition.Problem]bool
@@ -75,23 +87,47 @@ func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	client, err := aliyun.NewClient(cfg, aliyun.Options{Logger: o.Logger, Metrics: o.Metrics.api, RetryBase: o.retryBase})
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Exporter{cfg: cfg, now: o.Now, cancel: cancel}
+	slots := make(chan struct{}, max(1, cfg.MaxConcurrentRequests))
+	for _, ac := range cfg.AccountConfigs() {
+		a, err := newAccount(ctx, ac, o, slots)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.accounts = append(e.accounts, a)
+	}
+	return e, nil
+}
+
+// newAccount makes an account's client and caches; each query whose
+// identity an account of o.Previous had takes over its data.
+func newAccount(ctx context.Context, cfg *config.Config, o Options, slots chan struct{}) (*account, error) {
+	logger := o.Logger
+	if cfg.Account() != "" {
+		logger = logger.With("account", cfg.Account())
+	}
+	client, err := aliyun.NewClient(cfg, aliyun.Options{Logger: logger, Metrics: o.Metrics.api, RetryBase: o.retryBase, Slots: slots})
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e := &Exporter{
+	a := &account{
 		cfg:                cfg,
-		logger:             o.Logger,
+		logger:             logger,
 		now:                o.Now,
 		client:             client,
 		metrics:            o.Metrics,
-		cancel:             cancel,
 		seenProblems:       map[exposition.Problem]bool{},
 		lastFailure:        map[string]string{},
 		lastSessionFailure: map[string]string{},
 	}
-	rendering := fmt.Sprintf("%q %q %q", cfg.TagLabels, cfg.TagLabelsOn, cfg.Timezone)
+	var previous []*account
+	if o.Previous != nil {
+		previous = o.Previous.accounts
+	}
+	// The account's name is written into every series, like the tag labels.
+	rendering := fmt.Sprintf("%q %q %q %q", cfg.TagLabels, cfg.TagLabelsOn, cfg.Timezone, cfg.Account())
 	for _, biz := range cfg.Queries() {
 		q := cache.New(cache.Options[*exposition.Snapshot]{
 			Name:     biz,
@@ -100,27 +136,27 @@ func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
 			Timeout:  cfg.RefreshTimeout.D(),
 			Now:      o.Now,
 			Refresh: func(ctx context.Context, prev *exposition.Snapshot) (*exposition.Snapshot, error) {
-				return e.refresh(ctx, biz, prev)
+				return a.refresh(ctx, biz, prev)
 			},
-			OnResult:  e.recordResult,
+			OnResult:  a.recordResult,
 			Parent:    ctx,
-			Identity:  e.client.ListAppInstanceGroupIdentity(biz),
+			Identity:  a.client.ListAppInstanceGroupIdentity(biz),
 			Rendering: rendering,
 		})
-		if o.Previous != nil {
-			for _, prev := range o.Previous.queries {
+		for _, p := range previous {
+			for _, prev := range p.queries {
 				if prev.Identity() == q.Identity() {
 					q.TakeOver(prev)
 				}
 			}
 		}
 		for _, result := range []string{"success", "failure"} {
-			o.Metrics.refreshes.WithLabelValues(biz, result)
+			o.Metrics.refreshes.WithLabelValues(cfg.Account(), biz, result)
 		}
-		e.queries = append(e.queries, q)
+		a.queries = append(a.queries, q)
 	}
-	e.newSessionCaches(ctx, o.Previous)
-	return e, nil
+	a.newSessionCaches(ctx, previous)
+	return a, nil
 }
 
 // Config is the configuration the exporter serves.
@@ -129,11 +165,13 @@ func (e *Exporter) Config() *config.Config { return e.cfg }
 // Start begins the first refresh of every query in the background, so the
 // exporter becomes ready without waiting for a scrape.
 func (e *Exporter) Start() {
-	for _, q := range e.queries {
-		q.Start()
-	}
-	for _, s := range e.sessions {
-		s.Start()
+	for _, a := range e.accounts {
+		for _, q := range a.queries {
+			q.Start()
+		}
+		for _, s := range a.sessions {
+			s.Start()
+		}
 	}
 }
 
@@ -141,9 +179,11 @@ func (e *Exporter) Start() {
 // groups, good or not. App instances are not waited for: listing them
 // group by group within the request budget may take much longer.
 func (e *Exporter) Ready() bool {
-	for _, q := range e.queries {
-		if !q.Ready() {
-			return false
+	for _, a := range e.accounts {
+		for _, q := range a.queries {
+			if !q.Ready() {
+				return false
+			}
 		}
 	}
 	return true
@@ -152,27 +192,29 @@ func (e *Exporter) Ready() bool {
 // Close cancels refreshes in flight; the exporter must not be used after.
 func (e *Exporter) Close() {
 	e.cancel()
-	e.client.Close()
+	for _, a := range e.accounts {
+		a.client.Close()
+	}
 }
 
-func (e *Exporter) refresh(ctx context.Context, bizRegion string, prev *exposition.Snapshot) (*exposition.Snapshot, error) {
+func (a *account) refresh(ctx context.Context, bizRegion string, prev *exposition.Snapshot) (*exposition.Snapshot, error) {
 	// Each page is rendered as it arrives, so its decoded groups can go.
 	var rf *exposition.Refresh
-	pages, err := e.client.ListAppInstanceGroup(ctx, bizRegion, func() aliyun.PageReader {
-		rf = exposition.NewRefresh(e.cfg, prev, bizRegion)
+	pages, err := a.client.ListAppInstanceGroup(ctx, bizRegion, func() aliyun.PageReader {
+		rf = exposition.NewRefresh(a.cfg, prev, bizRegion)
 		return rf.Page
 	})
 	if err != nil {
 		return nil, err
 	}
-	r := rf.Finish(e.now(), pages)
-	e.logProblems(bizRegion, r.Problems)
-	e.logZoneless(bizRegion, r.Zoneless)
+	r := rf.Finish(a.now(), pages)
+	a.logProblems(bizRegion, r.Problems)
+	a.logZoneless(bizRegion, r.Zoneless)
 	return r.Snapshot, nil
 }
 
 // recordResult counts and logs a finished refresh.
-func (e *Exporter) recordResult(bizRegion string, snap *exposition.Snapshot, err error, took time.Duration, canceled bool) {
+func (e *account) recordResult(bizRegion string, snap *exposition.Snapshot, err error, took time.Duration, canceled bool) {
 	if canceled {
 		e.logger.Debug("refresh canceled: the exporter was reloaded or is shutting down", "biz_region", bizRegion, "took", took.Round(time.Millisecond))
 		return
@@ -181,7 +223,7 @@ func (e *Exporter) recordResult(bizRegion string, snap *exposition.Snapshot, err
 	if err != nil {
 		result = "failure"
 	}
-	e.metrics.refreshes.WithLabelValues(bizRegion, result).Inc()
+	e.metrics.refreshes.WithLabelValues(e.cfg.Account(), bizRegion, result).Inc()
 
 	// A permanent failure (a bad key, a missing permission) repeats at every
 	// refresh until someone acts: it is logged at error level when it
@@ -216,7 +258,7 @@ const maxRememberedProblems = 10_000
 
 // logProblems logs each unreadable field once at warning level; repeats
 // (every refresh sees them again) go to debug.
-func (e *Exporter) logProblems(bizRegion string, problems []exposition.Problem) {
+func (e *account) logProblems(bizRegion string, problems []exposition.Problem) {
 	e.problemsMu.Lock()
 	defer e.problemsMu.Unlock()
 	for _, p := range problems {
@@ -236,7 +278,7 @@ func (e *Exporter) logProblems(bizRegion string, problems []exposition.Problem) 
 // logZoneless says once per field, at info level, that times without a
 // zone were read in the configured time zone: not a problem, but a reading
 // the operator should know of.
-func (e *Exporter) logZoneless(bizRegion string, fields map[string]string) {
+func (e *account) logZoneless(bizRegion string, fields map[string]string) {
 	for _, field := range slices.Sorted(maps.Keys(fields)) {
 		if _, logged := e.zonelessLogged.LoadOrStore(field, true); logged {
 			continue
@@ -246,12 +288,18 @@ func (e *Exporter) logZoneless(bizRegion string, fields map[string]string) {
 	}
 }
 
-// view is what one scrape serves: every query's state at one instant, and
-// the cache_ttl of the exporter that served it.
+// view is what one scrape serves: every query's state at one instant, by
+// account, with the cache_ttl of the exporter that served it.
 type view struct {
 	now      time.Time
+	accounts []accountView // none: no exporter, no configuration in force
+}
+
+// accountView is one account's part of a view.
+type accountView struct {
+	name     string // the account label's value; "" for none
+	cacheTTL time.Duration
 	states   []cache.State[*exposition.Snapshot]
-	cacheTTL time.Duration // 0: no exporter, no configuration in force
 	// With app_instances: each query's app-instance state, beside states.
 	sessions    []cache.State[*exposition.Sessions]
 	sessionsTTL time.Duration
@@ -260,18 +308,22 @@ type view struct {
 // collect brings every query up to date as far as ctx allows: refreshes due
 // are started together and waited for until ctx ends (app instance
 // refreshes only while they have no counts yet); whatever has finished by
-// then is served.
+// then is served. An account whose refresh hangs delays the answer at most
+// to the scrape's timeout; the other accounts' fresh data is in it.
 func (e *Exporter) collect(ctx context.Context) *view {
-	waits := make([]<-chan struct{}, 0, len(e.queries)+len(e.sessions))
-	for _, q := range e.queries {
-		waits = append(waits, q.Start())
-	}
-	for _, s := range e.sessions {
-		// Listing every group's sessions at the request budget can take
-		// longer than a scrape may wait: once there are counts to serve, a
-		// refresh runs beside the scrapes, which serve the previous counts.
-		if w := s.Start(); w != nil && s.State().Data == nil {
-			waits = append(waits, w)
+	var waits []<-chan struct{}
+	for _, a := range e.accounts {
+		for _, q := range a.queries {
+			waits = append(waits, q.Start())
+		}
+		for _, s := range a.sessions {
+			// Listing every group's sessions at the request budget can take
+			// longer than a scrape may wait: once there are counts to serve,
+			// a refresh runs beside the scrapes, which serve the previous
+			// counts.
+			if w := s.Start(); w != nil && s.State().Data == nil {
+				waits = append(waits, w)
+			}
 		}
 	}
 	for _, w := range waits {
@@ -283,47 +335,59 @@ func (e *Exporter) collect(ctx context.Context) *view {
 		case <-ctx.Done():
 		}
 	}
-	v := &view{now: e.now(), cacheTTL: e.cfg.CacheTTL.D()}
-	for _, q := range e.queries {
-		v.states = append(v.states, q.State())
-	}
-	if e.sessions != nil {
-		v.sessionsTTL = e.cfg.AppInstances.CacheTTL.D()
-		for _, s := range e.sessions {
-			v.sessions = append(v.sessions, s.State())
+	v := &view{now: e.now()}
+	for _, a := range e.accounts {
+		av := accountView{name: a.cfg.Account(), cacheTTL: a.cfg.CacheTTL.D()}
+		for _, q := range a.queries {
+			av.states = append(av.states, q.State())
 		}
+		if a.sessions != nil {
+			av.sessionsTTL = a.cfg.AppInstances.CacheTTL.D()
+			for _, s := range a.sessions {
+				av.sessions = append(av.sessions, s.State())
+			}
+		}
+		v.accounts = append(v.accounts, av)
 	}
 	return v
 }
 
-// queries are the view's data, one per query (nil where none is served).
+// queries are the view's data, one per query of every account (nil where
+// none is served).
 func (v *view) queries() []exposition.Query {
-	q := make([]exposition.Query, len(v.states))
-	for i, s := range v.states {
-		q[i].Groups = s.Data
-		if v.sessions != nil {
-			q[i].Sessions = v.sessions[i].Data
+	var q []exposition.Query
+	for _, a := range v.accounts {
+		for i, s := range a.states {
+			var sessions *exposition.Sessions
+			if a.sessions != nil {
+				sessions = a.sessions[i].Data
+			}
+			q = append(q, exposition.Query{Groups: s.Data, Sessions: sessions})
 		}
 	}
 	return q
 }
 
+// accountBiz are the labels of a query's health series. The account label
+// is empty in the single-account form, which the handler leaves out.
+var accountBiz = []string{"account", "biz_region"}
+
 var (
 	upDesc = prometheus.NewDesc("aliyun_appstream_up",
-		"1 when the newest refresh of the query (biz_region, empty for the unfiltered query) succeeded, else 0.", []string{"biz_region"}, nil)
+		"1 when the newest refresh of the query (biz_region, empty for the unfiltered query) succeeded, else 0.", accountBiz, nil)
 	groupsDesc = prometheus.NewDesc("aliyun_appstream_groups",
-		"Delivery groups in the data being served for the query.", []string{"biz_region"}, nil)
+		"Delivery groups in the data being served for the query.", accountBiz, nil)
 	lastSuccessDesc = prometheus.NewDesc("aliyun_appstream_last_refresh_success_timestamp_seconds",
-		"Unix time of the newest successful refresh of the query.", []string{"biz_region"}, nil)
+		"Unix time of the newest successful refresh of the query.", accountBiz, nil)
 	dataAgeDesc = prometheus.NewDesc("aliyun_appstream_data_age_seconds",
-		"Age of the data being served for the query; absent when none is served.", []string{"biz_region"}, nil)
+		"Age of the data being served for the query; absent when none is served.", accountBiz, nil)
 	refreshDurationDesc = prometheus.NewDesc("aliyun_appstream_refresh_duration_seconds",
-		"Wall time of the newest finished refresh of the query, all pages and retries.", []string{"biz_region"}, nil)
+		"Wall time of the newest finished refresh of the query, all pages and retries.", accountBiz, nil)
 	// Alerts on data age and refresh rate derive their thresholds from it,
 	// so it is read from the exporter that served the scrape: a reload
 	// changes it together with the data it describes.
 	cacheTTLDesc = prometheus.NewDesc("aliyun_appstream_cache_ttl_seconds",
-		"The configured cache_ttl: how long a refreshed result is served before the next scrape refreshes it.", nil, nil)
+		"The configured cache_ttl: how long a refreshed result is served before the next scrape refreshes it.", []string{"account"}, nil)
 )
 
 // healthCollector reports the state of the queries as one scrape saw it, so
@@ -338,28 +402,24 @@ func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
-	if h.v.cacheTTL > 0 {
-		ch <- prometheus.MustNewConstMetric(cacheTTLDesc, prometheus.GaugeValue, h.v.cacheTTL.Seconds())
+	for _, a := range h.v.accounts {
+		ch <- prometheus.MustNewConstMetric(cacheTTLDesc, prometheus.GaugeValue, a.cacheTTL.Seconds(), a.name)
+		for _, s := range a.states {
+			biz := s.Name
+			ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(s.Up), a.name, biz)
+			n := 0
+			if s.Data != nil {
+				n = s.Data.Groups()
+				ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.Data.FetchedAt()).Seconds(), a.name, biz)
+			}
+			ch <- prometheus.MustNewConstMetric(groupsDesc, prometheus.GaugeValue, float64(n), a.name, biz)
+			if !s.LastSuccess.IsZero() {
+				ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, a.name, biz)
+			}
+			if s.Finished {
+				ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), a.name, biz)
+			}
+		}
+		collectSessions(ch, h.v.now, &a)
 	}
-	for _, s := range h.v.states {
-		biz := s.Name
-		up := 0.0
-		if s.Up {
-			up = 1
-		}
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, biz)
-		n := 0
-		if s.Data != nil {
-			n = s.Data.Groups()
-			ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.Data.FetchedAt()).Seconds(), biz)
-		}
-		ch <- prometheus.MustNewConstMetric(groupsDesc, prometheus.GaugeValue, float64(n), biz)
-		if !s.LastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, biz)
-		}
-		if s.Finished {
-			ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), biz)
-		}
-	}
-	h.collectSessions(ch)
 }

@@ -297,7 +297,7 @@ func TestFaultPageThatNeverEnds(t *testing.T) {
 	t.Run("new groups forever", func(t *testing.T) {
 		noLeaks(t)
 		e := newEnv(t, nil, func(c *config.Config) { c.PageSize = 5 })
-		e.exp.client.MaxGroups = 50
+		e.exp.accounts[0].client.MaxGroups = 50
 		all := testkit.Generated(1000, "cn-shanghai")
 		e.sim.SetHook(func(n int) {
 			// Each request gets the next five groups as its page, and no

@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -118,6 +121,7 @@ func (h *handler) gather(v *view) []byte {
 		// Gather returns what it could; serve that rather than nothing.
 		h.logger.Error("gathering exporter metrics", "err", err)
 	}
+	dropEmptyAccount(mfs)
 	var text bytes.Buffer
 	for _, mf := range mfs {
 		if _, err := expfmt.MetricFamilyToText(&text, mf); err != nil {
@@ -268,4 +272,19 @@ func acceptsGzip(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// dropEmptyAccount leaves out the account label where it is empty: the
+// single-account form's series carry none, as the group series rendered
+// without one, and as Prometheus would read an empty label anyway.
+func dropEmptyAccount(mfs []*dto.MetricFamily) {
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			i := slices.IndexFunc(m.Label, func(l *dto.LabelPair) bool { return l.GetName() == "account" })
+			if i >= 0 && m.Label[i].GetValue() == "" {
+				// A new slice: metrics of one family may share the array.
+				m.Label = slices.Concat(m.Label[:i], m.Label[i+1:])
+			}
+		}
+	}
 }

@@ -90,8 +90,8 @@ func TestLoad200Scrapers(t *testing.T) {
 
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[int(math.Ceil(p*float64(len(latencies))))-1] }
-	refreshes := testutil.ToFloat64(exp.metrics.refreshes.WithLabelValues("", "success")) +
-		testutil.ToFloat64(exp.metrics.refreshes.WithLabelValues("", "failure"))
+	refreshes := testutil.ToFloat64(exp.accounts[0].metrics.refreshes.WithLabelValues("", "", "success")) +
+		testutil.ToFloat64(exp.accounts[0].metrics.refreshes.WithLabelValues("", "", "failure"))
 	t.Logf("%d scrapes in %s by 200 scrapers: p50 %s, p99 %s, max %s; %d failed; %.0f refreshes, %d API requests",
 		len(latencies), elapsed.Round(time.Millisecond), pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
 		latencies[len(latencies)-1].Round(time.Millisecond), failed, refreshes, sim.Requests())

@@ -23,11 +23,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "aliyun_appstream_refreshes_total",
 			Help: "Finished refreshes of the query by result (success or failure).",
-		}, []string{"biz_region", "result"}),
+		}, []string{"account", "biz_region", "result"}),
 		sessionRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "aliyun_appstream_app_instances_refreshes_total",
 			Help: "Finished app instance refreshes (ListAppInstances) of the query by result (success or failure).",
-		}, []string{"biz_region", "result"}),
+		}, []string{"account", "biz_region", "result"}),
 	}
 	reg.MustRegister(m.refreshes, m.sessionRefreshes)
 	return m

@@ -28,7 +28,7 @@ import (
 
 // newSessionCaches makes the app-instance cache of each query, taking over
 // the data of prev's query with the same identity.
-func (e *Exporter) newSessionCaches(ctx context.Context, prev *Exporter) {
+func (e *account) newSessionCaches(ctx context.Context, previous []*account) {
 	a := e.cfg.AppInstances
 	if !a.Enabled {
 		return
@@ -48,7 +48,7 @@ func (e *Exporter) newSessionCaches(ctx context.Context, prev *Exporter) {
 			Parent:   ctx,
 			Identity: strings.Join([]string{e.client.ListAppInstancesIdentity(), e.queries[i].Identity(), strings.Join(a.GroupStatus, ",")}, "\x02"),
 		})
-		if prev != nil {
+		for _, prev := range previous {
 			for _, p := range prev.sessions {
 				if p.Identity() == c.Identity() {
 					c.TakeOver(p)
@@ -56,7 +56,7 @@ func (e *Exporter) newSessionCaches(ctx context.Context, prev *Exporter) {
 			}
 		}
 		for _, result := range []string{"success", "failure"} {
-			e.metrics.sessionRefreshes.WithLabelValues(biz, result)
+			e.metrics.sessionRefreshes.WithLabelValues(e.cfg.Account(), biz, result)
 		}
 		e.sessions = append(e.sessions, c)
 	}
@@ -67,7 +67,7 @@ func (e *Exporter) newSessionCaches(ctx context.Context, prev *Exporter) {
 var errNoGroupData = errors.New("no group data to list app instances for: the query's ListAppInstanceGroup refresh has not succeeded (see aliyun_appstream_up)")
 
 // refreshSessions lists the app instances of query i's groups.
-func (e *Exporter) refreshSessions(ctx context.Context, i int) (*exposition.Sessions, error) {
+func (e *account) refreshSessions(ctx context.Context, i int) (*exposition.Sessions, error) {
 	groups := e.queries[i]
 	if w := groups.Start(); w != nil {
 		select {
@@ -126,7 +126,7 @@ func (e *Exporter) refreshSessions(ctx context.Context, i int) (*exposition.Sess
 
 // recordSessionsResult counts and logs a finished app-instance refresh,
 // as recordResult does for groups: a lasting failure at error level once.
-func (e *Exporter) recordSessionsResult(bizRegion string, s *exposition.Sessions, err error, took time.Duration, canceled bool) {
+func (e *account) recordSessionsResult(bizRegion string, s *exposition.Sessions, err error, took time.Duration, canceled bool) {
 	if canceled {
 		return
 	}
@@ -134,7 +134,7 @@ func (e *Exporter) recordSessionsResult(bizRegion string, s *exposition.Sessions
 	if err != nil {
 		result = "failure"
 	}
-	e.metrics.sessionRefreshes.WithLabelValues(bizRegion, result).Inc()
+	e.metrics.sessionRefreshes.WithLabelValues(e.cfg.Account(), bizRegion, result).Inc()
 	e.failuresMu.Lock()
 	previous := e.lastSessionFailure[bizRegion]
 	key := aliyun.FailureKey(err)
@@ -159,41 +159,42 @@ func (e *Exporter) recordSessionsResult(bizRegion string, s *exposition.Sessions
 
 var (
 	sessionsUpDesc = prometheus.NewDesc("aliyun_appstream_app_instances_up",
-		"1 when the newest app instance refresh (ListAppInstances) of the query succeeded, else 0; present only with app_instances enabled.", []string{"biz_region"}, nil)
+		"1 when the newest app instance refresh (ListAppInstances) of the query succeeded, else 0; present only with app_instances enabled.", accountBiz, nil)
 	sessionsGroupsDesc = prometheus.NewDesc("aliyun_appstream_app_instances_groups",
-		"Delivery groups whose app instances are in the data being served for the query.", []string{"biz_region"}, nil)
+		"Delivery groups whose app instances are in the data being served for the query.", accountBiz, nil)
 	sessionsPagesDesc = prometheus.NewDesc("aliyun_appstream_app_instances_refresh_pages",
-		"ListAppInstances pages the refresh of the data being served read, one request each; retries are counted in aliyun_appstream_api_requests_total.", []string{"biz_region"}, nil)
+		"ListAppInstances pages the refresh of the data being served read, one request each; retries are counted in aliyun_appstream_api_requests_total.", accountBiz, nil)
 	sessionsLastSuccessDesc = prometheus.NewDesc("aliyun_appstream_app_instances_last_refresh_success_timestamp_seconds",
-		"Unix time of the newest successful app instance refresh of the query.", []string{"biz_region"}, nil)
+		"Unix time of the newest successful app instance refresh of the query.", accountBiz, nil)
 	sessionsDataAgeDesc = prometheus.NewDesc("aliyun_appstream_app_instances_data_age_seconds",
-		"Age of the app instance data being served for the query; absent when none is served.", []string{"biz_region"}, nil)
+		"Age of the app instance data being served for the query; absent when none is served.", accountBiz, nil)
 	sessionsDurationDesc = prometheus.NewDesc("aliyun_appstream_app_instances_refresh_duration_seconds",
-		"Wall time of the newest finished app instance refresh of the query, all groups, pages and retries.", []string{"biz_region"}, nil)
+		"Wall time of the newest finished app instance refresh of the query, all groups, pages and retries.", accountBiz, nil)
 	sessionsCacheTTLDesc = prometheus.NewDesc("aliyun_appstream_app_instances_cache_ttl_seconds",
-		"The configured app_instances.cache_ttl.", nil, nil)
+		"The configured app_instances.cache_ttl.", []string{"account"}, nil)
 )
 
-// collectSessions reports the app-instance caches as the scrape saw them.
-func (h healthCollector) collectSessions(ch chan<- prometheus.Metric) {
-	if h.v.sessionsTTL > 0 {
-		ch <- prometheus.MustNewConstMetric(sessionsCacheTTLDesc, prometheus.GaugeValue, h.v.sessionsTTL.Seconds())
+// collectSessions reports an account's app-instance caches as the scrape
+// saw them.
+func collectSessions(ch chan<- prometheus.Metric, now time.Time, a *accountView) {
+	if a.sessionsTTL > 0 {
+		ch <- prometheus.MustNewConstMetric(sessionsCacheTTLDesc, prometheus.GaugeValue, a.sessionsTTL.Seconds(), a.name)
 	}
-	for _, s := range h.v.sessions {
+	for _, s := range a.sessions {
 		biz := s.Name
-		ch <- prometheus.MustNewConstMetric(sessionsUpDesc, prometheus.GaugeValue, b2f(s.Up), biz)
+		ch <- prometheus.MustNewConstMetric(sessionsUpDesc, prometheus.GaugeValue, b2f(s.Up), a.name, biz)
 		n := 0
 		if s.Data != nil {
 			n = s.Data.Groups()
-			ch <- prometheus.MustNewConstMetric(sessionsDataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.Data.FetchedAt()).Seconds(), biz)
-			ch <- prometheus.MustNewConstMetric(sessionsPagesDesc, prometheus.GaugeValue, float64(s.Data.Pages()), biz)
+			ch <- prometheus.MustNewConstMetric(sessionsDataAgeDesc, prometheus.GaugeValue, now.Sub(s.Data.FetchedAt()).Seconds(), a.name, biz)
+			ch <- prometheus.MustNewConstMetric(sessionsPagesDesc, prometheus.GaugeValue, float64(s.Data.Pages()), a.name, biz)
 		}
-		ch <- prometheus.MustNewConstMetric(sessionsGroupsDesc, prometheus.GaugeValue, float64(n), biz)
+		ch <- prometheus.MustNewConstMetric(sessionsGroupsDesc, prometheus.GaugeValue, float64(n), a.name, biz)
 		if !s.LastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(sessionsLastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, biz)
+			ch <- prometheus.MustNewConstMetric(sessionsLastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, a.name, biz)
 		}
 		if s.Finished {
-			ch <- prometheus.MustNewConstMetric(sessionsDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), biz)
+			ch <- prometheus.MustNewConstMetric(sessionsDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), a.name, biz)
 		}
 	}
 }

@@ -292,7 +292,7 @@ func TestSessionsReloadKeepsCache(t *testing.T) {
 	e := sessionsEnv(t, d, nil)
 	want := scrapedCounts(t, e.scrape())
 	before := len(e.sim.Log())
-	next, err := NewExporter(e.cfg, Options{Metrics: e.exp.metrics, Now: e.clock.Now, Previous: e.exp})
+	next, err := NewExporter(e.cfg, Options{Metrics: e.exp.accounts[0].metrics, Now: e.clock.Now, Previous: e.exp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestSessionsBudgetCountsPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	logger, logs := testkit.Logger(t)
-	next, err := NewExporter(&cfg, Options{Logger: logger, Metrics: e.exp.metrics, Now: e.clock.Now, Previous: e.exp})
+	next, err := NewExporter(&cfg, Options{Logger: logger, Metrics: e.exp.accounts[0].metrics, Now: e.clock.Now, Previous: e.exp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,10 +138,13 @@ type settings struct {
 	// tagsOnInfo: tag labels go only on group_tags, so a tag edit does
 	// not rename every series of the group.
 	tagsOnInfo bool
+	// account is the value of every series' account label; "" for none
+	// (the single-account form).
+	account string
 }
 
 func settingsOf(cfg *config.Config) *settings {
-	st := &settings{loc: cfg.Location(), tagsOnInfo: cfg.TagLabelsOn == config.TagLabelsOnInfo}
+	st := &settings{loc: cfg.Location(), tagsOnInfo: cfg.TagLabelsOn == config.TagLabelsOnInfo, account: cfg.Account()}
 	for _, t := range cfg.TagLabels {
 		st.tagKeys = append(st.tagKeys, t.Key)
 		st.tagLabels = append(st.tagLabels, t.Name())

@@ -55,7 +55,13 @@ func (r *renderer) view(g *aliyun.Group, bizRegion string) *groupView {
 	}
 	v.meta.key, v.meta.id, v.meta.status = g.Key(bizRegion), id, strings.TrimSpace(g.Status.V)
 
-	labels := appendLabel(nil, "group_id", id)
+	var labels []byte
+	if r.account != "" {
+		// The same group ID in two accounts is two groups.
+		v.meta.key = r.account + "\x00" + v.meta.key
+		labels = appendLabel(labels, "account", r.account)
+	}
+	labels = appendLabel(labels, "group_id", id)
 	labels = appendLabel(labels, "group_name", v.str("AppInstanceGroupName", g.AppInstanceGroupName))
 	labels = appendLabel(labels, "region", v.region)
 	labels = appendLabel(labels, "charge_type", v.str("ChargeType", g.ChargeType))
