@@ -169,11 +169,11 @@ group's identity, so no join can fail when the group's labels change.`,
   (%[1]s + %[2]s)
     / ((%[3]s + %[4]s) > 0)
     > %[5]s
-    unless on (job, instance, group_id, region)
+    unless on (job, instance, account, group_id, region)
   %[8]s
   or
   %[5]s
-    < on (job, instance, group_id, region) group_left ()
+    < on (job, instance, account, group_id, region) group_left ()
   (
     %[9]s
   )
@@ -290,8 +290,8 @@ or
 // its data's age, the API's throttling and its configuration.
 func (b builder) exporterGroup() ruleGroup {
 	p, exporterDash := b.p, b.exporterDash()
-	throttled := `sum by (job, instance) (increase(aliyun_appstream_api_requests_total{code=~"Throttling.*|HTTP429"}[15m]))
-  / sum by (job, instance) (increase(aliyun_appstream_api_requests_total[15m]))`
+	throttled := `sum by (job, instance, account) (increase(aliyun_appstream_api_requests_total{code=~"Throttling.*|HTTP429"}[15m]))
+  / sum by (job, instance, account) (increase(aliyun_appstream_api_requests_total[15m]))`
 	return ruleGroup{name: "appstream.exporter", rules: []rule{
 		{alert: "AppStreamExporterTargetDown", forDuration: "5m", severity: "warning",
 			comment: "Prometheus cannot scrape the exporter. Group alerts hold meanwhile.",
@@ -346,8 +346,8 @@ or
 (
   %s
 ) > 0
-  and on (job, instance)
-sum by (job, instance) (increase(aliyun_appstream_refreshes_total{result="failure"}[15m])) > 0`, indent(2, throttled), p.ThrottledRatio, indent(2, throttled)),
+  and on (job, instance, account)
+sum by (job, instance, account) (increase(aliyun_appstream_refreshes_total{result="failure"}[15m])) > 0`, indent(2, throttled), p.ThrottledRatio, indent(2, throttled)),
 			summary: "The appstream-center API is throttling appstream_exporter {{ $labels.instance }}.",
 			description: "{{ $value | humanizePercentage }} of the API requests of {{ $labels.instance }} were throttled in the last 15 minutes" +
 				`{{ with printf "sum(increase(aliyun_appstream_refreshes_total{job=%q,instance=%q,result=\"failure\"}[15m])) > 0" $labels.job $labels.instance | query }}, and {{ . | first | value | humanize }} refreshes failed{{ end }}.`,

@@ -8,13 +8,15 @@ import "fmt"
 // Go template snippets for annotations. They query Prometheus, so they
 // report the group's current name and state even while an alert is held.
 const (
-	groupMatch = `{job=%q,group_id=%q,region=%q}`
-	groupArgs  = `$labels.job $labels.group_id $labels.region`
-	poolMatch  = `{job=%q,group_id=%q,region=%q,node_pool_id=%q}`
+	// account="" matches the series of the single-account form, which
+	// have no account label.
+	groupMatch = `{job=%q,account=%q,group_id=%q,region=%q}`
+	groupArgs  = `$labels.job $labels.account $labels.group_id $labels.region`
+	poolMatch  = `{job=%q,account=%q,group_id=%q,region=%q,node_pool_id=%q}`
 	poolArgs   = groupArgs + ` $labels.node_pool_id`
 
 	groupName = `{{ with printf "aliyun_appstream_group_info` + groupMatch + `" ` + groupArgs + ` | query }}{{ . | first | label "group_name" }}{{ else }}{{ $labels.group_id }}{{ end }}`
-	groupText = `{{ with printf "aliyun_appstream_group_info` + groupMatch + `" ` + groupArgs + ` | query }}{{ . | first | label "group_name" }} ({{ $labels.group_id }}){{ else }}{{ $labels.group_id }}{{ end }} in region {{ $labels.region }}`
+	groupText = `{{ with printf "aliyun_appstream_group_info` + groupMatch + `" ` + groupArgs + ` | query }}{{ . | first | label "group_name" }} ({{ $labels.group_id }}){{ else }}{{ $labels.group_id }}{{ end }} in region {{ $labels.region }}{{ with $labels.account }} of account {{ . }}{{ end }}`
 	statusNow = `{{ with printf "aliyun_appstream_group_status` + groupMatch + ` == 1" ` + groupArgs + ` | query }} (status {{ . | first | label "status" }}){{ end }}`
 	heldText  = `{{ if not (printf "group:aliyun_appstream_group_info:fresh` + groupMatch + `" ` + groupArgs + ` | query) }} No fresh data for this group: the exporter that reports it, or the API, is down, so this alert holds its last known state until data returns.{{ end }}`
 	// expiryText is true in every state: before expiry, after it (an alert

@@ -25,8 +25,9 @@ Group and pool alerts:
 - hold while the data is not fresh: a firing alert keeps firing (from its own
   ALERTS series) until fresh data says otherwise, so a dead exporter or an API
   outage never resolves a page;
-- carry the group's stable identity (job, group_id, region, tag labels), not
-  group_name, charge_type or instance, so a rename, a charge-type change, an
+- carry the group's stable identity (job, account, group_id, region, tag
+  labels; no account label without accounts), not group_name, charge_type or
+  instance, so a rename, a charge-type change, an
   exporter restart or a second exporter of an HA pair never splits an alert.
 `
 
@@ -60,7 +61,7 @@ var (
 )
 
 // sameGroup joins two group conditions of one exporter's group.
-const sameGroup = "on (job, instance, group_id, region)"
+const sameGroup = "on (job, instance, account, group_id, region)"
 
 // builder writes the expressions and links of the rules for one set of
 // parameters.
@@ -109,18 +110,18 @@ func (b builder) prepaidCountdown() string {
 func (b builder) guarded(name, cond string, keep, split []string, next ...string) string {
 	aggregate := "max without (" + strings.Join(append([]string{"instance", "group_name", "charge_type"}, split...), ", ") + ")"
 	if !b.p.TagLabelsInAlerts {
-		aggregate = "max by (" + strings.Join(append([]string{"job", "group_id", "region"}, keep...), ", ") + ")"
+		aggregate = "max by (" + strings.Join(append([]string{"job", "account", "group_id", "region"}, keep...), ", ") + ")"
 	}
 	expr := fmt.Sprintf(`%s (
   (
     %s
   )
-    and on (job, instance, region) region:aliyun_appstream_up:fresh
+    and on (job, instance, account, region) region:aliyun_appstream_up:fresh
 )
 or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
-    unless on (job, group_id, region) group:aliyun_appstream_group_info:fresh
+    unless on (job, account, group_id, region) group:aliyun_appstream_group_info:fresh
     unless on (job) job:aliyun_appstream_up:healthy
     and on (job) group by (job) (up)
 )`, aggregate, indent(4, cond), name)
@@ -129,7 +130,7 @@ or
 or
 (
   max without (alertname, alertstate, severity) (ALERTS{alertname=%q, alertstate="firing"})
-    and on (job, group_id, region) ALERTS{alertname=~%q, alertstate="pending"}
+    and on (job, account, group_id, region) ALERTS{alertname=~%q, alertstate="pending"}
 )`, name, strings.Join(next, "|"))
 	}
 	return expr
@@ -151,7 +152,7 @@ func (b builder) recordingGroup() ruleGroup {
   - aliyun_appstream_node_pool_scaling_nodes`},
 		{comment: "Delivery groups per status and region.",
 			record: "region_status:aliyun_appstream_group_status:sum",
-			expr:   `sum by (job, region, status) (aliyun_appstream_group_status)`},
+			expr:   `sum by (job, account, region, status) (aliyun_appstream_group_status)`},
 		{comment: `Sessions a group can hold: its pools' capacity, or MaxAmount for a
 session-billed group (one without pools).`,
 			record: "group:aliyun_appstream_session_capacity:sum",
@@ -165,7 +166,7 @@ collected; groups that can hold no session excluded).`,
   / (group:aliyun_appstream_session_capacity:sum > 0)`},
 		{comment: "Connected sessions per region (app_instances collected).",
 			record: "region:aliyun_appstream_sessions_connected:sum",
-			expr:   `sum by (job, region) (aliyun_appstream_group_sessions_connected)`},
+			expr:   `sum by (job, account, region) (aliyun_appstream_group_sessions_connected)`},
 	}}
 }
 
@@ -196,18 +197,18 @@ region is its query's biz_region; with one unfiltered query, the regions of
 the groups it returned. The alerts below are in this group, after these
 rules, so they read this evaluation's values.`,
 			record: "region:aliyun_appstream_up:fresh",
-			expr: fmt.Sprintf(`max by (job, instance, region) (
+			expr: fmt.Sprintf(`max by (job, instance, account, region) (
   label_replace(%s == 1, "region", "$1", "biz_region", "(.+)")
 )
 or
-max by (job, instance, region) (
+max by (job, instance, account, region) (
   %s
-    and on (job, instance) (%s == 1)
+    and on (job, instance, account) (%s == 1)
 )`, b.last(`aliyun_appstream_up{biz_region!=""}`), b.last("aliyun_appstream_group_info"), b.last(`aliyun_appstream_up{biz_region=""}`))},
 		{comment: `Fresh data of an exporter's one unfiltered query, whatever regions it
 returned: a region left without groups must not hold alerts there.`,
 			record: "instance:aliyun_appstream_up:fresh",
-			expr:   fmt.Sprintf(`max by (job, instance) (%s == 1)`, b.last(`aliyun_appstream_up{biz_region=""}`))},
+			expr:   fmt.Sprintf(`max by (job, instance, account) (%s == 1)`, b.last(`aliyun_appstream_up{biz_region=""}`))},
 		{comment: fmt.Sprintf(`Groups whose data is fresh: reported within %s by an exporter whose
 query for them is fresh now. A firing alert holds until its group is here
 again, so another exporter's fresh data for the same region (a second
@@ -215,14 +216,14 @@ account in the same job) never ends the hold, while a restarted exporter,
 or the other half of an HA pair, does. A deleted group's alert resolves
 normally: its exporter stays fresh.`, b.twice),
 			record: "group:aliyun_appstream_group_info:fresh",
-			expr: fmt.Sprintf(`max by (job, instance, group_id, region) (
+			expr: fmt.Sprintf(`max by (job, instance, account, group_id, region) (
   last_over_time(aliyun_appstream_group_info[%[1]s])
-    and on (job, instance, region) label_replace(%[2]s == 1, "region", "$1", "biz_region", "(.+)")
+    and on (job, instance, account, region) label_replace(%[2]s == 1, "region", "$1", "biz_region", "(.+)")
 )
 or
-max by (job, instance, group_id, region) (
+max by (job, instance, account, group_id, region) (
   last_over_time(aliyun_appstream_group_info[%[1]s])
-    and on (job, instance) instance:aliyun_appstream_up:fresh
+    and on (job, instance, account) instance:aliyun_appstream_up:fresh
 )`, b.twice, b.last(`aliyun_appstream_up{biz_region!=""}`))},
 
 		{comment: `Jobs whose every exporter is up with every query fresh: a group none of
