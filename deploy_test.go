@@ -250,6 +250,63 @@ func v1alpha1Matchers(t *testing.T, matchers []string) []any {
 	return out
 }
 
+// TestChartAccounts: several accounts render into the configuration the
+// exporter itself accepts, each Secret mounted where its account's
+// credentials block reads it; a wrong entry fails the render and says why.
+func TestChartAccounts(t *testing.T) {
+	docs := helmTemplate(t, string(testkit.MustRead(t, chart+"/ci/accounts-values.yaml")))
+	dir := t.TempDir()
+	for _, i := range []string{"0", "1"} {
+		writeFile(t, dir, i+"-access-key-id", "LTAI5tTest"+i)
+		writeFile(t, dir, i+"-access-key-secret", "secret")
+	}
+	// The mounted files, here in one directory.
+	text := regexp.MustCompile(`/etc/appstream_exporter/accounts/(\d)/`).ReplaceAllString(renderedConfig(t, docs), dir+"/$1-")
+	cfg, err := config.Parse([]byte(text), "")
+	if err != nil {
+		t.Fatalf("the rendered configuration does not load: %v\n%s", err, text)
+	}
+	var got []string
+	for _, ac := range cfg.AccountConfigs() {
+		creds := "default chain"
+		if ac.Credentials != nil {
+			creds = ac.Credentials.AccessKeyIDFile + " " + ac.Credentials.RoleARN
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s", ac.Account(), ac.EndpointURL().Host, ac.CacheTTL.D(), strings.TrimSpace(strings.TrimPrefix(creds, dir+"/"))))
+	}
+	want := []string{
+		"cn-prod appstream-center.cn-shanghai.aliyuncs.com 1m0s 0-access-key-id",
+		"intl appstream-center.ap-southeast-1.aliyuncs.com 2m0s 1-access-key-id acs:ram::2222222222:role/appstream-read",
+		"own appstream-center.cn-shanghai.aliyuncs.com 1m0s default chain",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("accounts:\n got %q\nwant %q", got, want)
+	}
+
+	pod := at(t, docs["Deployment"][0], "spec", "template", "spec")
+	mounts := fmt.Sprint(at(t, pod, "containers", 0, "volumeMounts"))
+	volumes := fmt.Sprint(at(t, pod, "volumes"))
+	for i, secret := range []string{"appstream-cn-prod", "appstream-intl"} {
+		if !strings.Contains(mounts, fmt.Sprintf("mountPath:/etc/appstream_exporter/accounts/%d name:account-%d", i, i)) ||
+			!strings.Contains(volumes, "secretName:"+secret) {
+			t.Errorf("account %d: its Secret %s is not mounted:\n%s\n%s", i, secret, mounts, volumes)
+		}
+	}
+
+	helm := requireTool(t, "helm", "APPSTREAM_HELM_REQUIRED", "go install helm.sh/helm/v3/cmd/helm@v3.22.0")
+	for values, want := range map[string]string{
+		"accounts: [{name: a, config: {endpoint: x}}]":                               "accounts[0] (a): set existingSecret or rrsa: true, one of them",
+		"accounts: [{name: a, rrsa: true}]":                                          "accounts[0] (a): rrsa needs credentials.rrsa.enabled",
+		"accounts: [{existingSecret: s}]":                                            "accounts[0].name is required",
+		"credentials: {existingSecret: s}\naccounts: [{name: a, existingSecret: t}]": "with accounts, each account names its own existingSecret",
+	} {
+		out, err := exec.Command(helm, "template", "r", chart, "-f", writeFile(t, t.TempDir(), "v.yaml", values)).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("%s: helm template %v, want a failure saying %q:\n%s", values, err, want, out)
+		}
+	}
+}
+
 // TestChartRunbookURL: prometheusRule.runbookUrl moves every alert's
 // runbook link to the operator's page, at the same section, and changes
 // nothing else of the rules.

@@ -104,6 +104,7 @@ type Config struct {
 // default credential chain is used.
 type Credentials struct {
 	AccessKeyID         string            `yaml:"access_key_id"`
+	AccessKeyIDFile     string            `yaml:"access_key_id_file"`
 	AccessKeySecret     promconfig.Secret `yaml:"access_key_secret"`
 	AccessKeySecretFile string            `yaml:"access_key_secret_file"`
 	SecurityTokenFile   string            `yaml:"security_token_file"`
@@ -117,8 +118,8 @@ func (c *Credentials) String() string {
 	if c.AccessKeySecret != "" {
 		secret = "<secret>"
 	}
-	return fmt.Sprintf("{access_key_id:%s access_key_secret:%s access_key_secret_file:%s security_token_file:%s role_arn:%s role_session_name:%s}",
-		c.AccessKeyID, secret, c.AccessKeySecretFile, c.SecurityTokenFile, c.RoleARN, c.RoleSessionName)
+	return fmt.Sprintf("{access_key_id:%s access_key_id_file:%s access_key_secret:%s access_key_secret_file:%s security_token_file:%s role_arn:%s role_session_name:%s}",
+		c.AccessKeyID, c.AccessKeyIDFile, secret, c.AccessKeySecretFile, c.SecurityTokenFile, c.RoleARN, c.RoleSessionName)
 }
 
 // Filters are passed to ListAppInstanceGroup for server-side filtering.
@@ -259,7 +260,7 @@ func (c *Config) resolvePaths(baseDir string) {
 	if c.Credentials == nil || baseDir == "" {
 		return
 	}
-	for _, p := range []*string{&c.Credentials.AccessKeySecretFile, &c.Credentials.SecurityTokenFile} {
+	for _, p := range []*string{&c.Credentials.AccessKeyIDFile, &c.Credentials.AccessKeySecretFile, &c.Credentials.SecurityTokenFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
 		}

@@ -244,8 +244,15 @@ func (c *Config) validateTimezone(bad report) {
 }
 
 func (cr *Credentials) validate(bad report) {
-	if cr.AccessKeyID == "" && os.Getenv(EnvAccessKeyID) == "" {
-		bad("credentials.access_key_id", "not set; set it here or in %s, or remove the credentials block to use the default credential chain", EnvAccessKeyID)
+	switch {
+	case cr.AccessKeyID != "" && cr.AccessKeyIDFile != "":
+		bad("credentials.access_key_id", "set either access_key_id or access_key_id_file, not both")
+	case cr.AccessKeyIDFile != "":
+		if _, err := ReadSecretFile(cr.AccessKeyIDFile); err != nil {
+			bad("credentials.access_key_id_file", "%v", err)
+		}
+	case cr.AccessKeyID == "" && os.Getenv(EnvAccessKeyID) == "":
+		bad("credentials.access_key_id", "not set; set it here (or access_key_id_file) or in %s, or remove the credentials block to use the default credential chain", EnvAccessKeyID)
 	}
 	switch {
 	case cr.AccessKeySecret != "" && cr.AccessKeySecretFile != "":

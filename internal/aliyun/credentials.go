@@ -52,7 +52,14 @@ type fileCredentials struct {
 
 func (f *fileCredentials) GetCredentials() (*credentials.Credentials, error) {
 	id := f.cfg.AccessKeyID
-	if id == "" {
+	switch {
+	case f.cfg.AccessKeyIDFile != "":
+		b, err := config.ReadSecretFile(f.cfg.AccessKeyIDFile)
+		if err != nil {
+			return nil, err
+		}
+		id = b
+	case id == "":
 		id = os.Getenv(config.EnvAccessKeyID)
 	}
 	secret := string(f.cfg.AccessKeySecret)

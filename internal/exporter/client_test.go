@@ -320,13 +320,15 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 
 func TestCredentialsFromFiles(t *testing.T) {
 	dir := t.TempDir()
+	idFile := dir + "/id"
 	secretFile := dir + "/secret"
 	tokenFile := dir + "/token"
+	testkit.WriteFile(t, idFile, "STS.test\n")
 	testkit.WriteFile(t, secretFile, testkit.Key.Secret+"\n")
 	testkit.WriteFile(t, tokenFile, "sts-token-MUST-NOT-LEAK\n")
 	sim := simulator.New(simulator.Key{ID: "STS.test", Secret: testkit.Key.Secret, SecurityToken: "sts-token-MUST-NOT-LEAK"})
 	e := newEnvWith(t, sim, func(c *config.Config) {
-		c.Credentials = &config.Credentials{AccessKeyID: "STS.test", AccessKeySecretFile: secretFile, SecurityTokenFile: tokenFile}
+		c.Credentials = &config.Credentials{AccessKeyIDFile: idFile, AccessKeySecretFile: secretFile, SecurityTokenFile: tokenFile}
 	})
 	if err := sim.Load(testkit.MustRead(t, "testdata/reference.json")); err != nil {
 		t.Fatal(err)

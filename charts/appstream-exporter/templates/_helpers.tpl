@@ -48,6 +48,41 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $_ := set $config "credentials" $creds -}}
 {{- end -}}
 {{- end -}}
+{{- with .Values.accounts -}}
+{{- if $.Values.credentials.existingSecret -}}
+{{- fail "credentials.existingSecret: with accounts, each account names its own existingSecret" -}}
+{{- end -}}
+{{- range $k := list "endpoint" "region_id" "biz_regions" "filters" -}}
+{{- $_ := unset $config $k -}}
+{{- end -}}
+{{- $accounts := list -}}
+{{- range $i, $a := . -}}
+{{- if not $a.name -}}
+{{- fail (printf "accounts[%d].name is required" $i) -}}
+{{- end -}}
+{{- if eq (not $a.existingSecret) (not $a.rrsa) -}}
+{{- fail (printf "accounts[%d] (%s): set existingSecret or rrsa: true, one of them" $i $a.name) -}}
+{{- end -}}
+{{- if and $a.rrsa (not $.Values.credentials.rrsa.enabled) -}}
+{{- fail (printf "accounts[%d] (%s): rrsa needs credentials.rrsa.enabled with its roleArn and oidcProviderArn" $i $a.name) -}}
+{{- end -}}
+{{- $entry := deepCopy ($a.config | default dict) -}}
+{{- $_ := set $entry "name" $a.name -}}
+{{- if $a.existingSecret -}}
+{{- $dir := printf "/etc/appstream_exporter/accounts/%d" $i -}}
+{{- $creds := dict "access_key_id_file" (printf "%s/%s" $dir $.Values.credentials.accessKeyIdKey) "access_key_secret_file" (printf "%s/%s" $dir $.Values.credentials.accessKeySecretKey) -}}
+{{- if $.Values.credentials.securityTokenKey -}}
+{{- $_ := set $creds "security_token_file" (printf "%s/%s" $dir $.Values.credentials.securityTokenKey) -}}
+{{- end -}}
+{{- if $a.roleArn -}}
+{{- $_ := set $creds "role_arn" $a.roleArn -}}
+{{- end -}}
+{{- $_ := set $entry "credentials" $creds -}}
+{{- end -}}
+{{- $accounts = append $accounts $entry -}}
+{{- end -}}
+{{- $_ := set $config "accounts" $accounts -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
 
