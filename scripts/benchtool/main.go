@@ -30,8 +30,9 @@ func main() {
 	}
 	var o options
 	binary := flag.String("exporter", "./appstream_exporter", "exporter binary to measure")
-	sizes := flag.String("groups", "2000,10000", "data set sizes")
+	sizes := flag.String("groups", "2000,10000", "data set sizes (empty: none)")
 	sessionSizes := flag.String("sessions-groups", "2000", "data set sizes for the app instance measurement (20 app instances a group; empty: none)")
+	accountSets := flag.String("accounts", "10x200", "accounts x groups each for the several-accounts measurement, comma-separated (empty: none)")
 	flag.DurationVar(&o.latency, "latency", 300*time.Millisecond, "simulated API latency for the slow refresh measurement")
 	flag.IntVar(&o.rounds, "rounds", 20, "interleaved timing rounds: gzip scrape, gzip floor, plain scrape, plain floor")
 	flag.IntVar(&o.cpuScrapes, "cpu-scrapes", 50, "scrapes per CPU measurement (fewer once they used 2 s of exporter CPU)")
@@ -41,18 +42,27 @@ func main() {
 		fail("-refreshes must be at least 3, -rounds and -cpu-scrapes at least 1")
 	}
 
+	if strings.TrimSpace(*sizes) != "" {
+		printGroups(*binary, strings.Split(*sizes, ","), o)
+	}
+	if strings.TrimSpace(*sessionSizes) != "" {
+		printSessions(*binary, strings.Split(*sessionSizes, ","))
+	}
+	if strings.TrimSpace(*accountSets) != "" {
+		printAccounts(*binary, strings.Split(*accountSets, ","), o.latency)
+	}
+}
+
+// printGroups prints the main table, one column per data set size.
+func printGroups(binary string, sizes []string, o options) {
 	var cols []map[row]string
-	for _, s := range strings.Split(*sizes, ",") {
+	head, rule := "| metric |", "|---|"
+	for _, s := range sizes {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			fail("bad -groups %q", s)
 		}
-		cols = append(cols, measure(*binary, n, o))
-	}
-
-	head := "| metric |"
-	rule := "|---|"
-	for _, s := range strings.Split(*sizes, ",") {
+		cols = append(cols, measure(binary, n, o))
 		head += " " + strings.TrimSpace(s) + " groups |"
 		rule += "---|"
 	}
@@ -65,8 +75,30 @@ func main() {
 		}
 		fmt.Println(line)
 	}
-	if strings.TrimSpace(*sessionSizes) != "" {
-		printSessions(*binary, strings.Split(*sessionSizes, ","))
+}
+
+// printAccounts prints the several-accounts table, one column per set
+// (accounts x groups each).
+func printAccounts(binary string, sets []string, latency time.Duration) {
+	head, rule := "\n| several accounts, each its own endpoint and key |", "|---|"
+	var cols [][]string
+	for _, s := range sets {
+		var n, groups int
+		if _, err := fmt.Sscanf(strings.TrimSpace(s), "%dx%d", &n, &groups); err != nil || n < 1 || groups < 1 {
+			fail("bad -accounts %q: want accounts x groups, e.g. 10x200", s)
+		}
+		head += fmt.Sprintf(" %d accounts × %d groups |", n, groups)
+		rule += "---|"
+		cols = append(cols, measureAccounts(binary, n, groups, latency))
+	}
+	fmt.Println(head)
+	fmt.Println(rule)
+	for i, name := range accountRows(latency) {
+		line := "| " + name + " |"
+		for _, c := range cols {
+			line += " " + c[i] + " |"
+		}
+		fmt.Println(line)
 	}
 }
 
