@@ -157,14 +157,23 @@ func (c *Client) attempt(ctx context.Context, req request) (resp *response, res 
 
 // acquireSlot takes one of the request slots the accounts share, waiting
 // for one until ctx ends; without shared slots it always succeeds.
+// An account first takes one of its own slots, fewer than the shared
+// ones when other accounts share them, so that one account whose requests
+// hang cannot hold every shared slot.
 func (c *Client) acquireSlot(ctx context.Context) bool {
 	if c.slots == nil {
 		return true
 	}
 	select {
+	case c.ownSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	select {
 	case c.slots <- struct{}{}:
 		return true
 	case <-ctx.Done():
+		<-c.ownSlots
 		return false
 	}
 }
@@ -172,6 +181,7 @@ func (c *Client) acquireSlot(ctx context.Context) bool {
 func (c *Client) releaseSlot() {
 	if c.slots != nil {
 		<-c.slots
+		<-c.ownSlots
 	}
 }
 
@@ -203,8 +213,13 @@ func (c *Client) commonRequest(ctx context.Context, req request) *requests.Commo
 // canceled, or "" when nothing was sent.
 func (c *Client) outcome(ctx context.Context, req request, tr *attemptTransport, out *responses.CommonResponse, err error) (*response, string, attemptResult) {
 	if !tr.sent.Load() {
-		if errors.Is(ctx.Err(), context.Canceled) {
+		switch {
+		case errors.Is(ctx.Err(), context.Canceled):
 			return nil, "", attemptResult{err: canceledFailure()}
+		case ctx.Err() != nil:
+			// refresh_timeout ran out before the request left (waiting for a
+			// request slot or a connection): not a credentials problem.
+			return nil, "", attemptResult{err: c.deadlineFailure()}
 		}
 		// Nothing went on the wire: the credential provider or signing failed.
 		return nil, "", attemptResult{err: c.credentialsFailure(err)}

@@ -57,6 +57,7 @@ type Client struct {
 	retryBase time.Duration
 	account   string        // the account label of its metrics; "" for none
 	slots     chan struct{} // shared with the other accounts' clients; nil: no bound
+	ownSlots  chan struct{} // how many of slots this client holds
 
 	// MaxGroups bounds one ListAppInstanceGroup query; tests lower it
 	// before the first call.
@@ -73,6 +74,8 @@ type Options struct {
 	// Slots, if set, are the request slots every account's client shares
 	// (max_concurrent_requests): an attempt holds one while it is sent.
 	Slots chan struct{}
+	// MaxSlots is how many of Slots this client may hold at once; 0: all.
+	MaxSlots int
 }
 
 // NewClient builds the client of a validated configuration: its credential
@@ -108,8 +111,17 @@ func NewClient(cfg *config.Config, o Options) (*Client, error) {
 		retryBase: o.RetryBase,
 		account:   cfg.Account(),
 		slots:     o.Slots,
+		ownSlots:  make(chan struct{}, ownSlots(o)),
 		MaxGroups: defaultMaxGroups,
 	}, nil
+}
+
+// ownSlots is the size of a client's own share of the shared slots.
+func ownSlots(o Options) int {
+	if o.MaxSlots > 0 {
+		return min(o.MaxSlots, cap(o.Slots))
+	}
+	return max(1, cap(o.Slots))
 }
 
 // Close lets go of idle connections; calls in flight are ended by their

@@ -42,12 +42,13 @@ func newAccountsEnv(t *testing.T) *accountsEnv {
 		}
 	}
 	a := &accountsEnv{simA: simA, simB: simB, apiA: newAPIServer(t, simA), apiB: newAPIServer(t, simB)}
-	a.env = startEnv(t, simA, a.apiA, a.config(t, ""))
+	a.env = startEnv(t, simA, a.apiA, a.config(t, "", ""))
 	return a
 }
 
-// config is the two accounts' file; bExtra is added to account b.
-func (a *accountsEnv) config(t *testing.T, bExtra string) *config.Config {
+// config is the two accounts' file; aExtra and bExtra are added to
+// accounts a and b.
+func (a *accountsEnv) config(t *testing.T, aExtra, bExtra string) *config.Config {
 	t.Helper()
 	file := fmt.Sprintf(`
 refresh_timeout: 2s
@@ -56,10 +57,10 @@ accounts:
   - name: a
     endpoint: %s
     credentials: {access_key_id: %s, access_key_secret: %s}
-  - name: b
+%s  - name: b
     endpoint: %s
     credentials: {access_key_id: %s, access_key_secret: %s}
-%s`, a.apiA.URL, testkit.Key.ID, testkit.Key.Secret, a.apiB.URL, keyB.ID, keyB.Secret, bExtra)
+%s`, a.apiA.URL, testkit.Key.ID, testkit.Key.Secret, aExtra, a.apiB.URL, keyB.ID, keyB.Secret, bExtra)
 	cfg, err := config.Parse([]byte(file), "")
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +80,15 @@ func TestAccountsEachLabelled(t *testing.T) {
 	if a == 0 || a != b {
 		t.Fatalf("group_info series: account a %d, b %d; want the same number, more than 0", a, b)
 	}
-	if n := strings.Count(body, "\naliyun_appstream_group_info{group_id="); n != 0 {
-		t.Errorf("%d group series without the account label", n)
+	// Every series of a group, its apps' included, names its account.
+	for _, line := range strings.Split(body, "\n") {
+		if strings.Contains(line, `group_id="`) && !strings.Contains(line, `{account="a",`) && !strings.Contains(line, `{account="b",`) {
+			t.Errorf("a group series without the account label first: %s", line)
+			break
+		}
+	}
+	if n := strings.Count(body, "\naliyun_appstream_app_info{account=\"b\","); n == 0 {
+		t.Error("no app_info series of account b")
 	}
 	for _, want := range []string{
 		`aliyun_appstream_up{account="a",biz_region=""} 1`,
@@ -149,7 +157,7 @@ func TestAccountsReloadKeepsTheOthers(t *testing.T) {
 	e := newAccountsEnv(t)
 	e.scrape()
 	beforeA, beforeB := e.simA.Requests(), e.simB.Requests()
-	next, err := NewExporter(e.config(t, "    tag_labels: [team]\n"), Options{Metrics: e.exp.accounts[0].metrics, Now: e.clock.Now, Previous: e.exp})
+	next, err := NewExporter(e.config(t, "", "    tag_labels: [team]\n"), Options{Metrics: e.exp.accounts[0].metrics, Now: e.clock.Now, Previous: e.exp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,5 +237,42 @@ accounts:
 		if got := most.Load(); !c.inBounds(got) {
 			t.Errorf("max_concurrent_requests %d: %d requests in flight at most", c.limit, got)
 		}
+	}
+}
+
+// An account whose many queries hang cannot hold every shared request
+// slot: with 8 slots and 2 accounts, it holds at most 7, and the other
+// account's refresh still gets one at once.
+func TestAccountsHangingAccountLeavesASlot(t *testing.T) {
+	e := newAccountsEnv(t)
+	var regions []string
+	for i := range 8 {
+		regions = append(regions, fmt.Sprintf("cn-r%d", i))
+	}
+	// a's requests hold their slots 4 s, within its own refresh_timeout;
+	// b's refresh_timeout is 2 s: it must not wait for a's slots.
+	e.env = startEnv(t, e.simA, e.apiA, e.config(t,
+		"    biz_regions: ["+strings.Join(regions, ", ")+"]\n    refresh_timeout: 10s\n    cache_ttl: 1m\n",
+		"    cache_ttl: 10m\n"))
+	e.scrape()
+	e.simA.SetLatency(4 * time.Second)
+	e.clock.Advance(2 * time.Minute) // a's caches expire, b's do not
+	sentA := e.simA.Requests()
+	e.scrape("X-Prometheus-Scrape-Timeout-Seconds", "1")
+	testkit.WaitFor(t, "account a's requests to hold their slots", func() bool { return e.simA.Requests()-sentA >= 7 })
+
+	e.clock.Advance(10 * time.Minute) // now b's too
+	sentB := e.simB.Requests()
+	body := e.scrape("X-Prometheus-Scrape-Timeout-Seconds", "3")
+	for _, want := range []string{
+		`aliyun_appstream_up{account="b",biz_region=""} 1`,
+		`aliyun_appstream_data_age_seconds{account="b",biz_region=""} 0`,
+	} {
+		if !strings.Contains(body, "\n"+want+"\n") {
+			t.Errorf("missing %s: account b did not get a request slot while a's requests hung", want)
+		}
+	}
+	if got := e.simB.Requests() - sentB; got != 1 {
+		t.Errorf("account b: %d requests, want 1", got)
 	}
 }

@@ -90,8 +90,12 @@ func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Exporter{cfg: cfg, now: o.Now, cancel: cancel}
 	slots := make(chan struct{}, max(1, cfg.MaxConcurrentRequests))
-	for _, ac := range cfg.AccountConfigs() {
-		a, err := newAccount(ctx, ac, o, slots)
+	// One account may hold all slots but one for each other account: an
+	// account whose requests hang leaves the others a slot each.
+	accounts := cfg.AccountConfigs()
+	perAccount := max(1, cap(slots)-(len(accounts)-1))
+	for _, ac := range accounts {
+		a, err := newAccount(ctx, ac, o, slots, perAccount)
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -103,12 +107,12 @@ func NewExporter(cfg *config.Config, o Options) (*Exporter, error) {
 
 // newAccount makes an account's client and caches; each query whose
 // identity an account of o.Previous had takes over its data.
-func newAccount(ctx context.Context, cfg *config.Config, o Options, slots chan struct{}) (*account, error) {
+func newAccount(ctx context.Context, cfg *config.Config, o Options, slots chan struct{}, maxSlots int) (*account, error) {
 	logger := o.Logger
 	if cfg.Account() != "" {
 		logger = logger.With("account", cfg.Account())
 	}
-	client, err := aliyun.NewClient(cfg, aliyun.Options{Logger: logger, Metrics: o.Metrics.api, RetryBase: o.retryBase, Slots: slots})
+	client, err := aliyun.NewClient(cfg, aliyun.Options{Logger: logger, Metrics: o.Metrics.api, RetryBase: o.retryBase, Slots: slots, MaxSlots: maxSlots})
 	if err != nil {
 		return nil, err
 	}

@@ -155,7 +155,10 @@ var families = indexed([]*family{
 		refresh: func(g *groupView, out series) {
 			var group []byte
 			if len(g.apps) > 0 {
-				group = appendLabel(appendLabel(nil, "group_id", g.id), "region", g.region)
+				if g.r.account != "" {
+					group = appendLabel(group, "account", g.r.account)
+				}
+				group = appendLabel(appendLabel(group, "group_id", g.id), "region", g.region)
 			}
 			for _, app := range g.apps {
 				out(group, app, 1)
