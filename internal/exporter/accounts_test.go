@@ -68,6 +68,17 @@ accounts:
 	return cfg
 }
 
+// wantLines reports each of lines that body does not hold as a whole line,
+// with why appended.
+func wantLines(t *testing.T, body, why string, lines ...string) {
+	t.Helper()
+	for _, want := range lines {
+		if !strings.Contains(body, "\n"+want+"\n") {
+			t.Errorf("missing %s%s", want, why)
+		}
+	}
+}
+
 // groupSeries counts the group_info series of an account in body.
 func groupSeries(body, account string) int {
 	return strings.Count(body, "\naliyun_appstream_group_info{account=\""+account+"\",group_id=")
@@ -90,18 +101,13 @@ func TestAccountsEachLabelled(t *testing.T) {
 	if n := strings.Count(body, "\naliyun_appstream_app_info{account=\"b\","); n == 0 {
 		t.Error("no app_info series of account b")
 	}
-	for _, want := range []string{
+	wantLines(t, body, "",
 		`aliyun_appstream_up{account="a",biz_region=""} 1`,
 		`aliyun_appstream_up{account="b",biz_region=""} 1`,
 		`aliyun_appstream_cache_ttl_seconds{account="b"} 60`,
 		fmt.Sprintf(`aliyun_appstream_api_requests_total{account="a",action="ListAppInstanceGroup",code="Success"} %d`, e.simA.Requests()),
 		fmt.Sprintf(`aliyun_appstream_api_requests_total{account="b",action="ListAppInstanceGroup",code="Success"} %d`, e.simB.Requests()),
-		`aliyun_appstream_refreshes_total{account="b",biz_region="",result="success"} 1`,
-	} {
-		if !strings.Contains(body, "\n"+want+"\n") {
-			t.Errorf("missing %s", want)
-		}
-	}
+		`aliyun_appstream_refreshes_total{account="b",biz_region="",result="success"} 1`)
 	parse(t, body) // valid text, every family once
 }
 
@@ -132,15 +138,10 @@ func TestAccountsIsolated(t *testing.T) {
 					break
 				}
 			}
-			for _, want := range []string{
+			wantLines(t, body, "",
 				`aliyun_appstream_up{account="b",biz_region=""} 0`,
 				`aliyun_appstream_up{account="a",biz_region=""} 1`,
-				`aliyun_appstream_data_age_seconds{account="a",biz_region=""} 0`,
-			} {
-				if !strings.Contains(body, "\n"+want+"\n") {
-					t.Errorf("missing %s", want)
-				}
-			}
+				`aliyun_appstream_data_age_seconds{account="a",biz_region=""} 0`)
 			if got := e.simA.Requests() - before; got != 1 {
 				t.Errorf("account a: %d requests for its refresh, want 1", got)
 			}
@@ -264,14 +265,9 @@ func TestAccountsHangingAccountLeavesASlot(t *testing.T) {
 	e.clock.Advance(10 * time.Minute) // now b's too
 	sentB := e.simB.Requests()
 	body := e.scrape("X-Prometheus-Scrape-Timeout-Seconds", "3")
-	for _, want := range []string{
+	wantLines(t, body, ": account b did not get a request slot while a's requests hung",
 		`aliyun_appstream_up{account="b",biz_region=""} 1`,
-		`aliyun_appstream_data_age_seconds{account="b",biz_region=""} 0`,
-	} {
-		if !strings.Contains(body, "\n"+want+"\n") {
-			t.Errorf("missing %s: account b did not get a request slot while a's requests hung", want)
-		}
-	}
+		`aliyun_appstream_data_age_seconds{account="b",biz_region=""} 0`)
 	if got := e.simB.Requests() - sentB; got != 1 {
 		t.Errorf("account b: %d requests, want 1", got)
 	}

@@ -55,72 +55,70 @@ func main() {
 
 // printGroups prints the main table, one column per data set size.
 func printGroups(binary string, sizes []string, o options) {
-	var cols []map[row]string
-	head, rule := "| metric |", "|---|"
+	var heads []string
+	var cols [][]string
 	for _, s := range sizes {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			fail("bad -groups %q", s)
 		}
-		cols = append(cols, measure(binary, n, o))
-		head += " " + strings.TrimSpace(s) + " groups |"
-		rule += "---|"
-	}
-	fmt.Println(head)
-	fmt.Println(rule)
-	for r := range numRows {
-		line := "| " + r.name(o) + " |"
-		for _, c := range cols {
-			line += " " + c[r] + " |"
+		col := measure(binary, n, o)
+		var cells []string
+		for r := range numRows {
+			cells = append(cells, col[r])
 		}
-		fmt.Println(line)
+		heads = append(heads, strings.TrimSpace(s)+" groups")
+		cols = append(cols, cells)
 	}
+	var names []string
+	for r := range numRows {
+		names = append(names, r.name(o))
+	}
+	printTable("metric", heads, names, cols)
 }
 
 // printAccounts prints the several-accounts table, one column per set
 // (accounts x groups each).
 func printAccounts(binary string, sets []string, latency time.Duration) {
-	head, rule := "\n| several accounts, each its own endpoint and key |", "|---|"
+	var heads []string
 	var cols [][]string
 	for _, s := range sets {
 		var n, groups int
 		if _, err := fmt.Sscanf(strings.TrimSpace(s), "%dx%d", &n, &groups); err != nil || n < 1 || groups < 1 {
 			fail("bad -accounts %q: want accounts x groups, e.g. 10x200", s)
 		}
-		head += fmt.Sprintf(" %d accounts × %d groups |", n, groups)
-		rule += "---|"
+		heads = append(heads, fmt.Sprintf("%d accounts × %d groups", n, groups))
 		cols = append(cols, measureAccounts(binary, n, groups, latency))
 	}
-	fmt.Println(head)
-	fmt.Println(rule)
-	for i, name := range accountRows(latency) {
-		line := "| " + name + " |"
-		for _, c := range cols {
-			line += " " + c[i] + " |"
-		}
-		fmt.Println(line)
-	}
+	fmt.Println()
+	printTable("several accounts, each its own endpoint and key", heads, accountRows(latency), cols)
 }
 
 // printSessions prints the app instance table, one column per size.
 func printSessions(binary string, sizes []string) {
-	head, rule := "\n| app instances (ListAppInstances), 20 a group |", "|---|"
+	var heads []string
 	var cols [][]string
 	for _, s := range sizes {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			fail("bad -sessions-groups %q", s)
 		}
-		head += " " + strings.TrimSpace(s) + " groups |"
-		rule += "---|"
+		heads = append(heads, strings.TrimSpace(s)+" groups")
 		cols = append(cols, measureSessions(binary, n))
 	}
-	fmt.Println(head)
-	fmt.Println(rule)
-	for i, name := range sessionRows() {
+	fmt.Println()
+	printTable("app instances (ListAppInstances), 20 a group", heads, sessionRows(), cols)
+}
+
+// printTable prints a Markdown table: a row per name, a column per head,
+// cols[c][r] in column c of row r.
+func printTable(corner string, heads, names []string, cols [][]string) {
+	fmt.Println("| " + corner + " | " + strings.Join(heads, " | ") + " |")
+	fmt.Println("|---|" + strings.Repeat("---|", len(heads)))
+	for r, name := range names {
 		line := "| " + name + " |"
 		for _, c := range cols {
-			line += " " + c[i] + " |"
+			line += " " + c[r] + " |"
 		}
 		fmt.Println(line)
 	}
