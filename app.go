@@ -30,8 +30,8 @@ type exporterApp struct {
 	logger          *slog.Logger
 	configFile      string
 	configSetByUser bool
-	demoURL         string // set in --demo mode
-	lifecycle       bool   // POST /-/reload is allowed
+	demo            []demoAccount // set in --demo mode
+	lifecycle       bool          // POST /-/reload is allowed
 
 	metrics         *exporter.Metrics
 	reloadSuccess   prometheus.Gauge
@@ -79,7 +79,7 @@ func (a *exporterApp) registry(demo bool) *prometheus.Registry {
 // returns the file it read, "" for none.
 func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 	_, statErr := os.Stat(a.configFile)
-	if a.demoURL == "" {
+	if len(a.demo) == 0 {
 		if errors.Is(statErr, fs.ErrNotExist) && !a.configSetByUser {
 			return nil, "", fmt.Errorf("no configuration file %q (the default --config.file): copy config.example.yml to %s and edit it, "+
 				"or try the exporter without an Alibaba Cloud account with --demo", a.configFile, a.configFile)
@@ -87,35 +87,67 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 		cfg, err := config.LoadFile(a.configFile)
 		return cfg, a.configFile, err
 	}
-	cfg := config.DefaultConfig()
-	cfg.TagLabels = config.TagLabelsOf("department", "cost-center")
-	file := ""
-	if statErr == nil || a.configSetByUser {
-		loaded, err := config.LoadFile(a.configFile)
-		if err != nil {
-			return nil, "", err
-		}
-		cfg, file = loaded, a.configFile
+	if statErr != nil && !a.configSetByUser {
+		cfg, err := demoDefaults(a.demo)
+		return cfg, "", err
 	}
-	// Every account of a file asks the simulator: the demo never calls a
-	// real endpoint.
-	demoKey := &config.Credentials{AccessKeyID: simulator.DemoKey.ID, AccessKeySecret: promconfig.Secret(simulator.DemoKey.Secret)}
-	err := cfg.Redirect(a.demoURL, demoKey, func(c *config.Config) {
+	cfg, err := config.LoadFile(a.configFile)
+	if err != nil {
+		return nil, "", err
+	}
+	// Every account of a file asks the first demo account's simulator:
+	// the demo never calls a real endpoint.
+	first := a.demo[0]
+	demoKey := &config.Credentials{AccessKeyID: first.key.ID, AccessKeySecret: promconfig.Secret(first.key.Secret)}
+	err = cfg.Redirect(first.url, demoKey, func(c *config.Config) {
 		c.AppInstances.Enabled = true // the demo shows the session panels too
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	return cfg, file, nil
+	return cfg, a.configFile, nil
+}
+
+// demoAccount is one simulated account of --demo.
+type demoAccount struct {
+	name, url string
+	key       simulator.Key
+}
+
+// demoAccountsOf lists the running demo's accounts.
+func demoAccountsOf(d *simulator.Demo) []demoAccount {
+	out := make([]demoAccount, 0, len(d.Accounts))
+	for _, acc := range d.Accounts {
+		out = append(out, demoAccount{name: acc.Name, url: acc.URL, key: acc.Key})
+	}
+	return out
+}
+
+// demoDefaults is the demo's configuration without a file: each demo
+// account with its own endpoint and key, written as a user would write
+// it, so it goes through the same parsing and checks.
+func demoDefaults(accounts []demoAccount) (*config.Config, error) {
+	var b strings.Builder
+	b.WriteString("tag_labels: [department, cost-center]\napp_instances: {enabled: true}\naccounts:\n")
+	for _, acc := range accounts {
+		fmt.Fprintf(&b, "  - name: %s\n    endpoint: %q\n    credentials: {access_key_id: %q, access_key_secret: %q}\n",
+			acc.name, acc.url, acc.key.ID, acc.key.Secret)
+	}
+	return config.Parse([]byte(b.String()), "")
 }
 
 // demoEndpointText stands for the demo's loopback endpoint in
 // --config.check, which does not start it.
 const demoEndpointText = "the demo's simulated endpoint on loopback"
 
+// demoCheckURL is the endpoint --config.check --demo validates in place of
+// the demo's, which it does not start.
+const demoCheckURL = "http://127.0.0.1:1"
+
 func (a *exporterApp) check(stdout, stderr io.Writer, demo bool, groups int) int {
 	if demo {
-		a.demoURL = "http://127.0.0.1:1" // validated, never called
+		// The demo's accounts and keys, at an address validated, never called.
+		a.demo = []demoAccount{{"cn-prod", demoCheckURL, simulator.DemoKey}, {"intl", demoCheckURL, simulator.DemoIntlKey}}
 	}
 	cfg, file, err := a.loadConfig()
 	if err != nil {
@@ -124,7 +156,7 @@ func (a *exporterApp) check(stdout, stderr io.Writer, demo bool, groups int) int
 	}
 	summary := cfg.Summary()
 	if demo {
-		summary = strings.ReplaceAll(summary, a.demoURL, demoEndpointText)
+		summary = strings.ReplaceAll(summary, demoCheckURL, demoEndpointText)
 	}
 	if file == "" {
 		fmt.Fprintf(stdout, "OK: demo mode, no config file (demo defaults): %s\n", summary)
@@ -234,7 +266,7 @@ func (a *exporterApp) mux(metricsPath string, reg *prometheus.Registry) *http.Se
 	if metricsPath != "/" {
 		description := "Prometheus exporter for Alibaba Cloud WUYING Cloud Application delivery groups"
 		extraHTML := ""
-		if a.demoURL != "" {
+		if len(a.demo) > 0 {
 			description = "DEMO MODE: simulated delivery groups, not a real account. " + description
 			extraHTML = `<p class="demo"><strong>Demo mode.</strong> Every group served here is made up by the built-in simulator; ` +
 				`alerts on it are not real. Every series of this target can be left out with ` +

@@ -37,7 +37,7 @@ type panelQuery struct {
 // Grafana's variables and macros, as a user who picks "All" sees them.
 var grafanaMacros = strings.NewReplacer(
 	"$__rate_interval", "1m", "$__interval", "15s", "$__range", "5m",
-	"$job", ".*", "$instance", ".*", "$region", ".*", "$charge_type", ".*", "$group", ".*",
+	"$job", ".*", "$account", ".*", "$instance", ".*", "$region", ".*", "$charge_type", ".*", "$group", ".*",
 )
 
 func loadDashboards(t *testing.T, dir string) map[string]map[string]any {

@@ -96,7 +96,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) *flags {
 	app.Flag("config.check", "Validate the configuration file, print a one-line verdict and exit (0 valid, 1 invalid) without calling the API.").BoolVar(&f.configCheck)
 	app.Flag("config.check.groups", "With --config.check and app_instances enabled: the number of groups app_instances queries (aliyun_appstream_app_instances_groups), for its API cost; 0 prints it for 10, 100 and 1,000.").Default("0").IntVar(&f.checkGroups)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
-	app.Flag("demo", "Serve a simulated appstream-center endpoint with 30 demo delivery groups on loopback and export those; no Alibaba Cloud account needed.").BoolVar(&f.demo)
+	app.Flag("demo", "Serve two simulated appstream-center accounts on loopback (cn-prod with 30 demo delivery groups, intl with 3) and export those; no Alibaba Cloud account needed.").BoolVar(&f.demo)
 	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload). SIGHUP always reloads.").BoolVar(&f.lifecycle)
 	f.web = webflag.AddFlags(app, ":9937")
 	promslogflag.AddFlags(app, f.log)
@@ -149,8 +149,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer d.Close()
-		a.demoURL = d.URL
-		logger.Warn("DEMO MODE: exporting simulated delivery groups from a loopback endpoint, not a real account", "endpoint", d.URL)
+		a.demo = demoAccountsOf(d)
+		for _, acc := range d.Accounts {
+			logger.Warn("DEMO MODE: exporting simulated delivery groups from a loopback endpoint, not a real account", "account", acc.Name, "endpoint", acc.URL)
+		}
 	}
 
 	server := newServer(a.mux(f.metricsPath, a.registry(f.demo)), logger)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -341,8 +342,15 @@ func TestDemoServesEveryFamily(t *testing.T) {
 			t.Errorf("--demo does not serve %s", name)
 		}
 	}
-	if !strings.Contains(m, `aliyun_appstream_groups{biz_region=""} 30`) {
-		t.Errorf("--demo does not serve 30 groups")
+	// Two accounts, each at an endpoint of its own with a key of its own.
+	for _, want := range []string{`aliyun_appstream_groups{account="cn-prod",biz_region=""} 30`, `aliyun_appstream_groups{account="intl",biz_region=""} 3`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("--demo does not serve %s", want)
+		}
+	}
+	endpoints := regexp.MustCompile(`account=(\S+) endpoint=(\S+)`).FindAllStringSubmatch(e.stderr.String(), -1)
+	if len(endpoints) != 2 || endpoints[0][2] == endpoints[1][2] {
+		t.Errorf("--demo does not log two accounts at two endpoints: %q", endpoints)
 	}
 }
 

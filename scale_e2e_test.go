@@ -30,13 +30,13 @@ var scaleRegions = []string{"cn-shanghai", "cn-hangzhou", "cn-beijing", "cn-shen
 // Grafana's macros for the default 6 h time range on a ~1,000 px panel.
 var scaleMacros = strings.NewReplacer(
 	"$__rate_interval", "1m", "$__interval", "20s", "$__range", "6h",
-	"$job", ".*", "$instance", ".*", "$region", ".*", "$charge_type", ".*", "$group", ".*",
+	"$job", ".*", "$account", ".*", "$instance", ".*", "$region", ".*", "$charge_type", ".*", "$group", ".*",
 )
 
 // oneRegion is scaleMacros with one region picked.
 var oneRegion = strings.NewReplacer(
 	"$__rate_interval", "1m", "$__interval", "20s", "$__range", "6h",
-	"$job", ".*", "$instance", ".*", "$region", scaleRegions[2], "$charge_type", ".*", "$group", ".*",
+	"$job", ".*", "$account", ".*", "$instance", ".*", "$region", scaleRegions[2], "$charge_type", ".*", "$group", ".*",
 )
 
 // TestDashboardScale runs every dashboard query against 2,000 delivery
@@ -238,7 +238,9 @@ func (rep *scaleReport) panel(q panelQuery, r queryResult) {
 }
 
 // variable records a variable query's figures, and fails it when it has
-// no values.
+// no values. The account variable has none here by design: this exporter
+// has one account, whose series carry no account label (the end-to-end
+// test on the demo's two accounts checks it has values).
 func (rep *scaleReport) variable(v variableQuery, r queryResult) {
 	kind := "variable, query_result"
 	if v.expr == "" {
@@ -246,7 +248,7 @@ func (rep *scaleReport) variable(v variableQuery, r queryResult) {
 	}
 	r.series = len(r.values)
 	rep.row(v.dashboard, "$"+v.name, "", kind, r)
-	if r.err != "" || len(r.values) == 0 {
+	if r.err != "" || (len(r.values) == 0 && v.name != "account") {
 		rep.failures = append(rep.failures, fmt.Sprintf("%s: variable %s has no values: %s", v.dashboard, v.name, r.err))
 	}
 }

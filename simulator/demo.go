@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,13 +20,29 @@ import (
 //go:embed demo.json.tmpl
 var demoTemplate string
 
+// demoIntlTemplate is the demo's second account: three healthy groups on
+// the international site, so the account label and variable have two
+// values while the alerts stay those of the first account.
+//
+//go:embed demo_intl.json.tmpl
+var demoIntlTemplate string
+
 // DemoKey is the access key the demo endpoint accepts. It is not a real
 // Alibaba Cloud key.
 var DemoKey = Key{ID: "LTAI5tDemoOnlyNotAKey", Secret: "demo-secret-not-a-real-secret"}
 
+// DemoIntlKey is the key of the demo's second account; each endpoint
+// refuses the other's.
+var DemoIntlKey = Key{ID: "LTAI5tDemoIntlNotAKey", Secret: "demo-intl-secret-not-a-real-secret"}
+
 // DemoDataset renders the demo data set relative to now, with app
 // instances for its published groups (DemoSessions).
-func DemoDataset(now time.Time) (Dataset, error) {
+func DemoDataset(now time.Time) (Dataset, error) { return renderDemo(demoTemplate, now) }
+
+// DemoIntlDataset renders the second account's data set like DemoDataset.
+func DemoIntlDataset(now time.Time) (Dataset, error) { return renderDemo(demoIntlTemplate, now) }
+
+func renderDemo(text string, now time.Time) (Dataset, error) {
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		return Dataset{}, err
@@ -45,7 +62,7 @@ func DemoDataset(now time.Time) (Dataset, error) {
 			return now.In(shanghai).Add(time.Duration(minutes) * time.Minute).Format("15:04")
 		},
 	}
-	t, err := template.New("demo").Funcs(funcs).Parse(demoTemplate)
+	t, err := template.New("demo").Funcs(funcs).Parse(text)
 	if err != nil {
 		return Dataset{}, err
 	}
@@ -60,31 +77,63 @@ func DemoDataset(now time.Time) (Dataset, error) {
 	return WithSessions(d, now, DemoSessions)
 }
 
-// Demo is a running demo endpoint on loopback.
-type Demo struct {
+// DemoAccount is one simulated account of the demo: its own endpoint on
+// loopback, its own key and data set.
+type DemoAccount struct {
+	Name   string // the account label it is exported under
 	URL    string // http://127.0.0.1:<port>
+	Key    Key
 	Server *Server
 	srv    *http.Server
 }
 
-// StartDemo serves the demo data set on a free loopback port.
+// Demo is the running demo: two accounts, cn-prod (DemoDataset, whose
+// groups raise every alert) and intl (DemoIntlDataset, all healthy).
+type Demo struct {
+	Accounts []*DemoAccount
+}
+
+// StartDemo serves each demo account on a free loopback port of its own.
 func StartDemo(now time.Time) (*Demo, error) {
-	d, err := DemoDataset(now)
+	d := &Demo{}
+	for _, a := range []struct {
+		name    string
+		key     Key
+		dataset func(time.Time) (Dataset, error)
+	}{{"cn-prod", DemoKey, DemoDataset}, {"intl", DemoIntlKey, DemoIntlDataset}} {
+		acc, err := startDemoAccount(a.name, a.key, a.dataset, now)
+		if err != nil {
+			_ = d.Close()
+			return nil, err
+		}
+		d.Accounts = append(d.Accounts, acc)
+	}
+	return d, nil
+}
+
+func startDemoAccount(name string, key Key, dataset func(time.Time) (Dataset, error), now time.Time) (*DemoAccount, error) {
+	data, err := dataset(now)
 	if err != nil {
 		return nil, err
 	}
-	s := New(DemoKey)
-	if err := s.SetData(d); err != nil {
+	s := New(key)
+	if err := s.SetData(data); err != nil {
 		return nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("demo endpoint: %w", err)
+		return nil, fmt.Errorf("demo endpoint of %s: %w", name, err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }() // returns ErrServerClosed on Close
-	return &Demo{URL: "http://" + l.Addr().String(), Server: s, srv: srv}, nil
+	return &DemoAccount{Name: name, URL: "http://" + l.Addr().String(), Key: key, Server: s, srv: srv}, nil
 }
 
-// Close stops the demo endpoint.
-func (d *Demo) Close() error { return d.srv.Close() }
+// Close stops every demo endpoint.
+func (d *Demo) Close() error {
+	var errs []error
+	for _, a := range d.Accounts {
+		errs = append(errs, a.srv.Close())
+	}
+	return errors.Join(errs...)
+}

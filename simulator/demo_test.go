@@ -97,3 +97,35 @@ func TestDemoSessions(t *testing.T) {
 		t.Errorf("%d groups at 90%% or more of their sessions, a session-billed one among them: %v; want 2 or more, and yes", nearFull, sessionBilledNearFull)
 	}
 }
+
+// TestDemoIntlDataset: the demo's second account is healthy (the
+// end-to-end test expects its groups to raise no alert) and has app
+// instances, so its session panels show data too.
+func TestDemoIntlDataset(t *testing.T) {
+	d, err := DemoIntlDataset(time.Date(2026, 11, 27, 23, 30, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.AppInstanceGroupModels); n != 3 {
+		t.Errorf("%d groups, want 3", n)
+	}
+	for _, raw := range d.AppInstanceGroupModels {
+		var g struct {
+			ID                     string `json:"AppInstanceGroupId"`
+			Status, ResourceStatus string
+			RegionID               string `json:"RegionId"`
+		}
+		if err := json.Unmarshal(raw, &g); err != nil {
+			t.Fatal(err)
+		}
+		if g.Status != "PUBLISHED" || g.ResourceStatus != "AVAILABLE" || g.RegionID != "ap-southeast-1" {
+			t.Errorf("%s: %s/%s in %s, want PUBLISHED/AVAILABLE in ap-southeast-1", g.ID, g.Status, g.ResourceStatus, g.RegionID)
+		}
+		if len(d.AppInstances[g.ID]) == 0 {
+			t.Errorf("%s has no app instances", g.ID)
+		}
+	}
+	if DemoIntlKey == DemoKey {
+		t.Error("the demo's two accounts share a key")
+	}
+}

@@ -46,12 +46,16 @@ func days(d float64) string {
 	return fmt.Sprintf("%g days", d)
 }
 
+// varAccount narrows a dashboard link to the alert's account; a
+// single-account exporter has none, and the variable stays All.
+const varAccount = "{{ with $labels.account }}&var-account={{ . }}{{ end }}"
+
 // dash links the Overview dashboard filtered to the alert's group.
 func (b builder) dash() string {
-	return b.p.GrafanaURL + "/d/appstream-overview/appstream-overview?var-job={{ $labels.job }}&var-region={{ $labels.region }}&var-group={{ $labels.group_id }}"
+	return b.p.GrafanaURL + "/d/appstream-overview/appstream-overview?var-job={{ $labels.job }}" + varAccount + "&var-region={{ $labels.region }}&var-group={{ $labels.group_id }}"
 }
 
 // exporterDash links the exporter dashboard filtered to the alert's target.
 func (b builder) exporterDash() string {
-	return b.p.GrafanaURL + "/d/appstream-exporter/appstream-exporter?var-job={{ $labels.job }}&var-instance={{ $labels.instance }}"
+	return b.p.GrafanaURL + "/d/appstream-exporter/appstream-exporter?var-job={{ $labels.job }}" + varAccount + "&var-instance={{ $labels.instance }}"
 }

@@ -16,7 +16,7 @@ var promDS = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(
 
 // newDashboard is the frame both dashboards share: tags, refresh, time
 // range, a link to the other one (carrying the time range and the
-// variables), and the data source and job variables.
+// variables), and the data source, job and account variables.
 func newDashboard(title, uid, description, linkTo string) *dashboard.DashboardBuilder {
 	return dashboard.NewDashboardBuilder(title).
 		Uid(uid).
@@ -34,7 +34,10 @@ func newDashboard(title, uid, description, linkTo string) *dashboard.DashboardBu
 			IncludeVars(true)).
 		WithVariable(datasourceVariable()).
 		WithVariable(queryVariable("job", "Job", `label_values(aliyun_appstream_up, job)`,
-			"Prometheus job(s) scraping appstream_exporter."))
+			"Prometheus job(s) scraping appstream_exporter.")).
+		WithVariable(queryVariable("account", "Account", `label_values(aliyun_appstream_up{job=~"$job"}, account)`,
+			"Alibaba Cloud account(s), as named under accounts: in the exporter's configuration. "+
+				"An exporter configured for one account exports no account label; All includes its series."))
 }
 
 func datasourceVariable() *dashboard.DatasourceVariableBuilder {
@@ -103,7 +106,9 @@ func listsAll(description string) string {
 }
 
 // groupLink opens the overview narrowed to the group of a table row (or of
-// a bar: fieldLabels), keeping the time range, data source and job.
+// a bar: fieldLabels), keeping the time range, data source, job and
+// account selection (a single-account exporter has no account field to
+// take it from the row).
 func groupLink(fieldLabels bool) []cog.Builder[dashboard.DashboardLink] {
 	region, group := "${__data.fields.region}", "${__data.fields.group_id}"
 	if fieldLabels {
@@ -113,7 +118,7 @@ func groupLink(fieldLabels bool) []cog.Builder[dashboard.DashboardLink] {
 		dashboard.NewDashboardLinkBuilder("Show this delivery group").
 			Type(dashboard.DashboardLinkTypeLink).
 			Url("/d/appstream-overview?var-region=" + region + "&var-group=" + group +
-				"&${datasource:queryparam}&${job:queryparam}&${__url_time_range}"),
+				"&${datasource:queryparam}&${job:queryparam}&${account:queryparam}&${__url_time_range}"),
 	}
 }
 

@@ -7,14 +7,19 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/heatmap"
 )
 
-// esel narrows every exporter query to the chosen job and instance.
-const esel = `job=~"$job", instance=~"$instance"`
+// esel narrows every exporter query to the chosen job, account and
+// instance.
+const esel = `job=~"$job", account=~"$account", instance=~"$instance"`
+
+// isel is esel for the series of the whole process (reloads, the scrape's
+// up), which carry no account label.
+const isel = `job=~"$job", instance=~"$instance"`
 
 func exporter() *dashboard.DashboardBuilder {
 	d := newDashboard("AppStream exporter", "appstream-exporter",
 		"Health of appstream_exporter: refreshes, API requests and errors, data age, configuration reloads.",
 		"AppStream overview").
-		WithVariable(queryVariable("instance", "Instance", `label_values(aliyun_appstream_up{job=~"$job"}, instance)`,
+		WithVariable(queryVariable("instance", "Instance", `label_values(aliyun_appstream_up{job=~"$job", account=~"$account"}, instance)`,
 			"Exporter instance."))
 	withRow(d, "Status", statusPanels()...)
 	withRow(d, "Refreshes", refreshPanels()...)
@@ -36,15 +41,15 @@ func appInstancePanels() []cog.Builder[dashboard.Panel] {
 			TextMode(common.BigValueTextModeValueAndName).
 			Mappings(valueText("0", "DOWN", "red", "1", "UP", "green")).
 			NoValue(off).
-			WithTarget(instant(`aliyun_appstream_app_instances_up{`+esel+`}`, "{{instance}} {{biz_region}}", "A")),
+			WithTarget(instant(`aliyun_appstream_app_instances_up{`+esel+`}`, "{{instance}} {{account}} {{biz_region}}", "A")),
 		statPanel().
 			Title("Pages per app instance refresh").
 			Description("ListAppInstances pages the refresh of the data being served read, one request each (retries are in the API panels), and the groups it listed: at least one page per group. " + off + ".").
 			Span(8).Height(5).
 			Unit("short").
 			NoValue(off).
-			WithTarget(instant(`aliyun_appstream_app_instances_refresh_pages{`+esel+`}`, "pages {{instance}} {{biz_region}}", "A")).
-			WithTarget(instant(`aliyun_appstream_app_instances_groups{`+esel+`}`, "groups {{instance}} {{biz_region}}", "B")),
+			WithTarget(instant(`aliyun_appstream_app_instances_refresh_pages{`+esel+`}`, "pages {{instance}} {{account}} {{biz_region}}", "A")).
+			WithTarget(instant(`aliyun_appstream_app_instances_groups{`+esel+`}`, "groups {{instance}} {{account}} {{biz_region}}", "B")),
 		lines().
 			Title("App instance data age and refresh duration").
 			Description("Age of the app instance data being served (grows up to app_instances.cache_ttl between refreshes), and the wall time of the newest refresh: all groups at max_requests_per_second. " + off + ".").
@@ -52,8 +57,8 @@ func appInstancePanels() []cog.Builder[dashboard.Panel] {
 			Unit("s").
 			Min(0).
 			NoValue(off).
-			WithTarget(query(`aliyun_appstream_app_instances_data_age_seconds{`+esel+`}`, "age {{instance}} {{biz_region}}", "A")).
-			WithTarget(query(`aliyun_appstream_app_instances_refresh_duration_seconds{`+esel+`}`, "refresh {{instance}} {{biz_region}}", "B")),
+			WithTarget(query(`aliyun_appstream_app_instances_data_age_seconds{`+esel+`}`, "age {{instance}} {{account}} {{biz_region}}", "A")).
+			WithTarget(query(`aliyun_appstream_app_instances_refresh_duration_seconds{`+esel+`}`, "refresh {{instance}} {{account}} {{biz_region}}", "B")),
 	}
 }
 
@@ -68,27 +73,27 @@ func statusPanels() []cog.Builder[dashboard.Panel] {
 			ColorMode(common.BigValueColorModeBackground).
 			TextMode(common.BigValueTextModeValueAndName).
 			Mappings(valueText("0", "DOWN", "red", "1", "UP", "green")).
-			WithTarget(instant(`aliyun_appstream_up{`+esel+`}`, "{{instance}} {{biz_region}}", "A")).
-			WithTarget(instant(`up{job=~"$job", instance=~"$instance"}`, "{{instance}} scrape", "B")),
+			WithTarget(instant(`aliyun_appstream_up{`+esel+`}`, "{{instance}} {{account}} {{biz_region}}", "A")).
+			WithTarget(instant(`up{`+isel+`}`, "{{instance}} scrape", "B")),
 		statPanel().
 			Title("Groups served").
 			Description("Delivery groups in the data being served, per query.").
 			Span(6).Height(5).
 			Unit("short").
-			WithTarget(instant(`aliyun_appstream_groups{`+esel+`}`, "{{instance}} {{biz_region}}", "A")),
+			WithTarget(instant(`aliyun_appstream_groups{`+esel+`}`, "{{instance}} {{account}} {{biz_region}}", "A")),
 		statPanel().
 			Title("Configuration").
 			Description("Whether the newest configuration load or reload succeeded. A failed reload keeps the previous configuration in force.").
 			Span(5).Height(5).
 			ColorMode(common.BigValueColorModeBackground).
 			Mappings(valueText("0", "RELOAD FAILED", "red", "1", "OK", "green")).
-			WithTarget(instant(`aliyun_appstream_config_last_reload_successful{`+esel+`}`, "{{instance}}", "A")),
+			WithTarget(instant(`aliyun_appstream_config_last_reload_successful{`+isel+`}`, "{{instance}}", "A")),
 		statPanel().
 			Title("Configuration loaded").
 			Description("When the configuration in force was loaded.").
 			Span(5).Height(5).
 			Unit("dateTimeFromNow").
-			WithTarget(instant(`aliyun_appstream_config_last_reload_success_timestamp_seconds{`+esel+`} * 1000`, "{{instance}}", "A")),
+			WithTarget(instant(`aliyun_appstream_config_last_reload_success_timestamp_seconds{`+isel+`} * 1000`, "{{instance}}", "A")),
 	}
 }
 
@@ -102,7 +107,7 @@ func refreshPanels() []cog.Builder[dashboard.Panel] {
 			Span(8).Height(8).
 			Unit("s").
 			Min(0).
-			WithTarget(query(`aliyun_appstream_data_age_seconds{`+esel+`}`, "{{instance}} {{biz_region}}", "A")),
+			WithTarget(query(`aliyun_appstream_data_age_seconds{`+esel+`}`, "{{instance}} {{account}} {{biz_region}}", "A")),
 		lines().
 			Title("Time since last successful refresh").
 			Description("The AppStreamDataStale alert fires above 15 minutes.").
@@ -111,14 +116,14 @@ func refreshPanels() []cog.Builder[dashboard.Panel] {
 			Min(0).
 			Thresholds(thresholds("green", 900.0, "red")).
 			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
-			WithTarget(query(`time() - aliyun_appstream_last_refresh_success_timestamp_seconds{`+esel+`}`, "{{instance}} {{biz_region}}", "A")),
+			WithTarget(query(`time() - aliyun_appstream_last_refresh_success_timestamp_seconds{`+esel+`}`, "{{instance}} {{account}} {{biz_region}}", "A")),
 		lines().
 			Title("Refresh duration").
 			Description("Wall time of the newest refresh of each query: all pages and retries.").
 			Span(8).Height(8).
 			Unit("s").
 			Min(0).
-			WithTarget(query(`aliyun_appstream_refresh_duration_seconds{`+esel+`}`, "{{instance}} {{biz_region}}", "A")),
+			WithTarget(query(`aliyun_appstream_refresh_duration_seconds{`+esel+`}`, "{{instance}} {{account}} {{biz_region}}", "A")),
 		barGauge().
 			Title("Refreshes by result").
 			Description("Finished refreshes in the dashboard's time range, per query (biz_region; empty: the unfiltered query) and result: whole numbers, the increase over the range rounded.").
@@ -131,7 +136,7 @@ func refreshPanels() []cog.Builder[dashboard.Panel] {
 			Thresholds(thresholds("blue")).
 			OverrideByRegexp(".*failure$", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "red"}}}).
 			OverrideByRegexp(".*success$", []dashboard.DynamicConfigValue{{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": "green"}}}).
-			WithTarget(instant(`round(sum by (biz_region, result) (increase(aliyun_appstream_refreshes_total{`+esel+`}[$__range])))`, "{{biz_region}} {{result}}", "A")),
+			WithTarget(instant(`round(sum by (account, biz_region, result) (increase(aliyun_appstream_refreshes_total{`+esel+`}[$__range])))`, "{{account}} {{biz_region}} {{result}}", "A")),
 	}
 }
 

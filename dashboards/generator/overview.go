@@ -10,17 +10,17 @@ import (
 )
 
 // sel narrows every overview query to the variables' choice.
-const sel = `job=~"$job", region=~"$region", charge_type=~"$charge_type", group_id=~"$group"`
+const sel = `job=~"$job", account=~"$account", region=~"$region", charge_type=~"$charge_type", group_id=~"$group"`
 
 const day = 86400.0
 
-// A group is its group_id in its region (and job); a pool, a node_pool_id
-// of a group. Aggregating to these labels drops the tag labels and the
+// A group is its group_id in its region of its account (and job); a pool,
+// a node_pool_id of a group. The same ID in two accounts is two groups. Aggregating to these labels drops the tag labels and the
 // instance (two exporters of one job count once) and keeps answers small.
 const (
-	groupKey    = "job, region, group_id"
-	groupLabels = "job, region, charge_type, group_id, group_name"
-	poolLabels  = "job, region, group_id, group_name, node_pool_id"
+	groupKey    = "job, account, region, group_id"
+	groupLabels = "job, account, region, charge_type, group_id, group_name"
+	poolLabels  = "job, account, region, group_id, group_name, node_pool_id"
 )
 
 // topPools is how many pools the per-pool panels show.
@@ -30,7 +30,7 @@ const topPools = "20"
 var plumbing = []string{"Time", "__name__", "job", "instance", "Value"}
 
 // The column names of group and pool tables.
-var groupColumns = map[string]string{"group_name": "Group", "group_id": "ID", "region": "Region", "charge_type": "Charge type", "node_pool_id": "Pool"}
+var groupColumns = map[string]string{"account": "Account", "group_name": "Group", "group_id": "ID", "region": "Region", "charge_type": "Charge type", "node_pool_id": "Pool"}
 
 // byPool selects the series of expr of the pools in top (an expression
 // aggregated to poolLabels), aggregated to poolLabels too.
@@ -54,14 +54,14 @@ func overview() *dashboard.DashboardBuilder {
 	d := newDashboard("AppStream overview", "appstream-overview",
 		"WUYING Cloud Application delivery groups: status, expiry, capacity and scheduled scaling, from appstream_exporter.",
 		"AppStream exporter").
-		WithVariable(queryVariable("region", "Region", `label_values(region_status:aliyun_appstream_group_status:sum{job=~"$job"}, region)`,
+		WithVariable(queryVariable("region", "Region", `label_values(region_status:aliyun_appstream_group_status:sum{job=~"$job", account=~"$account"}, region)`,
 			"Region of the delivery group (RegionId), from the recording rule region_status:aliyun_appstream_group_status:sum (alerts/appstream.rules.yml).")).
 		WithVariable(resultVariable("charge_type", "Charge type",
-			`count by (charge_type) (aliyun_appstream_group_info{job=~"$job", region=~"$region"})`,
+			`count by (charge_type) (aliyun_appstream_group_info{job=~"$job", account=~"$account", region=~"$region"})`,
 			`/charge_type="(?<value>[^"]*)"/`,
 			"PrePaid (subscription) or PostPaid (pay-as-you-go).")).
 		WithVariable(resultVariable("group", "Delivery group",
-			`max by (group_id, group_name) (aliyun_appstream_group_info{job=~"$job", region=~"$region", charge_type=~"$charge_type"})`,
+			`max by (group_id, group_name) (aliyun_appstream_group_info{job=~"$job", account=~"$account", region=~"$region", charge_type=~"$charge_type"})`,
 			`/group_id="(?<value>[^"]*)".*group_name="(?<text>[^"]*)"/`,
 			"Delivery groups of the selected regions, shown by name, selected by ID: pick a region first in a large fleet."))
 	withRow(d, "Fleet", fleetPanels()...)
@@ -146,7 +146,7 @@ func dataFreshness() *stat.PanelBuilder {
 			{Id: "thresholds", Value: buildThresholds(thresholds("red", 1.0, "green"))},
 		}).
 		WithTarget(instant(`up{job=~"$job"}`, "scrape {{instance}}", "A")).
-		WithTarget(instant(`aliyun_appstream_data_age_seconds{job=~"$job"}`, "data age {{instance}} {{biz_region}}", "B"))
+		WithTarget(instant(`aliyun_appstream_data_age_seconds{job=~"$job", account=~"$account"}`, "data age {{instance}} {{account}} {{biz_region}}", "B"))
 }
 
 // groupsBy is a bar per value of label of aliyun_appstream_group_<label>:
@@ -179,7 +179,7 @@ func problemPanels() []cog.Builder[dashboard.Panel] {
 			WithTarget(tableQuery(`sort(max by (`+groupLabels+`) (aliyun_appstream_group_expires_in_seconds{`+sel+`}))`, "A")).
 			WithTransformation(organize(plumbing[:4],
 				with(groupColumns, "Value", "Expires in"),
-				[]string{"group_name", "Value", "region", "charge_type", "group_id"})),
+				[]string{"group_name", "account", "Value", "region", "charge_type", "group_id"})),
 		groupTable().
 			Title("Ceased, expired, failed and unavailable groups").
 			Description(listsAll("Groups whose Status is CEASED, EXPIRED, EXPIRED_RECYCLING, FAILED or MAINTAIN_FAILED, or whose ResourceStatus is UNAVAILABLE. A row opens the overview of its group.")).
@@ -190,7 +190,7 @@ func problemPanels() []cog.Builder[dashboard.Panel] {
 			WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
 			WithTransformation(organize(append(plumbing, "resource_status"),
 				with(groupColumns, "status", "Problem"),
-				[]string{"group_name", "status", "region", "charge_type", "group_id"})),
+				[]string{"group_name", "account", "status", "region", "charge_type", "group_id"})),
 	}
 }
 
@@ -321,7 +321,7 @@ func fullestGroups() *table.PanelBuilder {
 		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
 		WithTransformation(organize([]string{"Time", "job"},
 			with(groupColumns, "Value #A", "Use", "Value #B", "Connected", "Value #C", "Can hold", "Value #D", "Scale-out at"),
-			[]string{"group_name", "Value #A", "Value #B", "Value #C", "Value #D", "region", "charge_type", "group_id"}))
+			[]string{"group_name", "account", "Value #A", "Value #B", "Value #C", "Value #D", "region", "charge_type", "group_id"}))
 }
 
 // busiestPools is a table of the busiest pools' nodes, headroom and
@@ -355,7 +355,7 @@ func busiestPools() *table.PanelBuilder {
 		WithTransformation(organize([]string{"Time", "job"},
 			with(groupColumns, "Value #A", "Use", "Value #B", "Nodes used", "Value #C", "Nodes",
 				"Value #D", "Scaled nodes used", "Value #E", "Scaled nodes", "Value #F", "Scaling headroom", "Value #G", "Session capacity"),
-			[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "Value #D", "Value #E", "Value #F", "Value #G", "region", "group_id"}))
+			[]string{"group_name", "account", "node_pool_id", "Value #A", "Value #B", "Value #C", "Value #D", "Value #E", "Value #F", "Value #G", "region", "group_id"}))
 }
 
 // windowTable is a full-width table of scheduled-scaling windows, one row
@@ -385,7 +385,7 @@ func scheduledScaling() *table.PanelBuilder {
 		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
 		WithTransformation(organize([]string{"Time", "job"},
 			with(groupColumns, "Value #A", "Target", "Value #B", "Nodes", "Value #C", "Shortfall"),
-			[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "region", "group_id"}))
+			[]string{"group_name", "account", "node_pool_id", "Value #A", "Value #B", "Value #C", "region", "group_id"}))
 }
 
 // nextScheduledWindows is a table of the pools' next scheduled-scaling
@@ -412,7 +412,7 @@ max by (`+poolLabels+`) (aliyun_appstream_node_pool_max_scaling_nodes{`+sel+`} >
 		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
 		WithTransformation(organize([]string{"Time", "job"},
 			with(groupColumns, "Value #A", "Next window", "Value #B", "Next target", "Value #C", "Max scaling nodes", "Value #D", "Target - max"),
-			[]string{"group_name", "node_pool_id", "Value #A", "Value #B", "Value #C", "Value #D", "region", "group_id"}))
+			[]string{"group_name", "account", "node_pool_id", "Value #A", "Value #B", "Value #C", "Value #D", "region", "group_id"}))
 }
 
 // with is a copy of m with more key, value pairs.
