@@ -41,9 +41,14 @@ func newDashboard(title, uid, description, linkTo string) *dashboard.DashboardBu
 }
 
 func datasourceVariable() *dashboard.DatasourceVariableBuilder {
+	importPick := "${" + importInputName + "}"
 	return dashboard.NewDatasourceVariableBuilder("datasource").
 		Label("Data source").
-		Type("prometheus")
+		Type("prometheus").
+		Current(dashboard.VariableOption{
+			Text:  dashboard.StringOrArrayOfString{String: &importPick},
+			Value: dashboard.StringOrArrayOfString{String: &importPick},
+		})
 }
 
 // queryVariable is a multi-select variable with "All" meaning any value,

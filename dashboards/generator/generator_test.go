@@ -139,3 +139,74 @@ func TestPanelsShowCurrentValues(t *testing.T) {
 		}
 	}
 }
+
+// TestPanelDocIsGenerated: docs/dashboards.md is what the generator writes
+// from the dashboards' own titles and descriptions.
+func TestPanelDocIsGenerated(t *testing.T) {
+	want, err := panelDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(docFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("%s differs from the generator's output; run `go run .` in dashboards/generator", docFile)
+	}
+}
+
+// TestImportable: each dashboard carries the envelope Grafana's "Import
+// dashboard" reads: one Prometheus data source input, which the
+// datasource variable starts at (so the pick at import is used), and a
+// requirement for each panel type it has.
+func TestImportable(t *testing.T) {
+	for name, build := range dashboards {
+		out, err := render(build)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Inputs []struct {
+				Name string `json:"name"`
+			} `json:"__inputs"`
+			Requires []struct {
+				Type, ID string
+			} `json:"__requires"`
+			Panels     []struct{ Type string } `json:"panels"`
+			Templating struct {
+				List []struct {
+					Name    string
+					Current struct {
+						Value any `json:"value"`
+					} `json:"current"`
+				} `json:"list"`
+			} `json:"templating"`
+		}
+		if err := json.Unmarshal(out, &d); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Inputs) != 1 || d.Inputs[0].Name != importInputName {
+			t.Errorf("%s: __inputs %+v, want one %s", name, d.Inputs, importInputName)
+		}
+		required := map[string]bool{}
+		for _, r := range d.Requires {
+			required[r.Type+"/"+r.ID] = true
+		}
+		for _, want := range []string{"grafana/grafana", "datasource/prometheus"} {
+			if !required[want] {
+				t.Errorf("%s: __requires lacks %s", name, want)
+			}
+		}
+		for _, p := range d.Panels {
+			if p.Type != "row" && !required["panel/"+p.Type] {
+				t.Errorf("%s: __requires lacks panel %s", name, p.Type)
+			}
+		}
+		for _, v := range d.Templating.List {
+			if v.Name == "datasource" && v.Current.Value != "${"+importInputName+"}" {
+				t.Errorf("%s: the datasource variable starts at %v, not the import's pick", name, v.Current.Value)
+			}
+		}
+	}
+}
