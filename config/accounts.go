@@ -64,7 +64,8 @@ func (c *Config) parseAccounts(root *yaml.Node, baseDir string, lines map[string
 	var errs []error
 	for _, k := range perAccountOnly {
 		if line, ok := lines[k]; ok {
-			errs = append(errs, fmt.Errorf("line %d: %s: with accounts, each account sets its own %s; move it into the accounts that use it, or remove accounts to keep the single-account form", line, k, k))
+			errs = append(errs, &FieldError{Path: k, Line: line,
+				Msg: fmt.Sprintf("with accounts, each account sets its own %s; move it into the accounts that use it, or remove accounts to keep the single-account form", k)})
 		}
 	}
 	seen := map[string]int{}
@@ -131,7 +132,11 @@ func (c *Config) accountsSummary() string {
 	for _, ac := range c.accounts {
 		parts = append(parts, ac.account+" ("+ac.targetSummary()+")")
 	}
-	return fmt.Sprintf("%d accounts: %s; at most %d API requests at once", len(c.accounts), strings.Join(parts, "; "), c.MaxConcurrentRequests)
+	noun := "accounts"
+	if len(c.accounts) == 1 {
+		noun = "account"
+	}
+	return fmt.Sprintf("%d %s: %s; at most %d API requests at once", len(c.accounts), noun, strings.Join(parts, "; "), c.MaxConcurrentRequests)
 }
 
 // Redirect points the configuration, each account included, at endpoint

@@ -248,6 +248,9 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, withLines(err, lines)
 	}
+	if line, ok := lines["accounts"]; ok && len(cfg.Accounts) == 0 {
+		return nil, fmt.Errorf("line %d: accounts: the list is empty: list at least one account, or remove the key for the single-account form", line)
+	}
 	if len(cfg.Accounts) > 0 {
 		if err := cfg.parseAccounts(doc.Content[0], baseDir, lines); err != nil {
 			return nil, withLines(err, lines)

@@ -28,19 +28,41 @@ func (e *FieldError) Error() string {
 
 // withLines adds the source line to every FieldError and joins them into one
 // line of text, the form --config.check prints.
+// Problems are listed in the file's order; those without a line last.
 func withLines(err error, lines map[string]int) error {
-	var errs []string
+	type problem struct {
+		line int
+		text string
+	}
+	var problems []problem
 	for _, e := range flattenErrors(err) {
+		line := 0
 		var fe *FieldError
 		if errors.As(e, &fe) {
 			// A missing key has no line: point at the nearest enclosing one.
 			for p := fe.Path; p != "" && fe.Line == 0; p = parentPath(p) {
 				fe.Line = lines[p]
 			}
+			line = fe.Line
 		}
-		errs = append(errs, e.Error())
+		problems = append(problems, problem{line, e.Error()})
 	}
-	return errors.New(strings.Join(errs, "; "))
+	slices.SortStableFunc(problems, func(a, b problem) int {
+		switch {
+		case a.line == b.line:
+			return 0
+		case a.line == 0:
+			return 1
+		case b.line == 0:
+			return -1
+		}
+		return a.line - b.line
+	})
+	texts := make([]string, len(problems))
+	for i, p := range problems {
+		texts[i] = p.text
+	}
+	return errors.New(strings.Join(texts, "; "))
 }
 
 func parentPath(p string) string {

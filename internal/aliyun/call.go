@@ -68,11 +68,11 @@ func (c *Client) call(ctx context.Context, req request, logAttrs ...any) (*respo
 				return nil, err
 			}
 		}
-		if !c.acquireSlot(ctx) {
+		if held, ok := c.acquireSlot(ctx); !ok {
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return nil, canceledFailure()
 			}
-			return nil, fmt.Errorf("no request slot before the end of refresh_timeout: other accounts' requests held all %d (max_concurrent_requests)", cap(c.slots))
+			return nil, c.noSlotFailure(held)
 		}
 		resp, res := c.attempt(ctx, req)
 		c.releaseSlot()
@@ -160,23 +160,32 @@ func (c *Client) attempt(ctx context.Context, req request) (resp *response, res 
 // An account first takes one of its own slots, fewer than the shared
 // ones when other accounts share them, so that one account whose requests
 // hang cannot hold every shared slot.
-func (c *Client) acquireSlot(ctx context.Context) bool {
+func (c *Client) acquireSlot(ctx context.Context) (held slotHolder, ok bool) {
 	if c.slots == nil {
-		return true
+		return 0, true
 	}
 	select {
 	case c.ownSlots <- struct{}{}:
 	case <-ctx.Done():
-		return false
+		return heldByOwnQueries, false
 	}
 	select {
 	case c.slots <- struct{}{}:
-		return true
+		return 0, true
 	case <-ctx.Done():
 		<-c.ownSlots
-		return false
+		return heldByOthers, false
 	}
 }
+
+// slotHolder says whose requests held the slots a request waited for in
+// vain: its own account's (its share is full) or other accounts'.
+type slotHolder int
+
+const (
+	heldByOwnQueries slotHolder = iota + 1
+	heldByOthers
+)
 
 func (c *Client) releaseSlot() {
 	if c.slots != nil {
@@ -217,9 +226,9 @@ func (c *Client) outcome(ctx context.Context, req request, tr *attemptTransport,
 		case errors.Is(ctx.Err(), context.Canceled):
 			return nil, "", attemptResult{err: canceledFailure()}
 		case ctx.Err() != nil:
-			// refresh_timeout ran out before the request left (waiting for a
-			// request slot or a connection): not a credentials problem.
-			return nil, "", attemptResult{err: c.deadlineFailure()}
+			// refresh_timeout ran out before the request left: not a
+			// credentials problem, and the endpoint was never asked.
+			return nil, "", attemptResult{err: c.beforeSendFailure()}
 		}
 		// Nothing went on the wire: the credential provider or signing failed.
 		return nil, "", attemptResult{err: c.credentialsFailure(err)}

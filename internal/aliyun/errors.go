@@ -93,6 +93,18 @@ func ErrorClass(err error) (class string, permanent bool) {
 	return classOther, false
 }
 
+// FailureDetails are what the status page shows of a failure besides its
+// message: the class, the API error code ("" when no API answered) and
+// the API's RequestId ("" without one).
+func FailureDetails(err error) (class, code, requestID string) {
+	class, _ = ErrorClass(err)
+	var f *apiFailure
+	if errors.As(err, &f) {
+		code, requestID = f.Code, f.RequestID
+	}
+	return class, code, requestID
+}
+
 // FailureKey is ErrorClass's class plus the API code, if any ("permission/
 // Forbidden.RAM"): the same key at the next refresh is the same failure.
 func FailureKey(err error) string {
@@ -272,6 +284,32 @@ func canceledFailure() *apiFailure {
 		Class:    classCanceled,
 		sentence: "the refresh was canceled: the exporter is reloading its configuration or stopping",
 		ctxErr:   context.Canceled,
+	}
+}
+
+// noSlotFailure: refresh_timeout ran out before a request slot came free.
+func (c *Client) noSlotFailure(held slotHolder) *apiFailure {
+	f := &apiFailure{Class: classTimeout, ctxErr: context.DeadlineExceeded}
+	if held == heldByOthers {
+		f.sentence = fmt.Sprintf("refresh_timeout (%s) ran out waiting for a request slot: other accounts' requests held the %d slots of max_concurrent_requests; raise it",
+			c.cfg.RefreshTimeout.D(), cap(c.slots))
+		return f
+	}
+	f.sentence = fmt.Sprintf("refresh_timeout (%s) ran out waiting for a request slot: this account's other requests held all %d it may hold "+
+		"(max_concurrent_requests, less one for each other account); they are slow or hanging, see their errors",
+		c.cfg.RefreshTimeout.D(), cap(c.ownSlots))
+	return f
+}
+
+// beforeSendFailure: refresh_timeout ran out before a request left, after
+// its slot came free (late) or while credentials were fetched and the
+// request signed.
+func (c *Client) beforeSendFailure() *apiFailure {
+	return &apiFailure{
+		Class: classTimeout,
+		sentence: fmt.Sprintf("refresh_timeout (%s) ran out before the request to %s could be sent: the request slots (max_concurrent_requests) "+
+			"were held by slow requests until then, or fetching credentials took that long", c.cfg.RefreshTimeout.D(), c.cfg.EndpointURL().Host),
+		ctxErr: context.DeadlineExceeded,
 	}
 }
 

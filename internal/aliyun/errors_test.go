@@ -25,6 +25,8 @@ import (
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/testkit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const testRoleARN = "acs:ram::1234567890123456:role/appstream-reader"
@@ -435,5 +437,51 @@ func TestCanceledBeforeSendingIsNotCounted(t *testing.T) {
 	}
 	if _, n := testkit.Find(testkit.Gather(t, e.reg), "aliyun_appstream_api_requests_total", "code", "canceled"); n != 0 || e.sim.Requests() != 0 {
 		t.Errorf("an attempt canceled before sending was counted (%d series) or sent (%d requests)", n, e.sim.Requests())
+	}
+}
+
+// TestNoSlotSaysWhoseRequestsHeldIt: a request that gets no request slot
+// before its deadline says whether its own account's requests held its
+// share or other accounts' held the shared slots, and asks nothing of the
+// endpoint.
+func TestNoSlotSaysWhoseRequestsHeldIt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fill func(c *Client)
+		want string
+	}{
+		{"its share held", func(c *Client) {
+			for range cap(c.ownSlots) {
+				c.ownSlots <- struct{}{}
+			}
+		}, "this account's other requests held all 2 it may hold"},
+		{"the shared slots held", func(c *Client) {
+			for range cap(c.slots) {
+				c.slots <- struct{}{}
+			}
+		}, "other accounts' requests held the 3 slots of max_concurrent_requests"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			logger, _ := testkit.Logger(t)
+			client, err := NewClient(e.cfg, Options{Logger: logger, Metrics: NewAPIMetrics(prometheus.NewRegistry()), Slots: make(chan struct{}, 3), MaxSlots: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(client.Close)
+			tc.fill(client)
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			_, err = listGroups(ctx, client, "")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+			if class, _ := ErrorClass(err); class != classTimeout {
+				t.Errorf("class %q, want %q", class, classTimeout)
+			}
+			if n := e.sim.Requests(); n != 0 {
+				t.Errorf("%d requests reached the endpoint, want 0", n)
+			}
+		})
 	}
 }
