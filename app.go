@@ -275,8 +275,8 @@ func (a *exporterApp) mux(metricsPath string, reg *prometheus.Registry) *http.Se
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "AppStream Exporter",
 			Description: description,
-			ExtraHTML:   extraHTML,
-			ExtraCSS:    ".demo { background: #fff3cd; border: 2px solid #d39e00; padding: 0.8em; }",
+			ExtraHTML:   extraHTML + statusMarker,
+			ExtraCSS:    ".demo { background: #fff3cd; border: 2px solid #d39e00; padding: 0.8em; }\n" + statusCSS,
 			Version:     version.Info(),
 			Profiling:   "false",
 			Links: []web.LandingLinks{
@@ -288,7 +288,7 @@ func (a *exporterApp) mux(metricsPath string, reg *prometheus.Registry) *http.Se
 		if err != nil {
 			a.logger.Error("building the landing page", "err", err)
 		} else {
-			mux.Handle("/", landing)
+			mux.Handle("/", newStatusPage(landing, a.current.Load))
 		}
 	}
 	return mux

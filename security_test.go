@@ -94,6 +94,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 			leaks("the output (stdout and stderr)", logs)
 			leaks("/metrics", metrics)
 			leaks("the landing page", landing)
+			// ...which says why up is 0: the status table shows the failure.
+			if !strings.Contains(landing, `<span class="failed">failed</span>`) || !strings.Contains(landing, "class <code>") {
+				t.Errorf("the landing page's status table does not show the failed refresh")
+			}
 		})
 	}
 

@@ -22,7 +22,13 @@ type State[T Data] struct {
 	Up           bool      // the newest finished refresh succeeded
 	LastSuccess  time.Time // zero until a refresh succeeds
 	LastDuration time.Duration
-	Finished     bool // at least one refresh has finished
+	Finished     bool      // at least one refresh has finished
+	LastFinished time.Time // when the newest refresh finished; zero until one has
+	// LastError is the newest failed refresh's error and LastErrorAt when
+	// it finished; kept after a later success, so the status page can say
+	// what went wrong last (Up says whether it still does).
+	LastError   error
+	LastErrorAt time.Time
 }
 
 // Options are what a Cache is made of.
@@ -63,6 +69,8 @@ type Cache[T Data] struct {
 	lastOK       bool
 	lastSuccess  time.Time
 	lastDuration time.Duration
+	lastErr      error // of the newest failed refresh
+	lastErrAt    time.Time
 	due          bool          // refresh at the next start, whatever cache_ttl says
 	inflight     chan struct{} // closed when the running refresh finishes
 }
@@ -109,6 +117,8 @@ func (c *Cache[T]) run(done chan struct{}) {
 		if err == nil {
 			c.good = data
 			c.lastSuccess = data.FetchedAt()
+		} else {
+			c.lastErr, c.lastErrAt = err, c.lastFinished
 		}
 	}
 	c.mu.Unlock()
@@ -136,6 +146,7 @@ func (c *Cache[T]) TakeOver(prev *Cache[T]) {
 	c.lastOK = prev.lastOK
 	c.lastSuccess = prev.lastSuccess
 	c.lastDuration = prev.lastDuration
+	c.lastErr, c.lastErrAt = prev.lastErr, prev.lastErrAt
 	c.due = prev.due || prev.o.Rendering != c.o.Rendering
 }
 
@@ -156,6 +167,9 @@ func (c *Cache[T]) State() State[T] {
 		LastSuccess:  c.lastSuccess,
 		LastDuration: c.lastDuration,
 		Finished:     !c.lastFinished.IsZero(),
+		LastFinished: c.lastFinished,
+		LastError:    c.lastErr,
+		LastErrorAt:  c.lastErrAt,
 	}
 }
 

@@ -117,12 +117,14 @@ func TestAccountsIsolated(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		break_ func(*simulator.Server)
+		// what b's error series says
+		class, code string
 	}{
 		{"refused", func(s *simulator.Server) {
 			s.SetSticky(&simulator.Fault{Status: 404, Code: "InvalidAccessKeyId.NotFound", Message: "Specified access key is not found."})
-		}},
-		{"throttled", func(s *simulator.Server) { s.SetSticky(&simulator.ThrottlingUser) }},
-		{"hanging", func(s *simulator.Server) { s.SetLatency(4 * time.Second) }},
+		}, "access_key", "InvalidAccessKeyId.NotFound"},
+		{"throttled", func(s *simulator.Server) { s.SetSticky(&simulator.ThrottlingUser) }, "throttled", "Throttling.User"},
+		{"hanging", func(s *simulator.Server) { s.SetLatency(4 * time.Second) }, "timeout", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newAccountsEnv(t)
@@ -141,7 +143,18 @@ func TestAccountsIsolated(t *testing.T) {
 			wantLines(t, body, "",
 				`aliyun_appstream_up{account="b",biz_region=""} 0`,
 				`aliyun_appstream_up{account="a",biz_region=""} 1`,
-				`aliyun_appstream_data_age_seconds{account="a",biz_region=""} 0`)
+				`aliyun_appstream_data_age_seconds{account="a",biz_region=""} 0`,
+				`aliyun_appstream_last_refresh_error_info{account="b",biz_region="",class="`+c.class+`",code="`+c.code+`"} 1`)
+			if strings.Contains(body, `aliyun_appstream_last_refresh_error_info{account="a"`) {
+				t.Error("account a, whose refresh succeeded, has an error series")
+			}
+			st := queryStatus(t, e.exp, "b", "groups")
+			if st.Up || st.Error == nil || st.Error.Class != c.class || st.Error.Code != c.code {
+				t.Errorf("account b's status: up %v, error %+v; want the %s/%s failure", st.Up, st.Error, c.class, c.code)
+			}
+			if c.code != "" && st.Error.RequestID == "" {
+				t.Errorf("account b's status has no RequestId for the API's answer %s", c.code)
+			}
 			if got := e.simA.Requests() - before; got != 1 {
 				t.Errorf("account a: %d requests for its refresh, want 1", got)
 			}
@@ -271,4 +284,17 @@ func TestAccountsHangingAccountLeavesASlot(t *testing.T) {
 	if got := e.simB.Requests() - sentB; got != 1 {
 		t.Errorf("account b: %d requests, want 1", got)
 	}
+}
+
+// queryStatus is the status of account's query (the unfiltered one) of
+// what it lists ("groups" or "app instances").
+func queryStatus(t *testing.T, e *Exporter, account, lists string) QueryStatus {
+	t.Helper()
+	for _, st := range e.Status() {
+		if st.Account == account && st.Data == lists {
+			return st
+		}
+	}
+	t.Fatalf("no status for account %q's %s", account, lists)
+	return QueryStatus{}
 }

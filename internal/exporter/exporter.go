@@ -387,6 +387,12 @@ var (
 		"Age of the data being served for the query; absent when none is served.", accountBiz, nil)
 	refreshDurationDesc = prometheus.NewDesc("aliyun_appstream_refresh_duration_seconds",
 		"Wall time of the newest finished refresh of the query, all pages and retries.", accountBiz, nil)
+	// Present only while the newest refresh failed, so a query that
+	// recovered leaves no series behind; class and code are bounded sets
+	// (the request ID, which is not, is on the status page).
+	lastErrorDesc = prometheus.NewDesc("aliyun_appstream_last_refresh_error_info",
+		"1 while the newest refresh of the query failed: the failure's class and API error code (empty when no API answered).",
+		append(slices.Clone(accountBiz), "class", "code"), nil)
 	// Alerts on data age and refresh rate derive their thresholds from it,
 	// so it is read from the exporter that served the scrape: a reload
 	// changes it together with the data it describes.
@@ -399,7 +405,7 @@ var (
 type healthCollector struct{ v *view }
 
 func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, cacheTTLDesc,
+	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, lastErrorDesc, cacheTTLDesc,
 		sessionsUpDesc, sessionsGroupsDesc, sessionsPagesDesc, sessionsLastSuccessDesc, sessionsDataAgeDesc, sessionsDurationDesc, sessionsCacheTTLDesc} {
 		ch <- d
 	}
@@ -422,6 +428,10 @@ func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			if s.Finished {
 				ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), a.name, biz)
+			}
+			if s.Finished && !s.Up && s.LastError != nil {
+				class, code, _ := aliyun.FailureDetails(s.LastError)
+				ch <- prometheus.MustNewConstMetric(lastErrorDesc, prometheus.GaugeValue, 1, a.name, biz, class, code)
 			}
 		}
 		collectSessions(ch, h.v.now, &a)
