@@ -95,12 +95,13 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	// Every account of a file asks the first demo account's simulator:
-	// the demo never calls a real endpoint.
-	first := a.demo[0]
-	demoKey := &config.Credentials{AccessKeyID: first.key.ID, AccessKeySecret: promconfig.Secret(first.key.Secret)}
-	err = cfg.Redirect(first.url, demoKey, func(c *config.Config) {
-		c.AppInstances.Enabled = true // the demo shows the session panels too
+	// Every account of a file asks a demo simulator, the i-th account the
+	// i-th (round robin): the demo never calls a real endpoint.
+	err = cfg.Redirect(func(i int, c *config.Config) {
+		d := a.demo[i%len(a.demo)]
+		c.Endpoint = d.url
+		c.Credentials = &config.Credentials{AccessKeyID: d.key.ID, AccessKeySecret: promconfig.Secret(d.key.Secret)}
+		c.AppInstances.Enabled = d.appInstances // the demo shows the session panels too
 	})
 	if err != nil {
 		return nil, "", err
@@ -110,15 +111,16 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 
 // demoAccount is one simulated account of --demo.
 type demoAccount struct {
-	name, url string
-	key       simulator.Key
+	name, url    string
+	key          simulator.Key
+	appInstances bool // its data has app instances
 }
 
 // demoAccountsOf lists the running demo's accounts.
 func demoAccountsOf(d *simulator.Demo) []demoAccount {
 	out := make([]demoAccount, 0, len(d.Accounts))
 	for _, acc := range d.Accounts {
-		out = append(out, demoAccount{name: acc.Name, url: acc.URL, key: acc.Key})
+		out = append(out, demoAccount{name: acc.Name, url: acc.URL, key: acc.Key, appInstances: acc.AppInstances})
 	}
 	return out
 }
@@ -128,10 +130,18 @@ func demoAccountsOf(d *simulator.Demo) []demoAccount {
 // it, so it goes through the same parsing and checks.
 func demoDefaults(accounts []demoAccount) (*config.Config, error) {
 	var b strings.Builder
-	b.WriteString("tag_labels: [department, cost-center]\napp_instances: {enabled: true}\naccounts:\n")
+	b.WriteString("tag_labels: [department, cost-center]\n")
+	if len(accounts) == 1 && accounts[0].name == "" {
+		// A snapshot of a single-account configuration: served as one.
+		acc := accounts[0]
+		fmt.Fprintf(&b, "endpoint: %q\ncredentials: {access_key_id: %q, access_key_secret: %q}\napp_instances: {enabled: %t}\n",
+			acc.url, acc.key.ID, acc.key.Secret, acc.appInstances)
+		return config.Parse([]byte(b.String()), "")
+	}
+	b.WriteString("accounts:\n")
 	for _, acc := range accounts {
-		fmt.Fprintf(&b, "  - name: %s\n    endpoint: %q\n    credentials: {access_key_id: %q, access_key_secret: %q}\n",
-			acc.name, acc.url, acc.key.ID, acc.key.Secret)
+		fmt.Fprintf(&b, "  - name: %s\n    endpoint: %q\n    credentials: {access_key_id: %q, access_key_secret: %q}\n    app_instances: {enabled: %t}\n",
+			acc.name, acc.url, acc.key.ID, acc.key.Secret, acc.appInstances)
 	}
 	return config.Parse([]byte(b.String()), "")
 }
@@ -144,10 +154,17 @@ const demoEndpointText = "the demo's simulated endpoint on loopback"
 // the demo's, which it does not start.
 const demoCheckURL = "http://127.0.0.1:1"
 
-func (a *exporterApp) check(stdout, stderr io.Writer, demo bool, groups int) int {
+func (a *exporterApp) check(stdout, stderr io.Writer, demo bool, demoData string, groups int) int {
 	if demo {
 		// The demo's accounts and keys, at an address validated, never called.
-		a.demo = []demoAccount{{"cn-prod", demoCheckURL, simulator.DemoKey}, {"intl", demoCheckURL, simulator.DemoIntlKey}}
+		specs, err := demoSpecs(demoData)
+		if err != nil {
+			fmt.Fprintf(stderr, "FAILED: %v\n", err)
+			return 1
+		}
+		for _, spec := range specs {
+			a.demo = append(a.demo, demoAccount{spec.Name, demoCheckURL, spec.Key, len(spec.Data.AppInstances) > 0})
+		}
 	}
 	cfg, file, err := a.loadConfig()
 	if err != nil {

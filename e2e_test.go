@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -221,4 +222,37 @@ func promqlQueries(block string) []string {
 		}
 	}
 	return out
+}
+
+// TestEndToEndSnapshot runs the shipped alerts and dashboards on a copy of
+// a fleet: APPSTREAM_E2E_SNAPSHOT names a snapshot (--snapshot.dump), and
+// APPSTREAM_E2E_CONFIG, if set, the config file to replay it with. It
+// lists the alerts the fleet raises and each panel's series; a query that
+// fails fails the test, a panel without data is reported (a fleet need not
+// have a group in every state). Skipped without APPSTREAM_E2E_SNAPSHOT.
+//
+//	APPSTREAM_E2E_SNAPSHOT=snapshot.json go test -run TestEndToEndSnapshot -v .
+func TestEndToEndSnapshot(t *testing.T) {
+	snap := os.Getenv("APPSTREAM_E2E_SNAPSHOT")
+	if snap == "" {
+		t.Skip("APPSTREAM_E2E_SNAPSHOT is not set")
+	}
+	args := []string{"--demo", "--demo.data", snap}
+	if cfg := os.Getenv("APPSTREAM_E2E_CONFIG"); cfg != "" {
+		args = append(args, "--config.file", cfg)
+	}
+	e := startExporter(t, args...)
+	base := startPrometheus(t, strings.TrimPrefix(e.base, "http://"), "1s")
+	waitForQuery(t, base, `count_over_time(up[1m]) >= 5`, 60*time.Second)
+	time.Sleep(3 * time.Second) // a few rule evaluations
+	t.Logf("active alerts:\n  %s", strings.Join(activeAlerts(t, base), "\n  "))
+	now := time.Now()
+	for _, q := range dashboardQueries(t, "dashboards", grafanaMacros) {
+		r := runPanelQuery(t, base, q, now, 5*time.Minute, 15*time.Second)
+		if r.err != "" {
+			t.Errorf("%s / %s: %s\n  %s", q.dashboard, q.panel, r.err, q.expr)
+			continue
+		}
+		t.Logf("%s / %s: %d series", q.dashboard, q.panel, r.series)
+	}
 }

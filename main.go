@@ -23,8 +23,6 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
-
-	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
 const programName = "appstream_exporter"
@@ -81,6 +79,8 @@ type flags struct {
 	checkGroups     int
 	metricsPath     string
 	demo            bool
+	demoData        string
+	snapshotDump    string
 	lifecycle       bool
 	web             *web.FlagConfig
 	log             *promslog.Config
@@ -97,6 +97,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) *flags {
 	app.Flag("config.check.groups", "With --config.check and app_instances enabled: the number of groups app_instances queries (aliyun_appstream_app_instances_groups), for its API cost; 0 prints it for 10, 100 and 1,000.").Default("0").IntVar(&f.checkGroups)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("demo", "Serve two simulated appstream-center accounts on loopback (cn-prod with 30 demo delivery groups, intl with 3) and export those; no Alibaba Cloud account needed.").BoolVar(&f.demo)
+	app.Flag("demo.data", "With --demo: serve a snapshot written by --snapshot.dump instead of the demo's groups, one simulated endpoint per account of it.").PlaceHolder("FILE").StringVar(&f.demoData)
+	app.Flag("snapshot.dump", "Refresh every query of the configuration once, write the API's answers to FILE with group IDs and names, tag values, office sites, apps, users and addresses replaced consistently, and exit (0 written, 1 not). Serve it with --demo --demo.data=FILE.").PlaceHolder("FILE").StringVar(&f.snapshotDump)
 	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP request (POST /-/reload). SIGHUP always reloads.").BoolVar(&f.lifecycle)
 	f.web = webflag.AddFlags(app, ":9937")
 	promslogflag.AddFlags(app, f.log)
@@ -126,8 +128,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		configSetByUser: f.configSetByUser,
 		lifecycle:       f.lifecycle,
 	}
+	if f.demoData != "" && !f.demo {
+		fmt.Fprintf(stderr, "%s: error: --demo.data needs --demo (try --help)\n", programName)
+		return 1
+	}
 	if f.configCheck {
-		return a.check(stdout, stderr, f.demo, f.checkGroups)
+		return a.check(stdout, stderr, f.demo, f.demoData, f.checkGroups)
 	}
 	if !strings.HasPrefix(f.metricsPath, "/") {
 		logger.Error("--web.telemetry-path must start with /", "path", f.metricsPath)
@@ -143,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Warn("DEBUG=sdk was ignored: the Alibaba Cloud SDK's request tracing prints credentials (STS tokens, signatures)")
 	}
 	if f.demo {
-		d, err := simulator.StartDemo(time.Now())
+		d, err := startDemo(f.demoData)
 		if err != nil {
 			logger.Error("cannot start the demo endpoint", "err", err)
 			return 1
@@ -153,6 +159,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, acc := range d.Accounts {
 			logger.Warn("DEMO MODE: exporting simulated delivery groups from a loopback endpoint, not a real account", "account", acc.Name, "endpoint", acc.URL)
 		}
+	}
+
+	if f.snapshotDump != "" {
+		return a.dumpSnapshot(ctx, f.snapshotDump, stdout, stderr)
 	}
 
 	server := newServer(a.mux(f.metricsPath, a.registry(f.demo)), logger)

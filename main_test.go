@@ -147,6 +147,14 @@ func TestStartupErrors(t *testing.T) {
 	assertOneLineError(t, runBinary(t, "--config.file", good, "--web.listen-address", busy.Addr().String()), "address already in use")
 	assertOneLineError(t, runBinary(t, "--config.file", good, "--web.listen-address", freeAddr(t), "--web.config.file", filepath.Join(dir, "nope-web.yml")),
 		"invalid web config file")
+	assertOneLineError(t, runBinary(t, "--demo.data", filepath.Join(dir, "snap.json")), "--demo.data needs --demo")
+	assertOneLineError(t, runBinary(t, "--demo", "--demo.data", writeFile(t, dir, "snap.json", "{}"), "--web.listen-address", freeAddr(t)),
+		"the snapshot has no accounts")
+	// A dump that cannot refresh writes nothing and names the query.
+	r := runBinary(t, "--config.file", good, "--snapshot.dump", filepath.Join(dir, "dump.json"))
+	if _, err := os.Stat(filepath.Join(dir, "dump.json")); r.code != 1 || err == nil || !strings.Contains(r.stderr, "FAILED: the groups query") {
+		t.Errorf("--snapshot.dump against a closed port: exit %d, file written: %v, stderr:\n%s", r.code, err == nil, r.stderr)
+	}
 }
 
 // runningExporter is a running binary.

@@ -139,22 +139,19 @@ func (c *Config) accountsSummary() string {
 	return fmt.Sprintf("%d %s: %s; at most %d API requests at once", len(c.accounts), noun, strings.Join(parts, "; "), c.MaxConcurrentRequests)
 }
 
-// Redirect points the configuration, each account included, at endpoint
-// with creds (--demo sends every account to its simulator, whatever the
-// file says), and validates it again.
-func (c *Config) Redirect(endpoint string, creds *Credentials, edit func(*Config)) error {
-	for _, ac := range append([]*Config{c}, c.accounts...) {
-		ac.Endpoint = endpoint
-		cr := *creds
-		ac.Credentials = &cr
-		if edit != nil {
-			edit(ac)
-		}
+// Redirect points each account at another endpoint (--demo sends every
+// account to a simulator, whatever the file says): point is called with
+// the account's index (0 in the single-account form) and its settings,
+// and the result is validated again.
+func (c *Config) Redirect(point func(i int, c *Config)) error {
+	point(0, c)
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	for i, ac := range c.accounts {
+		point(i, ac)
 		if err := ac.Validate(); err != nil {
-			if ac.account != "" {
-				return fmt.Errorf("accounts: %s: %w", ac.account, err)
-			}
-			return err
+			return fmt.Errorf("accounts: %s: %w", ac.account, err)
 		}
 	}
 	return nil

@@ -84,7 +84,9 @@ type DemoAccount struct {
 	URL    string // http://127.0.0.1:<port>
 	Key    Key
 	Server *Server
-	srv    *http.Server
+	// AppInstances: the data has app instances, so the exporter lists them.
+	AppInstances bool
+	srv          *http.Server
 }
 
 // Demo is the running demo: two accounts, cn-prod (DemoDataset, whose
@@ -93,15 +95,36 @@ type Demo struct {
 	Accounts []*DemoAccount
 }
 
+// DemoSpec is one account of a demo to start: its name, key and data.
+type DemoSpec struct {
+	Name string
+	Key  Key
+	Data Dataset
+}
+
 // StartDemo serves each demo account on a free loopback port of its own.
 func StartDemo(now time.Time) (*Demo, error) {
-	d := &Demo{}
+	var specs []DemoSpec
 	for _, a := range []struct {
 		name    string
 		key     Key
 		dataset func(time.Time) (Dataset, error)
 	}{{"cn-prod", DemoKey, DemoDataset}, {"intl", DemoIntlKey, DemoIntlDataset}} {
-		acc, err := startDemoAccount(a.name, a.key, a.dataset, now)
+		d, err := a.dataset(now)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, DemoSpec{Name: a.name, Key: a.key, Data: d})
+	}
+	return StartDemoWith(specs)
+}
+
+// StartDemoWith serves each account of specs on a free loopback port of
+// its own (--demo.data: a snapshot's accounts).
+func StartDemoWith(specs []DemoSpec) (*Demo, error) {
+	d := &Demo{}
+	for _, spec := range specs {
+		acc, err := startDemoAccount(spec)
 		if err != nil {
 			_ = d.Close()
 			return nil, err
@@ -111,22 +134,18 @@ func StartDemo(now time.Time) (*Demo, error) {
 	return d, nil
 }
 
-func startDemoAccount(name string, key Key, dataset func(time.Time) (Dataset, error), now time.Time) (*DemoAccount, error) {
-	data, err := dataset(now)
-	if err != nil {
-		return nil, err
-	}
-	s := New(key)
-	if err := s.SetData(data); err != nil {
+func startDemoAccount(spec DemoSpec) (*DemoAccount, error) {
+	s := New(spec.Key)
+	if err := s.SetData(spec.Data); err != nil {
 		return nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("demo endpoint of %s: %w", name, err)
+		return nil, fmt.Errorf("demo endpoint of %s: %w", spec.Name, err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }() // returns ErrServerClosed on Close
-	return &DemoAccount{Name: name, URL: "http://" + l.Addr().String(), Key: key, Server: s, srv: srv}, nil
+	return &DemoAccount{Name: spec.Name, URL: "http://" + l.Addr().String(), Key: spec.Key, Server: s, AppInstances: len(spec.Data.AppInstances) > 0, srv: srv}, nil
 }
 
 // Close stops every demo endpoint.

@@ -77,6 +77,9 @@ func (c *Client) call(ctx context.Context, req request, logAttrs ...any) (*respo
 		resp, res := c.attempt(ctx, req)
 		c.releaseSlot()
 		if res.err == nil {
+			if c.record != nil {
+				c.record(req.action, resp.body)
+			}
 			return resp, nil
 		}
 		if !res.retry {

@@ -55,9 +55,10 @@ type Client struct {
 	logger    *slog.Logger
 	redact    func(string) string
 	retryBase time.Duration
-	account   string        // the account label of its metrics; "" for none
-	slots     chan struct{} // shared with the other accounts' clients; nil: no bound
-	ownSlots  chan struct{} // how many of slots this client holds
+	account   string                           // the account label of its metrics; "" for none
+	slots     chan struct{}                    // shared with the other accounts' clients; nil: no bound
+	ownSlots  chan struct{}                    // how many of slots this client holds
+	record    func(action string, body []byte) // Options.Record
 
 	// MaxGroups bounds one ListAppInstanceGroup query; tests lower it
 	// before the first call.
@@ -76,6 +77,10 @@ type Options struct {
 	Slots chan struct{}
 	// MaxSlots is how many of Slots this client may hold at once; 0: all.
 	MaxSlots int
+	// Record, if set, is given each successful answer's body as it
+	// arrived (--snapshot.dump); it must not keep body past the call
+	// without copying it.
+	Record func(action string, body []byte)
 }
 
 // NewClient builds the client of a validated configuration: its credential
@@ -112,6 +117,7 @@ func NewClient(cfg *config.Config, o Options) (*Client, error) {
 		account:   cfg.Account(),
 		slots:     o.Slots,
 		ownSlots:  make(chan struct{}, ownSlots(o)),
+		record:    o.Record,
 		MaxGroups: defaultMaxGroups,
 	}, nil
 }

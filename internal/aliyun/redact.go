@@ -24,9 +24,9 @@ func redactSecrets(msg string) string {
 	return secretParamRE.ReplaceAllString(msg, "$1$2<redacted>")
 }
 
-// secretRedactor also blanks the literal secrets this config knows of, in
-// plain and URL-encoded form, whatever message carries them.
-func secretRedactor(cfg *config.Config) func(string) string {
+// KnownSecrets are the secrets cfg's credentials come from: the access
+// key secret and security token, inline, in files or in the environment.
+func KnownSecrets(cfg *config.Config) []string {
 	var known []string
 	if c := cfg.Credentials; c != nil {
 		known = append(known, string(c.AccessKeySecret))
@@ -38,9 +38,14 @@ func secretRedactor(cfg *config.Config) func(string) string {
 			}
 		}
 	}
-	known = append(known, os.Getenv(config.EnvAccessKeySecret), os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"))
+	return append(known, os.Getenv(config.EnvAccessKeySecret), os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"))
+}
+
+// secretRedactor also blanks the literal secrets this config knows of, in
+// plain and URL-encoded form, whatever message carries them.
+func secretRedactor(cfg *config.Config) func(string) string {
 	var pairs []string
-	for _, s := range known {
+	for _, s := range KnownSecrets(cfg) {
 		if len(s) < 8 { // too short to be a secret, and would blank common words
 			continue
 		}

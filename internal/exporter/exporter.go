@@ -29,6 +29,10 @@ type Options struct {
 	// identity is unchanged takes over its data and cache age.
 	Previous *Exporter
 
+	// Record, if set, is given every successful API answer's body with
+	// its account and action (--snapshot.dump).
+	Record func(account, action string, body []byte)
+
 	retryBase time.Duration // tests shorten the retry backoff
 }
 
@@ -112,7 +116,12 @@ func newAccount(ctx context.Context, cfg *config.Config, o Options, slots chan s
 	if cfg.Account() != "" {
 		logger = logger.With("account", cfg.Account())
 	}
-	client, err := aliyun.NewClient(cfg, aliyun.Options{Logger: logger, Metrics: o.Metrics.api, RetryBase: o.retryBase, Slots: slots, MaxSlots: maxSlots})
+	var record func(action string, body []byte)
+	if o.Record != nil {
+		record = func(action string, body []byte) { o.Record(cfg.Account(), action, body) }
+	}
+	client, err := aliyun.NewClient(cfg, aliyun.Options{Logger: logger, Metrics: o.Metrics.api, RetryBase: o.retryBase,
+		Slots: slots, MaxSlots: maxSlots, Record: record})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"context"
 	"time"
 
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
@@ -106,4 +107,26 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// RefreshAll refreshes every query once, app instances included, and
+// waits until each has finished or ctx ends (--snapshot.dump). It returns
+// the queries' statuses; a query whose Error is newer than the start
+// failed.
+func (e *Exporter) RefreshAll(ctx context.Context) []QueryStatus {
+	for {
+		e.collect(ctx)
+		st := e.Status()
+		done := true
+		for _, q := range st {
+			done = done && !q.LastRefresh.IsZero()
+		}
+		if done || ctx.Err() != nil {
+			return st
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond): // app instances start once the groups are read
+		}
+	}
 }
