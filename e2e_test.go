@@ -6,11 +6,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +78,7 @@ func TestEndToEndAlertsAndDashboards(t *testing.T) {
 	base := startPrometheus(t, strings.TrimPrefix(e.base, "http://"), "1s")
 
 	t.Run("alerts", func(t *testing.T) { checkDemoAlerts(t, base) })
+	t.Run("every series served is ingested", func(t *testing.T) { checkIngested(t, base, e) })
 
 	// The dashboards read recording rules, and rates need two samples in
 	// their window: wait for both (the alerts above have, unless skipped).
@@ -89,6 +92,36 @@ func TestEndToEndAlertsAndDashboards(t *testing.T) {
 	t.Run("dashboard stat panels show no data, not a stale value, once the exporter is gone", func(t *testing.T) {
 		checkStatPanelsAfterExporterStops(t, base, e)
 	})
+}
+
+// checkIngested checks that Prometheus ingests every sample the exporter
+// serves: its scrape_samples_scraped equals the samples of a /metrics
+// answer (the demo's series set is steady once sessions are counted).
+func checkIngested(t *testing.T, base string, e *runningExporter) {
+	var served, scraped int
+	for range 20 {
+		served = 0
+		for _, line := range strings.Split(e.metrics(), "\n") {
+			if line != "" && !strings.HasPrefix(line, "#") {
+				served++
+			}
+		}
+		var v instantVector
+		apiGet(t, base+"/api/v1/query?"+url.Values{"query": {`scrape_samples_scraped{job="appstream"}`}}.Encode(), &v)
+		if len(v.Data.Result) == 1 {
+			scraped, _ = strconv.Atoi(fmt.Sprint(v.Data.Result[0].Value[1]))
+		}
+		if scraped == served {
+			var info struct {
+				Data struct{ Version string } `json:"data"`
+			}
+			apiGet(t, base+"/api/v1/status/buildinfo", &info)
+			t.Logf("Prometheus %s ingests all %d samples", info.Data.Version, served)
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	t.Errorf("Prometheus scraped %d samples, the exporter serves %d", scraped, served)
 }
 
 // checkDemoAlerts checks that the active alerts are exactly demoAlerts.

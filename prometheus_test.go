@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -22,7 +23,7 @@ import (
 // set (as .ci/run does), so CI cannot pass by skipping.
 func startPrometheus(t *testing.T, target, interval string) string {
 	t.Helper()
-	bin := requireTool(t, "prometheus", "APPSTREAM_E2E_REQUIRED", "apt-get install -y prometheus")
+	bin := prometheusBinary(t)
 	rules, err := filepath.Abs("alerts/appstream.rules.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +40,20 @@ scrape_configs:
       - targets: [%[3]q]
 `, interval, rules, target))
 	return startServer(t, "prometheus", bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--log.level=warn")
+}
+
+// prometheusBinary is the Prometheus the end-to-end tests run: the one
+// APPSTREAM_PROMETHEUS names (CI runs them again with a 3.x build), else
+// `prometheus` on PATH (the Debian package, 2.x).
+func prometheusBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("APPSTREAM_PROMETHEUS"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("APPSTREAM_PROMETHEUS: %v", err)
+		}
+		return bin
+	}
+	return requireTool(t, "prometheus", "APPSTREAM_E2E_REQUIRED", "apt-get install -y prometheus")
 }
 
 // instantVector is the answer of /api/v1/query for an instant vector.

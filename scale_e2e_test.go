@@ -47,7 +47,7 @@ var oneRegion = strings.NewReplacer(
 // other dashboard JSON (an older version, say) instead of dashboards/.
 func TestDashboardScale(t *testing.T) {
 	groups, dir := scaleSettings(t)
-	requireTool(t, "prometheus", "APPSTREAM_E2E_REQUIRED", "apt-get install -y prometheus")
+	prometheusBinary(t)
 	setup := time.Now()
 	base := startScaleStack(t, groups)
 	now := waitForScaleScrapes(t, base, groups, setup)
