@@ -435,3 +435,22 @@ func TestAlertsAndDashboardsNameNoTagLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoWithAccountsFile: --demo with a file of several accounts sends
+// them to the demo's accounts in turn, whatever endpoints the file names.
+func TestDemoWithAccountsFile(t *testing.T) {
+	cfg := writeFile(t, t.TempDir(), "accounts.yml", `accounts:
+  - name: one
+    endpoint: appstream-center.cn-shanghai.aliyuncs.com
+  - name: two
+    endpoint: appstream-center.ap-southeast-1.aliyuncs.com
+  - name: three
+`)
+	m := startExporter(t, "--demo", "--config.file", cfg).metrics()
+	for _, want := range []string{`aliyun_appstream_groups{account="one",biz_region=""} 30`, `aliyun_appstream_groups{account="two",biz_region=""} 3`,
+		`aliyun_appstream_groups{account="three",biz_region=""} 30`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("--demo with an accounts file does not serve %s", want)
+		}
+	}
+}
