@@ -31,6 +31,7 @@ type exporterApp struct {
 	configFile      string
 	configSetByUser bool
 	demo            []demoAccount // set in --demo mode
+	demoSnapshot    bool          // --demo.data: the demo's accounts are a snapshot's
 	lifecycle       bool          // POST /-/reload is allowed
 
 	metrics         *exporter.Metrics
@@ -95,6 +96,10 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if a.demoSnapshot && len(cfg.AccountConfigs()) != len(a.demo) {
+		return nil, "", fmt.Errorf("--demo.data: the snapshot has %d account(s) and %s %d: replay it with the configuration it was taken with, or without --config.file",
+			len(a.demo), a.configFile, len(cfg.AccountConfigs()))
+	}
 	// Every account of a file asks a demo simulator, the i-th account the
 	// i-th (round robin): the demo never calls a real endpoint.
 	err = cfg.Redirect(func(i int, c *config.Config) {
@@ -102,6 +107,12 @@ func (a *exporterApp) loadConfig() (*config.Config, string, error) {
 		c.Endpoint = d.url
 		c.Credentials = &config.Credentials{AccessKeyID: d.key.ID, AccessKeySecret: promconfig.Secret(d.key.Secret)}
 		c.AppInstances.Enabled = d.appInstances // the demo shows the session panels too
+		if a.demoSnapshot {
+			// The filters chose the snapshot's groups when it was taken,
+			// and may name values it replaced: its groups are served as
+			// they are.
+			c.Filters = config.Filters{}
+		}
 	})
 	if err != nil {
 		return nil, "", err
@@ -165,6 +176,7 @@ func (a *exporterApp) check(stdout, stderr io.Writer, demo bool, demoData string
 		for _, spec := range specs {
 			a.demo = append(a.demo, demoAccount{spec.Name, demoCheckURL, spec.Key, len(spec.Data.AppInstances) > 0})
 		}
+		a.demoSnapshot = demoData != ""
 	}
 	cfg, file, err := a.loadConfig()
 	if err != nil {

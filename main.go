@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer d.Close()
-		a.demo = demoAccountsOf(d)
+		a.demo, a.demoSnapshot = demoAccountsOf(d), f.demoData != ""
 		for _, acc := range d.Accounts {
 			logger.Warn("DEMO MODE: exporting simulated delivery groups from a loopback endpoint, not a real account", "account", acc.Name, "endpoint", acc.URL)
 		}

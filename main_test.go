@@ -150,6 +150,7 @@ func TestStartupErrors(t *testing.T) {
 	assertOneLineError(t, runBinary(t, "--demo.data", filepath.Join(dir, "snap.json")), "--demo.data needs --demo")
 	assertOneLineError(t, runBinary(t, "--demo", "--demo.data", writeFile(t, dir, "snap.json", "{}"), "--web.listen-address", freeAddr(t)),
 		"the snapshot has no accounts")
+	assertOneLineError(t, runBinary(t, "--config.file", good, "--snapshot.dump", dir), "is a directory; name a file")
 	// A dump that cannot refresh writes nothing and names the query.
 	r := runBinary(t, "--config.file", good, "--snapshot.dump", filepath.Join(dir, "dump.json"))
 	if _, err := os.Stat(filepath.Join(dir, "dump.json")); r.code != 1 || err == nil || !strings.Contains(r.stderr, "FAILED: the groups query") {

@@ -40,6 +40,9 @@ credentials: {access_key_id: %s, access_key_secret: %s}
 biz_regions: [cn-shanghai, cn-hangzhou]
 tag_labels: [department]
 app_instances: {enabled: true}
+# A filter on a value the snapshot replaces: it chose the snapshot's
+# groups, and the replay serves them without it.
+filters: {tags: {department: engineering}}
 `, api.URL, key.ID, key.Secret))
 	snap := filepath.Join(dir, "snapshot.json")
 
@@ -82,6 +85,14 @@ app_instances: {enabled: true}
 			t.Errorf("the snapshot contains %q", secret)
 		}
 	}
+	if n := strings.Count(want, "aliyun_appstream_group_info{"); n == 0 || n == 45 {
+		t.Errorf("%d groups: the filter chose none or all of them", n)
+	}
+
+	// A snapshot of one account replayed with a file of two is refused.
+	two := writeFile(t, dir, "two.yml", "accounts:\n  - name: a\n  - name: b\n")
+	assertOneLineError(t, runBinary(t, "--demo", "--demo.data", snap, "--config.file", two, "--web.listen-address", freeAddr(t)),
+		"the snapshot has 1 account(s) and "+two+" 2")
 }
 
 // familyCounts is "family series" per aliyun_appstream_ family of an

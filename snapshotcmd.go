@@ -55,6 +55,9 @@ func startDemo(demoData string) (*simulator.Demo, error) {
 // the answers, and writes them with the identifiers hidden.
 func (a *exporterApp) dumpSnapshot(ctx context.Context, path string, stdout, stderr io.Writer) int {
 	cfg, _, err := a.loadConfig()
+	if err == nil {
+		err = snapshot.CheckTarget(path) // before any API call
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "FAILED: %v\n", err)
 		return 1

@@ -129,6 +129,20 @@ func (r *Recorder) Build(accounts []string, taken time.Time, version string, sec
 	return f, nil
 }
 
+// CheckTarget tells, before a refresh is spent on it, whether a snapshot
+// can be written to path: a file in a directory that takes new files.
+func CheckTarget(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("--snapshot.dump %s: is a directory; name a file", path)
+	}
+	probe, err := os.CreateTemp(filepath.Dir(path), ".snapshot-*")
+	if err != nil {
+		return fmt.Errorf("--snapshot.dump %s: cannot write there: %w", path, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
 // Write writes f to path: whole or not at all.
 func Write(path string, f *File) error {
 	text, err := json.MarshalIndent(f, "", " ")
@@ -164,8 +178,8 @@ func Read(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: the snapshot has no accounts", path)
 	}
 	for i, a := range f.Accounts {
-		if (a.Name == "") != (len(f.Accounts) == 1 && i == 0) {
-			return nil, fmt.Errorf("%s: account %d: only a snapshot of one account has an account without a name", path, i+1)
+		if a.Name == "" && len(f.Accounts) > 1 {
+			return nil, fmt.Errorf("%s: account %d has no Name: of several accounts, each is named (account-1, account-2, ...)", path, i+1)
 		}
 	}
 	return &f, nil

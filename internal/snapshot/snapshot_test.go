@@ -105,4 +105,19 @@ func TestWriteRead(t *testing.T) {
 	if _, err := Read(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("a missing file reads")
 	}
+	// One named account (accounts: with one entry) reads; of several, an
+	// unnamed one does not.
+	one := &File{Accounts: []Account{{Name: "account-1"}}}
+	if err := Write(path, one); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(path); err != nil {
+		t.Errorf("a snapshot of one named account: %v", err)
+	}
+	if err := Write(path, &File{Accounts: []Account{{Name: "account-1"}, {}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "account 2 has no Name") {
+		t.Errorf("several accounts, one unnamed: %v", err)
+	}
 }
