@@ -45,57 +45,38 @@ func (e *Exporter) Status() []QueryStatus {
 	now := e.now()
 	var out []QueryStatus
 	for _, a := range e.accounts {
-		for _, q := range a.queries {
-			s := q.State()
-			st := statusOf(a.cfg.Account(), "groups", s.Name, stateOf(s), now)
-			if s.Data != nil {
-				st.Groups, st.Pages = s.Data.Groups(), s.Data.Pages()
-			}
-			out = append(out, st)
-		}
-		for _, q := range a.sessions {
-			s := q.State()
-			st := statusOf(a.cfg.Account(), "app instances", s.Name, stateOf(s), now)
-			if s.Data != nil {
-				st.Groups, st.Pages = s.Data.Groups(), s.Data.Pages()
-			}
-			out = append(out, st)
-		}
+		out = append(out, statuses(a.cfg.Account(), "groups", a.queries, now)...)
+		out = append(out, statuses(a.cfg.Account(), "app instances", a.sessions, now)...)
 	}
 	return out
 }
 
-// commonState is the part of a cache.State that does not depend on its
-// data's type.
-type commonState struct {
-	up           bool
-	lastFinished time.Time
-	duration     time.Duration
-	fetchedAt    *time.Time
-	err          error
-	errAt        time.Time
+// counted is the data of either kind of query: what it lists and in how
+// many pages.
+type counted interface {
+	cache.Data
+	Groups() int
+	Pages() int
 }
 
-func stateOf[T cache.Data](s cache.State[T]) commonState {
-	c := commonState{up: s.Up, lastFinished: s.LastFinished, duration: s.LastDuration, err: s.LastError, errAt: s.LastErrorAt}
+// statuses are the QueryStatus of an account's caches of one kind (lists).
+func statuses[T counted](account, lists string, caches []*cache.Cache[T], now time.Time) []QueryStatus {
+	out := make([]QueryStatus, 0, len(caches))
 	var none T
-	if s.Data != none {
-		at := s.Data.FetchedAt()
-		c.fetchedAt = &at
+	for _, q := range caches {
+		s := q.State()
+		st := QueryStatus{Account: account, BizRegion: s.Name, Data: lists, Up: s.Up, LastRefresh: s.LastFinished, Duration: s.LastDuration}
+		if s.Data != none {
+			st.Served, st.DataAge = true, now.Sub(s.Data.FetchedAt())
+			st.Groups, st.Pages = s.Data.Groups(), s.Data.Pages()
+		}
+		if s.LastError != nil {
+			class, code, requestID := aliyun.FailureDetails(s.LastError)
+			st.Error = &RefreshError{Class: class, Code: code, RequestID: requestID, Message: clip(s.LastError.Error(), 600), At: s.LastErrorAt}
+		}
+		out = append(out, st)
 	}
-	return c
-}
-
-func statusOf(account, data, bizRegion string, c commonState, now time.Time) QueryStatus {
-	st := QueryStatus{Account: account, BizRegion: bizRegion, Data: data, Up: c.up, LastRefresh: c.lastFinished, Duration: c.duration}
-	if c.fetchedAt != nil {
-		st.Served, st.DataAge = true, now.Sub(*c.fetchedAt)
-	}
-	if c.err != nil {
-		class, code, requestID := aliyun.FailureDetails(c.err)
-		st.Error = &RefreshError{Class: class, Code: code, RequestID: requestID, Message: clip(c.err.Error(), 600), At: c.errAt}
-	}
-	return st
+	return out
 }
 
 // clip shortens s to at most n bytes, on a rune boundary.
