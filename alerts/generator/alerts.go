@@ -156,7 +156,7 @@ and
 			summary: "Resource pool {{ $labels.node_pool_id }} of " + groupName + " is nearly full and cannot scale.",
 			description: "Resource pool {{ $labels.node_pool_id }} ({{ $labels.node_instance_type }}) of delivery group " + groupText +
 				" has" + poolNow("aliyun_appstream_node_pool_nodes_used", " ", "humanize", " of") + poolNow("aliyun_appstream_node_pool_nodes", " ", "humanize", "") +
-				fmt.Sprintf(" nodes in use (threshold %g %%) and no elastic scaling.", p.SaturationRatio*100) + heldText,
+				" nodes in use (threshold " + percent(p.SaturationRatio) + " %) and no elastic scaling." + heldText,
 			dashboard: b.dash()},
 
 		{alert: "AppStreamNodePoolScalingExhausted", forDuration: "15m", severity: "warning",
@@ -192,9 +192,9 @@ and
 			dashboard: b.dash()},
 
 		{alert: "AppStreamSessionCapacityLow", forDuration: "15m", severity: "warning",
-			comment: fmt.Sprintf(`Connected sessions at %g %% or more of what the group can hold, from
+			comment: `Connected sessions at ` + percent(p.SessionCapacityRatio) + ` % or more of what the group can hold, from
 the app instances (app_instances collected): the next users may not get a
-session. Each operand carries the group's labels.`, p.SessionCapacityRatio*100),
+session. Each operand carries the group's labels.`,
 			expr: b.guarded("AppStreamSessionCapacityLow", fmt.Sprintf(`%s
 >= %g`, b.sessionUse(), p.SessionCapacityRatio), nil, nil),
 			summary: "Delivery group " + groupName + " is nearly out of sessions.",
@@ -202,7 +202,7 @@ session. Each operand carries the group's labels.`, p.SessionCapacityRatio*100),
 				`{{ with printf "aliyun_appstream_group_sessions_connected` + groupMatch + `" ` + groupArgs + ` | query }} {{ . | first | value | humanize }}{{ end }}` +
 				" sessions connected" +
 				`{{ with printf "group:aliyun_appstream_sessions_connected:ratio` + groupMatch + `" ` + groupArgs + ` | query }}, {{ . | first | value | humanizePercentage }} of what it can hold{{ end }}` +
-				fmt.Sprintf(" (threshold %g %%). Add nodes or raise its scaling limit before users are turned away.", p.SessionCapacityRatio*100) + heldText,
+				" (threshold " + percent(p.SessionCapacityRatio) + " %). Add nodes or raise its scaling limit before users are turned away." + heldText,
 			dashboard: b.dash()},
 	}
 }
@@ -336,9 +336,9 @@ its own cache_ttl (no account label without accounts).`,
 			dashboard:   exporterDash},
 
 		{alert: "AppStreamApiThrottled", forDuration: "10m", severity: "warning",
-			comment: fmt.Sprintf(`Throttling that costs something: at least %g %% of the requests of
+			comment: `Throttling that costs something: at least ` + percent(p.ThrottledRatio) + ` % of the requests of
 the last 15 minutes, or any while refreshes failed. Retried throttles that
-still succeed are only counted.`, p.ThrottledRatio*100),
+still succeed are only counted.`,
 			expr: fmt.Sprintf(`(
   %s
 ) >= %g

@@ -3,7 +3,10 @@
 
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Go template snippets for annotations. They query Prometheus, so they
 // report the group's current name and state even while an alert is held.
@@ -37,6 +40,10 @@ func poolAbove(metric, limit, before, after string) string {
 	return `{{ with printf "` + metric + poolMatch + ` > ` + limit + poolMatch + `" ` + poolArgs + ` ` + poolArgs + ` | query }}` +
 		before + `{{ . | first | value | humanize }}` + after + `{{ end }}`
 }
+
+// percent is a ratio in per cent, rounded to 10 digits so 0.95 is 95 (as
+// the chart's decimal arithmetic gives it), not 94.99999999999999.
+func percent(ratio float64) string { return strconv.FormatFloat(ratio*100, 'g', 10, 64) }
 
 // days is d days, as text.
 func days(d float64) string {

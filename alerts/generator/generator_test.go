@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,7 @@ type rulesFile struct {
 			Record      string            `yaml:"record"`
 			Expr        string            `yaml:"expr"`
 			For         string            `yaml:"for"`
+			Labels      map[string]string `yaml:"labels"`
 			Annotations map[string]string `yaml:"annotations"`
 		} `yaml:"rules"`
 	} `yaml:"groups"`
@@ -47,7 +49,7 @@ func parse(t *testing.T, text string) map[string]string {
 	out := map[string]string{}
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
-			out[r.Alert+r.Record] = r.Expr + "\x00" + r.For + "\x00" + strings.Join([]string{r.Annotations["summary"], r.Annotations["description"], r.Annotations["dashboard_url"]}, "\x00")
+			out[r.Alert+r.Record] = r.Expr + "\x00" + r.For + "\x00" + fmt.Sprint(r.Labels) + "\x00" + strings.Join([]string{r.Annotations["summary"], r.Annotations["description"], r.Annotations["dashboard_url"]}, "\x00")
 		}
 	}
 	return out
@@ -89,6 +91,8 @@ func TestParameterChangesOnlyItsRules(t *testing.T) {
 		{"target_selector: job=\"wuying\"\n", []string{"AppStreamExporterTargetDown", "AppStreamExporterAbsent"}},
 		{"skip_user_auth_exempt_group_ids: [aig-kiosk1, aig-kiosk2]\n", []string{"AppStreamGroupSkipsUserAuth"}},
 		{"data_stale_grace: 30m\n", []string{"AppStreamDataStale"}},
+		{"alerts: {AppStreamGroupStuck: {for: 2h}}\n", []string{"AppStreamGroupStuck"}},
+		{"alerts: {AppStreamGroupCeased: {labels: {team: billing}}}\n", []string{"AppStreamGroupCeased"}},
 		{"tag_labels_in_alerts: false\n", []string{
 			"AppStreamGroupCeased", "AppStreamGroupExpired", "AppStreamGroupLongExpired", "AppStreamGroupExpiryImminent",
 			"AppStreamGroupExpiringSoon", "AppStreamGroupExpiryApproaching", "AppStreamGroupFailed", "AppStreamGroupStuck",
@@ -127,11 +131,16 @@ func sorted(s []string) []string {
 // Bad parameters are refused with the file and key named.
 func TestBadParameters(t *testing.T) {
 	for params, want := range map[string]string{
-		"saturation_ratio: 90\n":                     "saturation_ratio: must be in (0, 1]",
-		"expiry_warning_days: 0.5\n":                 "expiry_*_days",
-		"target_selector: appstream\n":               "target_selector",
-		"skip_user_auth_matchers: ['tag_x=kiosk']\n": "skip_user_auth_matchers",
-		"saturaton_ratio: 0.8\n":                     "field saturaton_ratio not found",
+		"saturation_ratio: 90\n":                                   "saturation_ratio: must be in (0, 1]",
+		"expiry_warning_days: 0.5\n":                               "expiry_*_days",
+		"target_selector: appstream\n":                             "target_selector",
+		"skip_user_auth_matchers: ['tag_x=kiosk']\n":               "skip_user_auth_matchers",
+		"saturaton_ratio: 0.8\n":                                   "field saturaton_ratio not found",
+		"alerts: {AppStreamGroupExpiring: {enabled: false}}\n":     "alerts.AppStreamGroupExpiring: no such alert; the alerts are AppStreamGroupCeased,",
+		"alerts: {AppStreamGroupStuck: {for: 1 hour}}\n":           "alerts.AppStreamGroupStuck.for: \"1 hour\" is not a duration",
+		"alerts: {AppStreamGroupStuck: {severity: page me}}\n":     "alerts.AppStreamGroupStuck.severity",
+		"alerts: {AppStreamGroupStuck: {labels: {severity: x}}}\n": "alerts.AppStreamGroupStuck.labels: \"severity\" cannot be an extra label",
+		"alerts: {AppStreamGroupStuck: {enable: false}}\n":         "field enable not found",
 	} {
 		path := filepath.Join(t.TempDir(), "p.yml")
 		if err := os.WriteFile(path, []byte(params), 0o600); err != nil {

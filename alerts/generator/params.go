@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,18 @@ type Params struct {
 	// the alert's name (TestRunbookSections checks docs/runbooks.md).
 	RunbookURL string `yaml:"runbook_url"`
 	GrafanaURL string `yaml:"grafana_url"` // base of the dashboard links
+
+	// Alerts tunes single alerts by name: off, another for: or severity,
+	// extra labels for routing.
+	Alerts map[string]AlertParams `yaml:"alerts"`
+}
+
+// AlertParams change one alert; unset fields keep the generator's choice.
+type AlertParams struct {
+	Enabled  *bool             `yaml:"enabled"`
+	For      string            `yaml:"for"`
+	Severity string            `yaml:"severity"`
+	Labels   map[string]string `yaml:"labels"`
 }
 
 func defaults() Params {
@@ -94,6 +108,9 @@ func loadParams(path string) (Params, error) {
 	return p, p.validate(path)
 }
 
+// severityRE keeps a severity to what Alertmanager routes compare plainly.
+var severityRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
 var matcherRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"$`)
 
 func (p Params) validate(path string) error {
@@ -126,6 +143,25 @@ func (p Params) validate(path string) error {
 	for _, m := range p.SkipUserAuthMatchers {
 		if !matcherRE.MatchString(m) {
 			bad("skip_user_auth_matchers", "%q is not one label matcher such as tag_purpose!=\"kiosk\"", m)
+		}
+	}
+	known := alertNames()
+	for _, name := range slices.Sorted(maps.Keys(p.Alerts)) {
+		a, key := p.Alerts[name], "alerts."+name
+		if !slices.Contains(known, name) {
+			bad(key, "no such alert; the alerts are %s", strings.Join(known, ", "))
+			continue
+		}
+		if _, err := model.ParseDuration(a.For); a.For != "" && err != nil {
+			bad(key+".for", "%q is not a duration such as 15m", a.For)
+		}
+		if a.Severity != "" && !severityRE.MatchString(a.Severity) {
+			bad(key+".severity", "%q is not a label value of letters, digits, _ and - such as critical", a.Severity)
+		}
+		for _, label := range slices.Sorted(maps.Keys(a.Labels)) {
+			if !model.LegacyValidation.IsValidLabelName(label) || label == "severity" || label == "alertname" {
+				bad(key+".labels", "%q cannot be an extra label (severity has its own key; alertname is the alert's)", label)
+			}
 		}
 	}
 	if len(problems) > 0 {

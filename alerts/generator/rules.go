@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,11 +47,45 @@ func buildGroups(p Params) []ruleGroup {
 		b.schedulingAlerts(),
 		[]rule{demoModeAlert()},
 	)
-	return []ruleGroup{
+	return tune([]ruleGroup{
 		b.recordingGroup(),
 		{name: "appstream.groups", rules: groupRules},
 		b.exporterGroup(),
+	}, p.Alerts)
+}
+
+// tune applies the per-alert parameters: a disabled alert is left out.
+func tune(groups []ruleGroup, alerts map[string]AlertParams) []ruleGroup {
+	for gi, g := range groups {
+		kept := g.rules[:0:0]
+		for _, r := range g.rules {
+			a, ok := alerts[r.alert]
+			if ok && r.alert != "" {
+				if a.Enabled != nil && !*a.Enabled {
+					continue
+				}
+				r.forDuration = cmp.Or(a.For, r.forDuration)
+				r.severity = cmp.Or(a.Severity, r.severity)
+				r.labels = a.Labels
+			}
+			kept = append(kept, r)
+		}
+		groups[gi].rules = kept
 	}
+	return groups
+}
+
+// alertNames are the generated alerts, in file order.
+func alertNames() []string {
+	var names []string
+	for _, g := range buildGroups(defaults()) {
+		for _, r := range g.rules {
+			if r.alert != "" {
+				names = append(names, r.alert)
+			}
+		}
+	}
+	return names
 }
 
 // Labels of a condition that group and pool alerts keep (see guarded).
