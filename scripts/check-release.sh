@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Checks a GoReleaser dist directory (a snapshot release in CI): every
 # archive, package and SBOM is there and in checksums.txt, the
-# linux/amd64 binary reports the release's version, and the .deb carries
+# linux/amd64 binary reports the release's version and commit, and the .deb carries
 # the systemd unit, the config and the binary.
 set -euo pipefail
 dist=${1:-dist}
-version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dist/metadata.json")
-echo "release version $version"
+meta() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$dist/metadata.json" "$1"; }
+version=$(meta version) commit=$(meta commit)
+echo "release version $version, commit $commit"
 cd "$dist"
 want=(
   "appstream_exporter_${version}_linux_amd64.tar.gz"
@@ -18,6 +19,13 @@ for f in "${want[@]}"; do
   [ -f "$f" ] || { echo "missing archive $f"; ls; exit 1; }
   [ -f "$f.sbom.json" ] || { echo "missing SBOM $f.sbom.json"; ls; exit 1; }
   grep -q "  $f\$" checksums.txt || { echo "$f is not in checksums.txt"; exit 1; }
+  # An SPDX document that lists the binary's Go modules, not an empty one.
+  python3 - "$f.sbom.json" <<'PY' || { echo "$f.sbom.json does not list the binary's modules"; exit 1; }
+import json, sys
+doc = json.load(open(sys.argv[1]))
+names = {p["name"] for p in doc["packages"]}
+sys.exit(not (doc["spdxVersion"].startswith("SPDX-") and "github.com/prometheus/client_golang" in names))
+PY
 done
 sha256sum --check --quiet checksums.txt
 debs=(*_linux_amd64.deb) rpms=(*_linux_amd64.rpm)
@@ -28,8 +36,8 @@ trap 'rm -rf "$scratch"' EXIT
 tar xzf "${want[0]}" -C "$scratch"
 got=$("$scratch/appstream_exporter" --version 2>&1 | head -n 1)
 case "$got" in
-  *"version $version"*) echo "linux/amd64 binary: $got" ;;
-  *) echo "the linux/amd64 binary says '$got', want version $version"; exit 1 ;;
+  *"version $version "*"revision: $commit)"*) echo "linux/amd64 binary: $got" ;;
+  *) echo "the linux/amd64 binary says '$got', want version $version and revision $commit"; exit 1 ;;
 esac
 for f in LICENSE README.md config.example.yml alerts/appstream.rules.yml dashboards/appstream-overview.json examples/systemd/appstream_exporter.service; do
   [ -f "$scratch/$f" ] || { echo "the archive lacks $f"; exit 1; }
