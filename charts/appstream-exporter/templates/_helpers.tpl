@@ -114,7 +114,7 @@ generator refuses a bad parameters file: a typo must not keep a default.
 {{- fail (printf "prometheusRule.thresholds.%s: no such threshold; the thresholds are %s" $key (join ", " $thresholds)) }}
 {{- end }}
 {{- /* --set gives a decimal fraction as a string */}}
-{{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$" (toString $value)) }}
+{{- if not (regexMatch "^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$" (toString $value)) }}
 {{- fail (printf "prometheusRule.thresholds.%s: %v is not a number" $key $value) }}
 {{- end }}
 {{- end }}
