@@ -126,17 +126,6 @@ func rulesByName(t *testing.T, text string) map[string]any {
 // way the generator's parameters file does (folding aside: the rules read
 // back equal).
 func TestChartValuesMatchTheGenerator(t *testing.T) {
-	withDashboard := func() []string {
-		var names []string
-		for _, g := range buildGroups(defaults()) {
-			for _, r := range g.rules {
-				if r.dashboard != "" {
-					names = append(names, r.alert)
-				}
-			}
-		}
-		return names
-	}
 	cases := []struct {
 		name    string
 		values  string   // under prometheusRule
@@ -169,7 +158,7 @@ func TestChartValuesMatchTheGenerator(t *testing.T) {
 		{name: "job name", set: []string{"serviceMonitor.jobName=wuying"}, params: "target_selector: job=\"wuying\"\n",
 			changed: []string{"AppStreamExporterTargetDown", "AppStreamExporterAbsent"}},
 		{name: "grafana", values: "  grafanaUrl: https://grafana.example.com\n", params: "grafana_url: https://grafana.example.com\n",
-			changed: withDashboard()},
+			changed: alertsWhere(func(r rule) bool { return r.dashboard != "" })},
 		{name: "one alert tuned", values: "  alerts:\n    AppStreamGroupExpiringSoon: {for: 30m, severity: critical, labels: {team: vdi, pager: \"yes: now\"}}\n",
 			params:  "alerts:\n  AppStreamGroupExpiringSoon: {for: 30m, severity: critical, labels: {team: vdi, pager: \"yes: now\"}}\n",
 			changed: []string{"AppStreamGroupExpiringSoon"}},

@@ -77,10 +77,15 @@ func tune(groups []ruleGroup, alerts map[string]AlertParams) []ruleGroup {
 
 // alertNames are the generated alerts, in file order.
 func alertNames() []string {
+	return alertsWhere(func(r rule) bool { return r.alert != "" })
+}
+
+// alertsWhere names the default rules' alerts that keep says to, in file order.
+func alertsWhere(keep func(rule) bool) []string {
 	var names []string
 	for _, g := range buildGroups(defaults()) {
 		for _, r := range g.rules {
-			if r.alert != "" {
+			if keep(r) {
 				names = append(names, r.alert)
 			}
 		}
