@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"sync"
 )
@@ -98,25 +99,83 @@ func (p *pieceWriter) end() (crc uint32, size int64, err error) {
 // compressSegments compresses the text that write(i, w, offset) writes for
 // each i in [0, n) into one segment each; offset tells how much of the
 // segment's text has been written. done(i) is called once segment i is
-// compressed. Each segment gets a buffer of its exact size: the snapshot
-// keeps them until the next refresh.
+// compressed.
 func compressSegments(n int, write func(i int, w *bufio.Writer, offset func() int64), done func(i int)) []segment {
-	var scratch bytes.Buffer
-	p := &pieceWriter{pool: storePool, dst: &scratch}
-	bw := bufio.NewWriterSize(p, 32<<10)
+	c := newSegmentCompressor()
 	segs := make([]segment, n)
-	offset := func() int64 { return p.size + int64(bw.Buffered()) }
 	for i := range n {
-		write(i, bw, offset)
-		bw.Flush() // writes to a bytes.Buffer do not fail
-		crc, size, _ := p.end()
-		segs[i] = newSegment(bytes.Clone(scratch.Bytes()), crc, size)
-		scratch.Reset()
+		segs[i] = c.compress(func(w *bufio.Writer, offset func() int64) { write(i, w, offset) })
 		if done != nil {
 			done(i)
 		}
 	}
 	return segs
+}
+
+// segmentCompressor compresses texts into segments one after the other,
+// reusing its buffers.
+type segmentCompressor struct {
+	scratch bytes.Buffer
+	p       *pieceWriter
+	bw      *bufio.Writer
+}
+
+func newSegmentCompressor() *segmentCompressor {
+	c := &segmentCompressor{}
+	c.p = &pieceWriter{pool: storePool, dst: &c.scratch}
+	c.bw = bufio.NewWriterSize(c.p, 32<<10)
+	return c
+}
+
+// compress compresses what write writes into one segment; offset tells how
+// much of the text has been written. The segment gets a buffer of its
+// exact size: a snapshot keeps it until the next refresh, or longer.
+func (c *segmentCompressor) compress(write func(w *bufio.Writer, offset func() int64)) segment {
+	write(c.bw, func() int64 { return c.p.size + int64(c.bw.Buffered()) })
+	c.bw.Flush() // writes to a bytes.Buffer do not fail
+	crc, size, _ := c.p.end()
+	seg := newSegment(bytes.Clone(c.scratch.Bytes()), crc, size)
+	c.scratch.Reset()
+	return seg
+}
+
+// fingerprint identifies a text: equal fingerprints are taken for equal
+// texts. Its 64-bit hash has a seed of the process's own, so texts made to
+// collide cannot be chosen from outside.
+type fingerprint struct {
+	crc  uint32
+	size int64
+	hash uint64
+}
+
+var fingerprintSeed = maphash.MakeSeed()
+
+// fingerprinter takes the fingerprint of what is written to it.
+type fingerprinter struct {
+	fp fingerprint
+	h  maphash.Hash
+}
+
+func newFingerprinter() *fingerprinter {
+	f := &fingerprinter{}
+	f.h.SetSeed(fingerprintSeed)
+	return f
+}
+
+func (f *fingerprinter) Write(b []byte) (int, error) {
+	f.fp.crc = crc32.Update(f.fp.crc, crc32.IEEETable, b)
+	f.fp.size += int64(len(b))
+	_, _ = f.h.Write(b) // never fails
+	return len(b), nil
+}
+
+// take returns the fingerprint of the text written since the last take.
+func (f *fingerprinter) take() fingerprint {
+	f.fp.hash = f.h.Sum64()
+	fp := f.fp
+	f.fp = fingerprint{}
+	f.h.Reset()
+	return fp
 }
 
 // GzipWriter writes one gzip member from text, compressed as it is

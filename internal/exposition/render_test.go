@@ -325,3 +325,62 @@ func TestGoldenCoversEveryFamily(t *testing.T) {
 		}
 	}
 }
+
+// A refresh keeps the previous snapshot's compressed text of each family
+// whose text did not change, and compresses anew the ones that did: the
+// snapshot then serves exactly what a snapshot rendered from nothing
+// serves, plain and gzip.
+func TestUnchangedFamiliesKeepTheirCompressedText(t *testing.T) {
+	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	d, err := simulator.DemoDataset(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, js := range d.AppInstanceGroupModels {
+		groups = append(groups, string(js))
+	}
+	cfg := testConfig(t, func(c *config.Config) { c.Timezone = "Asia/Shanghai" })
+	before := Render(cfg, nil, decodeGroups(t, groups...), "cn-hangzhou", now, 1).Snapshot
+
+	// One group's MaxAmount changes: one family's text.
+	changed := slices.Clone(groups)
+	i := slices.IndexFunc(changed, func(js string) bool { return strings.Contains(js, `"MaxAmount": 50`) })
+	if i < 0 {
+		t.Fatal("no group of the demo has MaxAmount 50")
+	}
+	changed[i] = strings.Replace(changed[i], `"MaxAmount": 50`, `"MaxAmount": 51`, 1)
+	after := Render(cfg, before, decodeGroups(t, changed...), "cn-hangzhou", now, 1).Snapshot
+	fresh := Render(cfg, nil, decodeGroups(t, changed...), "cn-hangzhou", now, 1).Snapshot
+
+	maxAmount := slices.IndexFunc(families, func(f *family) bool { return f.name == "aliyun_appstream_group_max_amount" })
+	kept := 0
+	for f := range families {
+		b, a := before.stored[f], after.stored[f]
+		if a.size == 0 {
+			continue
+		}
+		shared := b.size > 0 && &b.deflate[0] == &a.deflate[0]
+		switch {
+		case f == maxAmount && shared:
+			t.Errorf("%s changed but kept the previous compressed text", families[f].name)
+		case f != maxAmount && !shared:
+			t.Errorf("%s did not change but was compressed again", families[f].name)
+		case shared:
+			kept++
+		}
+		if !slices.Equal(a.starts, fresh.stored[f].starts) {
+			t.Errorf("%s: group offsets differ from a fresh rendering's", families[f].name)
+		}
+	}
+	if kept < 20 {
+		t.Errorf("only %d families kept their compressed text", kept)
+	}
+	checkGzipAnswer(t, now, []*Snapshot{after}) // the kept texts' CRCs and lengths too
+	if got, want := writeText(t, now, after), writeText(t, now, fresh); got != want {
+		t.Errorf("the refreshed snapshot serves other text than a fresh one (%d vs %d bytes)", len(got), len(want))
+	}
+	if !strings.Contains(writeText(t, now, after), "max_amount{") || !strings.Contains(writeText(t, now, after), "} 51\n") {
+		t.Error("the changed MaxAmount is not served")
+	}
+}

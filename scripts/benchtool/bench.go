@@ -22,7 +22,8 @@ var key = simulator.Key{ID: "LTAI5tBench", Secret: "bench-secret-not-real"}
 // bench is one measurement's setup: the simulator serving generated
 // groups, and the exporter under test reading them with its config file.
 type bench struct {
-	n       int // groups served
+	n       int               // groups served
+	data    simulator.Dataset // what sim serves
 	sim     *simulator.Server
 	api     *httptest.Server
 	dir     string // holds the config file
@@ -46,7 +47,7 @@ func startBench(binary string, n int) *bench {
 	if err := sim.SetData(d); err != nil {
 		fail("%v", err)
 	}
-	b := &bench{n: n, sim: sim, api: httptest.NewServer(sim)}
+	b := &bench{n: n, data: d, sim: sim, api: httptest.NewServer(sim)}
 
 	b.dir, err = os.MkdirTemp("", "benchtool")
 	if err != nil {

@@ -149,6 +149,7 @@ const (
 	rowPlainCPU
 	rowRefreshWall
 	rowRefreshCPU
+	rowRefreshCPUChanging
 	rowSlowRefresh
 	rowManyScrapers
 	rowRSS
@@ -186,6 +187,8 @@ func (r row) name(o options) string {
 		return fmt.Sprintf("refresh wall time, 0 ms latency: first; median of %d as the cache expires", o.refreshes)
 	case rowRefreshCPU:
 		return fmt.Sprintf("exporter CPU per refresh as the cache expires, 0 ms latency (mean of %d; resolution)", o.refreshes)
+	case rowRefreshCPUChanging:
+		return fmt.Sprintf("the same, every pool's NodeUsed changing at each refresh (mean of %d)", o.refreshes)
 	case rowSlowRefresh:
 		return fmt.Sprintf("refresh wall time, %d ms latency (round-trip floor)", o.latency.Milliseconds())
 	case rowManyScrapers:
@@ -213,6 +216,7 @@ func measure(binary string, n int, o options) map[row]string {
 	col[rowRSS] = fmt.Sprintf("%s; %s; %s", mb(rss), mb(rssReload), mb(rssStress))
 
 	// Last, so that the reloads it makes leave the rows above as they were.
-	b.refreshCPU(col, o.refreshes)
+	b.refreshCPU(col, rowRefreshCPU, o.refreshes, false)
+	b.refreshCPU(col, rowRefreshCPUChanging, o.refreshes, true)
 	return col
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
 // refreshCPU measures k refreshes at zero API latency as they happen in
@@ -14,8 +17,10 @@ import (
 // scrape asks for gzip, as Prometheus does, and its CPU, a cached gzip
 // scrape measured before, is subtracted; nothing else scrapes meanwhile.
 // The CPU window spans all k refreshes (and the idle waits between), so
-// its 10 ms tick is divided by k.
-func (b *bench) refreshCPU(col map[row]string, k int) {
+// its 10 ms tick is divided by k. With changing, each refresh reads pools
+// whose NodeUsed differs from the refresh before, as a fleet in use does:
+// the families of node use then change, its names, settings and apps not.
+func (b *bench) refreshCPU(col map[row]string, r row, k int, changing bool) {
 	const success = `aliyun_appstream_refreshes_total{biz_region="",result="success"}`
 	url := b.base + "/metrics"
 	pid := b.pid()
@@ -24,9 +29,16 @@ func (b *bench) refreshCPU(col map[row]string, k int) {
 	b.reload()
 	before := metric(gunzip(get(url, true)), success) // also ends any refresh due
 	walls := make([]time.Duration, k)
+	variants := [2]simulator.Dataset{b.data, b.data}
+	if changing {
+		variants[1] = withNodeUsedChanged(b.data)
+	}
 	waitIdle(pid)
 	cpu0 := cpuTime(pid)
 	for i := range k {
+		if err := b.sim.SetData(variants[(i+1)%2]); err != nil {
+			fail("%v", err)
+		}
 		time.Sleep(1100 * time.Millisecond) // the cache expires; the exporter idles
 		m := gunzip(get(url, true))
 		if got := metric(m, success); got != before+float64(i+1) {
@@ -39,8 +51,38 @@ func (b *bench) refreshCPU(col map[row]string, k int) {
 	b.writeConfig("1h", "department, cost-center")
 	b.reload()
 	cpu -= b.gzipCPU
-	col[rowRefreshWall] = fmt.Sprintf("%.0f ms; %.0f ms", msf(b.firstWall), msf(median(walls)))
-	col[rowRefreshCPU] = fmt.Sprintf("%.0f ms (±%s; a gzip scrape's %s subtracted)", msf(cpu), ms(tick/time.Duration(k)), ms(b.gzipCPU))
+	if err := b.sim.SetData(b.data); err != nil {
+		fail("%v", err)
+	}
+	if !changing {
+		col[rowRefreshWall] = fmt.Sprintf("%.0f ms; %.0f ms", msf(b.firstWall), msf(median(walls)))
+	}
+	col[r] = fmt.Sprintf("%.0f ms (±%s; a gzip scrape's %s subtracted)", msf(cpu), ms(tick/time.Duration(k)), ms(b.gzipCPU))
+}
+
+// withNodeUsedChanged is d with every node pool's NodeUsed one higher.
+func withNodeUsedChanged(d simulator.Dataset) simulator.Dataset {
+	out := d
+	out.AppInstanceGroupModels = make([]json.RawMessage, len(d.AppInstanceGroupModels))
+	for i, raw := range d.AppInstanceGroupModels {
+		var g map[string]any
+		if err := json.Unmarshal(raw, &g); err != nil {
+			fail("%v", err)
+		}
+		pools, _ := g["NodePool"].([]any)
+		for _, p := range pools {
+			if pool, ok := p.(map[string]any); ok {
+				used, _ := pool["NodeUsed"].(float64)
+				pool["NodeUsed"] = used + 1
+			}
+		}
+		changed, err := json.Marshal(g)
+		if err != nil {
+			fail("%v", err)
+		}
+		out.AppInstanceGroupModels[i] = changed
+	}
+	return out
 }
 
 // gunzip is the text of a gzip answer.
