@@ -1,6 +1,7 @@
 package aliyun
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -250,7 +251,7 @@ func (c *Client) outcome(ctx context.Context, req request, tr *attemptTransport,
 		code, res := c.transportOutcome(ctx, err)
 		return nil, code, res
 	}
-	return c.answer(req, out)
+	return c.answer(req, tr, out)
 }
 
 // transportOutcome explains a request that got no answer.
@@ -274,8 +275,8 @@ func (c *Client) transportOutcome(ctx context.Context, err error) (string, attem
 
 // answer decodes an answer the SDK took for a success: its body may still
 // carry an error code.
-func (c *Client) answer(req request, out *responses.CommonResponse) (*response, string, attemptResult) {
-	model, env, err := req.decode(out.GetHttpContentBytes())
+func (c *Client) answer(req request, tr *attemptTransport, out *responses.CommonResponse) (*response, string, attemptResult) {
+	model, env, err := req.decode(tr.body)
 	if err != nil {
 		return nil, "malformed", attemptResult{err: malformedFailure(fmt.Sprintf("undecodable answer (HTTP %d): %s", out.GetHttpStatus(), err))}
 	}
@@ -286,7 +287,7 @@ func (c *Client) answer(req request, out *responses.CommonResponse) (*response, 
 			retry: retryable(code, out.GetHttpStatus()),
 		}
 	}
-	return &response{body: out.GetHttpContentBytes(), model: model, envelope: env, httpStatus: out.GetHttpStatus()}, "Success", attemptResult{}
+	return &response{body: tr.body, model: model, envelope: env, httpStatus: out.GetHttpStatus()}, "Success", attemptResult{}
 }
 
 // retryable: throttling and server-side trouble may pass; everything else
@@ -312,6 +313,7 @@ type attemptTransport struct {
 	base     http.RoundTripper
 	sent     atomic.Bool
 	tooLarge atomic.Bool
+	body     []byte // of a success (HTTP 2xx), read by RoundTrip
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -328,9 +330,47 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		cancel()
 		return nil, err
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: MaxBodyBytes, tooLarge: &t.tooLarge, done: func() { stop(); cancel() }}
+	body := &cappedBody{rc: resp.Body, left: MaxBodyBytes, tooLarge: &t.tooLarge, done: func() { stop(); cancel() }}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		resp.Body = body // the SDK reads the error code from it
+		return resp, nil
+	}
+	// A success is read here, into one buffer of its exact size, and the
+	// SDK gets an empty body: it would read the body through
+	// io.ReadAll and keep it as bytes and as a string, three to four
+	// times a page's size allocated for nothing, since it does not parse
+	// a CommonResponse's success.
+	t.body, err = readBody(body)
+	body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = http.NoBody
 	return resp, nil
 }
+
+// readBody reads all of body into a buffer of its exact size. It is read
+// through a pooled buffer, as the length of a chunked answer is not known
+// before its end: growing a buffer for each answer would allocate about
+// twice its size.
+func readBody(body io.Reader) ([]byte, error) {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBody { // an outsized answer's buffer goes
+			buf.Reset()
+			bodyBuffers.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(body); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is well above a page of 100 groups (about 200 kB).
+const maxPooledBody = 4 << 20
 
 var errBodyTooLarge = errors.New("response body too large")
 
