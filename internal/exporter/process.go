@@ -75,9 +75,9 @@ func (c *processCollector) Collect(ch chan<- prometheus.Metric) {
 	if fds, err := c.proc.FileDescriptorsLen(); err == nil {
 		ch <- prometheus.MustNewConstMetric(processOpenFDs, prometheus.GaugeValue, float64(fds))
 	}
-	if limits, err := c.proc.Limits(); err == nil {
-		ch <- prometheus.MustNewConstMetric(processMaxFDs, prometheus.GaugeValue, float64(limits.OpenFiles))
-		ch <- prometheus.MustNewConstMetric(processMaxVsize, prometheus.GaugeValue, float64(limits.AddressSpace))
+	if openFiles, addressSpace, err := c.processLimits(); err == nil {
+		ch <- prometheus.MustNewConstMetric(processMaxFDs, prometheus.GaugeValue, float64(openFiles))
+		ch <- prometheus.MustNewConstMetric(processMaxVsize, prometheus.GaugeValue, float64(addressSpace))
 	}
 	if in, out, err := readIPOctets(c.netstat); err == nil {
 		ch <- prometheus.MustNewConstMetric(processInBytes, prometheus.CounterValue, in)
