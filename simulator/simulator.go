@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,6 +161,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, requestID string
 	}
 	record("Success")
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	// A whole page, its length announced (the exporter's tests also send
+	// answers in chunks without one).
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body) //nolint:gosec // JSON (Content-Type application/json) of the loaded data, not HTML; the client going away is its business
 }
 

@@ -335,12 +335,12 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		resp.Body = body // the SDK reads the error code from it
 		return resp, nil
 	}
-	// A success is read here, into one buffer of its exact size, and the
-	// SDK gets an empty body: it would read the body through
+	// A success is read here, into one buffer of its announced size, and
+	// the SDK gets an empty body: it would read the body through
 	// io.ReadAll and keep it as bytes and as a string, three to four
 	// times a page's size allocated for nothing, since it does not parse
 	// a CommonResponse's success.
-	t.body, err = readBody(body)
+	t.body, err = readBody(body, resp.ContentLength)
 	body.Close()
 	if err != nil {
 		return nil, err
@@ -349,28 +349,24 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
-// readBody reads all of body into a buffer of its exact size. It is read
-// through a pooled buffer, as the length of a chunked answer is not known
-// before its end: growing a buffer for each answer would allocate about
-// twice its size.
-func readBody(body io.Reader) ([]byte, error) {
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledBody { // an outsized answer's buffer goes
-			buf.Reset()
-			bodyBuffers.Put(buf)
-		}
-	}()
-	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, err
+// readBody reads all of body, announced as length bytes (-1: not
+// announced, as in a chunked answer), into one buffer: of that length
+// when announced, else grown as the bytes come. An announced length is
+// trusted up to preallocLimit only, so that an answer cannot make the
+// exporter allocate what it does not send. Nothing is pooled: a buffer
+// kept between refreshes would stay in the heap that the garbage
+// collector sizes its next goal from.
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if length >= 0 {
+		buf.Grow(int(min(length, preallocLimit)) + bytes.MinRead) // room to see the end without growing
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledBody is well above a page of 100 groups (about 200 kB).
-const maxPooledBody = 4 << 20
+// preallocLimit is well above a page of 100 groups (about 200 kB).
+const preallocLimit = 8 << 20
 
 var errBodyTooLarge = errors.New("response body too large")
 

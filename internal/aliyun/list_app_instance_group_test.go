@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -303,4 +305,52 @@ func decoded(t *testing.T, r *response) *ListResponse {
 		t.Fatalf("the answer holds a %T", r.model)
 	}
 	return page
+}
+
+// An answer is read whole whether it announces its length (as the
+// simulator does) or comes in chunks without one: the same groups either
+// way, page for page.
+func TestAnswersWithAndWithoutLength(t *testing.T) {
+	sim := simulator.New(testkit.Key)
+	d, err := simulator.Generate(250, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetData(d); err != nil {
+		t.Fatal(err)
+	}
+	announced, err := newEnvWith(t, sim, nil).fetch("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same answers, each sent in two chunks after a flush, without a
+	// Content-Length.
+	chunked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(rec.Code)
+		body := rec.Body.Bytes()
+		_, _ = w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		_, _ = w.Write(body[len(body)/2:])
+	}))
+	t.Cleanup(chunked.Close)
+	unannounced, err := startEnv(t, sim, testconfig.New(t, chunked.URL, nil)).fetch("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(announced) != 250 || len(unannounced) != 250 {
+		t.Fatalf("%d groups with Content-Length, %d without; want 250", len(announced), len(unannounced))
+	}
+	for i := range announced {
+		a, u := announced[i], unannounced[i]
+		if a.AppInstanceGroupID.V != u.AppInstanceGroupID.V || a.AppInstanceGroupName.V != u.AppInstanceGroupName.V || len(a.NodePool.Items) != len(u.NodePool.Items) {
+			t.Fatalf("group %d: %q %q with Content-Length, %q %q without", i, a.AppInstanceGroupID.V, a.AppInstanceGroupName.V, u.AppInstanceGroupID.V, u.AppInstanceGroupName.V)
+		}
+	}
 }
