@@ -196,7 +196,7 @@ var (
 func NewGzipWriter(out io.Writer) *GzipWriter {
 	z := &GzipWriter{out: gzipOutPool.Get().(*bufio.Writer)}
 	z.out.Reset(out)
-	z.pieces = lineCoderPool.Get().(*lineCoder)
+	z.pieces = newLineCoder(&textCoders)
 	_, z.err = out.Write(gzipHeader)
 	return z
 }

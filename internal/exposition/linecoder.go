@@ -32,9 +32,25 @@ type lineCoder struct {
 	crc     uint32
 	size    int64 // of the text
 	started bool
+	pool    *sync.Pool // where it came from
 }
 
-var lineCoderPool = sync.Pool{New: func() any { return new(lineCoder) }}
+// Coders are pooled by what they code: an answer's own text (headers,
+// the exporter's metrics: a few kilobytes, held while a client reads) and
+// the clock-dependent families (tens of kilobytes, held only while being
+// coded). A coder's buffer keeps the size of the largest piece it coded;
+// with one pool, each answer in flight would hold a large one.
+var (
+	textCoders  = sync.Pool{New: func() any { return new(lineCoder) }}
+	clockCoders = sync.Pool{New: func() any { return new(lineCoder) }}
+)
+
+// newLineCoder takes a coder from pool; release gives it back.
+func newLineCoder(pool *sync.Pool) *lineCoder {
+	c := pool.Get().(*lineCoder)
+	c.pool = pool
+	return c
+}
 
 // Write codes each whole line of b as it comes, keeping a line split
 // between writes until its end.
@@ -116,7 +132,7 @@ func (c *lineCoder) release() {
 		c.dst = nil
 	}
 	c.reset()
-	lineCoderPool.Put(c)
+	c.pool.Put(c)
 }
 
 // Text the scrape coder writes is coded apart from Write: a line it codes

@@ -2,6 +2,7 @@ package exposition
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"runtime"
 	"slices"
@@ -113,7 +114,7 @@ func Write(w *bufio.Writer, now time.Time, queries []Query) error {
 type Prepared struct {
 	list  []served
 	done  chan struct{}
-	coder *lineCoder // holds the compressed piece until it is written
+	piece segment // once done
 }
 
 var preparing = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
@@ -130,13 +131,19 @@ func PrepareGzip(now time.Time, queries []Query) *Prepared {
 		preparing <- struct{}{}
 		defer func() { <-preparing }()
 		sc := scrapeCoderPool.Get().(*scrapeCoder)
-		sc.c = lineCoderPool.Get().(*lineCoder)
-		p.coder = sc.c
+		sc.c = newLineCoder(&clockCoders)
 		for _, fam := range families {
 			if fam.scrape != nil {
 				sc.family(fam, p.list, now)
 			}
 		}
+		// The piece waits, copied to its size, while the stored families
+		// reach a client that may be slow; the coder, whose buffer grew by
+		// doubling, goes back to the pool now. Under many scrapes at once
+		// the pool then holds a coder per core, not one per scrape.
+		piece, crc, size := sc.c.end()
+		p.piece = newSegment(bytes.Clone(piece), crc, size)
+		sc.c.release()
 		sc.c = nil
 		sc.g, sc.prog = nil, nil // the pool must not keep a snapshot alive
 		scrapeCoderPool.Put(sc)
@@ -151,13 +158,11 @@ func PrepareGzip(now time.Time, queries []Query) *Prepared {
 func WriteGzip(z *GzipWriter, p *Prepared) error {
 	err := writeStored(nil, z, p.list)
 	<-p.done
-	defer p.coder.release()
 	if err != nil {
 		z.err = err // no trailer: the answer must not look complete
 		return err
 	}
-	piece, crc, size := p.coder.end()
-	z.writeSegment(&segment{deflate: piece, crc: crc, size: size, shift: xPow8N(size)})
+	z.writeSegment(&p.piece)
 	writeSessionsGzip(z, p.list)
 	return z.err
 }
