@@ -6,7 +6,6 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"hash/maphash"
 	"io"
@@ -303,72 +302,3 @@ func xPow8N(n int64) uint32 {
 // ErrStoredText: a snapshot's stored text did not decompress. The answer
 // being written is then incomplete and must not look complete.
 var ErrStoredText = errors.New("stored exposition text does not decompress")
-
-// inflate writes the text of seg to w.
-func inflate(w io.Writer, seg *segment) error {
-	if seg.size == 0 {
-		return nil
-	}
-	src := &deflateSource{rest: seg.deflate, tail: finalBlock}
-	fr, _ := inflatePool.Get().(io.ReadCloser)
-	if fr == nil {
-		fr = flate.NewReader(src)
-	} else if err := fr.(flate.Resetter).Reset(src, nil); err != nil {
-		return err
-	}
-	defer inflatePool.Put(fr)
-	src2 := &readErrors{r: fr}
-	n, err := io.CopyN(w, src2, seg.size)
-	if src2.err != nil || (err == nil && n < seg.size) {
-		return fmt.Errorf("%w: %d of %d bytes: %w", ErrStoredText, n, seg.size, src2.err)
-	}
-	return err // the writer's
-}
-
-// readErrors keeps the reader's error apart from the writer's.
-type readErrors struct {
-	r   io.Reader
-	err error
-}
-
-func (x *readErrors) Read(p []byte) (int, error) {
-	n, err := x.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		x.err = err
-	}
-	return n, err
-}
-
-var inflatePool sync.Pool // of flate readers
-
-// deflateSource reads a segment and then a final block, which makes it a
-// whole deflate stream. It is an io.ByteReader, which flate reads from
-// without a buffer of its own.
-type deflateSource struct {
-	rest, tail []byte
-}
-
-func (d *deflateSource) next() bool {
-	if len(d.rest) == 0 {
-		d.rest, d.tail = d.tail, nil
-	}
-	return len(d.rest) > 0
-}
-
-func (d *deflateSource) Read(p []byte) (int, error) {
-	if !d.next() {
-		return 0, io.EOF
-	}
-	n := copy(p, d.rest)
-	d.rest = d.rest[n:]
-	return n, nil
-}
-
-func (d *deflateSource) ReadByte() (byte, error) {
-	if !d.next() {
-		return 0, io.EOF
-	}
-	b := d.rest[0]
-	d.rest = d.rest[1:]
-	return b, nil
-}
