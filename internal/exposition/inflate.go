@@ -46,15 +46,12 @@ type writeError struct{ err error }
 
 func (e writeError) Error() string { return e.err.Error() }
 
-const (
-	windowSize = 32 << 10 // how far back a reference reaches
-	// outChunk is how much decoded text is written at once; the window
-	// keeps windowSize of history before it.
-	outChunk = 64 << 10
-)
+// outChunk is how much decoded text is written at once; the window keeps
+// maxDistance bytes of history before it.
+const outChunk = 64 << 10
 
 var inflaters = sync.Pool{New: func() any {
-	return &inflater{win: make([]byte, windowSize+outChunk+maxMatch)}
+	return &inflater{win: make([]byte, maxDistance+outChunk+maxMatch)}
 }}
 
 type inflater struct {
@@ -237,7 +234,7 @@ func (f *inflater) huffmanBlock(w io.Writer, litLen, dist *huffman) error {
 	}
 }
 
-// flush writes the text not yet written and keeps the last windowSize
+// flush writes the text not yet written and keeps the last maxDistance
 // bytes as history.
 func (f *inflater) flush(w io.Writer) error {
 	if f.n == f.start {
@@ -250,8 +247,8 @@ func (f *inflater) flush(w io.Writer) error {
 	if _, err := w.Write(f.win[f.start:f.n]); err != nil {
 		return writeError{err}
 	}
-	if f.n > windowSize {
-		f.n = copy(f.win, f.win[f.n-windowSize:f.n])
+	if f.n > maxDistance {
+		f.n = copy(f.win, f.win[f.n-maxDistance:f.n])
 	}
 	f.start = f.n
 	return nil
@@ -420,7 +417,8 @@ var fixedLitLen, fixedDist = func() (litLen, dist huffman) {
 	return litLen, dist
 }()
 
-// Lengths and distances: the base of each code and its extra bits.
+// Lengths and distances: the base of each code and its extra bits (the
+// line coder's fixed length codes are made from the same tables).
 var (
 	lengthBase = [29]uint16{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
 		35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}

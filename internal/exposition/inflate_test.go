@@ -58,7 +58,7 @@ func inflateTexts() map[string][]byte {
 		"run":        bytes.Repeat([]byte{'0'}, 300<<10),
 		"short runs": bytes.Repeat([]byte("ab"), 70000),
 		// references that reach back the whole window, after it moved
-		"window apart": bytes.Repeat(random[:windowSize], 6),
+		"window apart": bytes.Repeat(random[:maxDistance], 6),
 	}
 	var mixed []byte
 	for _, k := range []string{"lines", "random", "run", "lines"} {

@@ -299,10 +299,9 @@ func fixedCodes() (lit [256]uint32, length [maxMatch + 1]uint32) {
 			lit[b] = 9<<16 | reversed(0x190+b-144, 9)
 		}
 	}
-	// Length codes 257..285: their first length and extra bits.
-	base := [...]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
-	extra := [...]int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
-	for k := len(base) - 1; k >= 0; k-- {
+	// Length codes 257..285 (lengthBase, lengthExtra).
+	for k := len(lengthBase) - 1; k >= 0; k-- {
+		base, extra := int(lengthBase[k]), int(lengthExtra[k])
 		sym := 257 + k
 		var code uint32
 		var n int
@@ -311,9 +310,9 @@ func fixedCodes() (lit [256]uint32, length [maxMatch + 1]uint32) {
 		} else {
 			code, n = reversed(0xc0+sym-280, 8), 8
 		}
-		for l := base[k]; l < base[k]+1<<extra[k] && l <= maxMatch; l++ {
+		for l := base; l < base+1<<extra && l <= maxMatch; l++ {
 			if length[l] == 0 {
-				length[l] = uint32(n+extra[k])<<24 | code | uint32(l-base[k])<<n //nolint:gosec // small
+				length[l] = uint32(n+extra)<<24 | code | uint32(l-base)<<n //nolint:gosec // small
 			}
 		}
 	}
