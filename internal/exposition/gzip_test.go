@@ -271,3 +271,42 @@ func TestOverlapRemembered(t *testing.T) {
 		t.Errorf("third after other, first (found again) and second (remembered): %v, want all skipped", f[3])
 	}
 }
+
+// TestPrecodedPrefixes: a prefix coded whole when its program was made is
+// put only while the text it refers back over has the lengths the program
+// expected. Scraped when some countdowns have turned negative or lost a
+// digit and others not, when every value lost a trailing zero, and when
+// windows have begun and ended, the answer still decodes to the text.
+func TestPrecodedPrefixes(t *testing.T) {
+	snap := generatedSnapshot(t, 300)
+	var expiries []time.Time
+	for _, g := range snap.groups {
+		if g.hasExpiry {
+			expiries = append(expiries, g.expiry)
+		}
+	}
+	slices.SortFunc(expiries, time.Time.Compare)
+	checkGzipAnswer(t, time.Now(), []*Snapshot{snap})
+	var nows []time.Time
+	for _, q := range []int{1, 2, 3} { // some groups expired, some not
+		at := expiries[q*len(expiries)/4]
+		for _, d := range []time.Duration{-999 * time.Millisecond, 0, time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, 10 * time.Second} {
+			nows = append(nows, at.Add(d))
+		}
+	}
+	base := time.Now().Truncate(time.Second)
+	for _, ms := range []int{0, 1, 10, 100, 120, 500} { // every value's milliseconds with 3, 2, 1 or no digits
+		nows = append(nows, base.Add(time.Duration(ms)*time.Millisecond), base.Add(9*time.Hour+time.Duration(ms)*time.Millisecond))
+	}
+	for k := range 72 { // windows begun and ended, over three days
+		nows = append(nows, base.Add(time.Duration(k)*time.Hour+7*time.Minute))
+	}
+	snaps := []*Snapshot{snap}
+	for _, now := range nows {
+		// The clock-dependent families alone: the rest is the same at
+		// every scrape, and checkGzipAnswer has checked it above.
+		if got, want := inflated(t, scrapedPiece(snaps, now)), scrapedText(snaps, now); !bytes.Equal(got, want) {
+			t.Fatalf("at %v: the piece decodes to %d bytes that differ from the %d of the text", now, len(got), len(want))
+		}
+	}
+}

@@ -169,6 +169,33 @@ func (c *lineCoder) programLine(p *program, pl int, pos []int64) {
 	c.size += off
 }
 
+// precodedLine codes the prefix of program line pl, as coded whole when
+// the program was made, without its CRC, at the text's end; the text
+// since each line it refers to must be what the program expected. It sets
+// pos[pl].
+func (c *lineCoder) precodedLine(p *program, pl int, pos []int64) {
+	c.begin()
+	c.last = c.last[:0]
+	line := &p.lines[pl]
+	pos[pl] = c.size
+	c.packed(p.words[line.word:], uint(line.nbits))
+	c.size += int64(line.size)
+}
+
+// appendWords appends the bits coded so far to words, packed as
+// precodedLine puts them, and returns how many there are. It leaves the
+// coder to be reset.
+func (c *lineCoder) appendWords(words []uint32) ([]uint32, uint32) {
+	n := uint32(len(c.dst))*8 + uint32(c.nacc) //nolint:gosec // short
+	for b := c.dst; len(b) >= 4; b = b[4:] {
+		words = append(words, binary.LittleEndian.Uint32(b))
+	}
+	if c.nacc > 0 {
+		words = append(words, uint32(c.acc)) //nolint:gosec // fewer than 32 bits
+	}
+	return words, n
+}
+
 // addCRC adds to the piece's CRC text coded by literalText and programLine.
 func (c *lineCoder) addCRC(b []byte) {
 	c.crc = crc32.Update(c.crc, crc32.IEEETable, b)

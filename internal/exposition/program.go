@@ -22,18 +22,36 @@ import (
 // or that lies too far back with the values in between, is coded as
 // literals where it is referred to, and a line the program lacks is coded
 // as literals.
+//
+// Most values keep their length from scrape to scrape (a countdown loses
+// a digit only when it crosses a power of ten, or a trailing zero of its
+// milliseconds), and then so do the distances. Each prefix is therefore
+// also coded whole when the program is made, with the distances its lines
+// would have if every value had its expected length (valueLen); a scrape
+// puts that code as it is, 32 bits at a time, while the text between the
+// line and the lines it refers to has the lengths expected, and replays
+// the tokens otherwise.
 type program struct {
 	// slot[at[g]+line] is the program line of group g's line (see
 	// scraped), or -1 when it has none.
 	at    []int32
 	slot  []int32
-	lines []programLine // one more at the end, whose tok ends the last
+	lines []programLine // one more at the end, whose tok and word end the last
 	toks  []token
 	bits  []uint32 // the literal runs' codes, packed (see addLiterals)
+	words []uint32 // the prefixes coded whole, packed alike
 }
 
 type programLine struct {
-	tok uint32 // its tokens are toks[tok:next line's tok]
+	tok  uint32 // its tokens are toks[tok:next line's tok]
+	word uint32 // its prefix coded whole is words[word:next line's word]
+	// nbits is the length of that code; 0 when the line has none (a
+	// reference of it lay beyond deflate's window as made).
+	nbits uint32
+	// reach is how many lines back its furthest reference goes (0: none
+	// but within the line); size is its prefix's length, and valueLen
+	// that of its value and '\n' as expected.
+	reach, size, valueLen uint32
 }
 
 // token is a back-reference of n bytes to lines back lines before (0: the
@@ -72,9 +90,14 @@ type programMaker struct {
 	gi     int
 	stream []byte // the prefixes, each ended by '\n', which no prefix holds
 	starts []int
-	head   []int32 // by hash: the latest position, or -1
-	prev   []int32 // by position mod programWindow: the one before with its hash
-	emit   scraped
+	// valueLens are the expected lengths of the lines' values, value the
+	// last one written, and coder codes the prefixes whole.
+	valueLens []uint32
+	value     []byte
+	coder     lineCoder
+	head      []int32 // by hash: the latest position, or -1
+	prev      []int32 // by position mod programWindow: the one before with its hash
+	emit      scraped
 }
 
 // make makes the program of a clock-dependent family over groups, with
@@ -101,14 +124,58 @@ func (m *programMaker) make(fam *family, groups []groupMeta, now time.Time) *pro
 	}
 	m.starts = append(m.starts, len(m.stream))
 	m.search(p)
+	m.precode(p)
 	return p
 }
 
-func (m *programMaker) line(line int, _ float64) {
+func (m *programMaker) line(line int, x float64) {
 	m.p.slot[int(m.p.at[m.gi])+line] = int32(len(m.starts)) //nolint:gosec // as above
 	m.starts = append(m.starts, len(m.stream))
 	m.stream = appendPrefix(m.stream, m.fam, m.g, line)
 	m.stream = append(m.stream, '\n')
+	m.value = appendValue(m.value[:0], x)
+	m.valueLens = append(m.valueLens, expectedValueLen(m.value))
+}
+
+// expectedValueLen is the length a value written as v (and its '\n') is
+// expected to have at later scrapes: a fraction, which is most often a
+// number of milliseconds, with all three of their digits.
+func expectedValueLen(v []byte) uint32 {
+	n := len(v)
+	if dot := bytes.IndexByte(v, '.'); dot >= 0 && n-dot-1 < 3 {
+		n = dot + 4
+	}
+	return uint32(n + 1) //nolint:gosec // short
+}
+
+// precode codes each line's prefix whole, at the place it would have if
+// the program's lines were written one after the other with values of
+// their expected lengths.
+func (m *programMaker) precode(p *program) {
+	c := &m.coder
+	pos := make([]int64, len(p.lines)-1)
+	at := int64(0)
+	for pl := range pos {
+		line := &p.lines[pl]
+		line.word = uint32(len(p.words)) //nolint:gosec // short
+		line.valueLen = m.valueLens[pl]
+		for _, t := range p.toks[line.tok:p.lines[pl+1].tok] {
+			line.size += t.n &^ literalRun
+			if t.n&literalRun == 0 {
+				line.reach = max(line.reach, t.back)
+			}
+		}
+		if p.fits(pl, at, pos) {
+			c.dst, c.acc, c.nacc, c.size, c.started = c.dst[:0], 0, 0, at, true
+			c.programLine(p, pl, pos)
+			p.words, line.nbits = c.appendWords(p.words)
+		}
+		pos[pl] = at
+		at += int64(line.size) + int64(line.valueLen)
+	}
+	end := &p.lines[len(p.lines)-1]
+	end.word = uint32(len(p.words)) //nolint:gosec // short
+	m.valueLens = m.valueLens[:0]
 }
 
 // appendPrefix appends what line of the family writes for g before its

@@ -242,10 +242,14 @@ type scrapeCoder struct {
 	header bool // written
 	prog   *program
 	pos    []int64 // where the program's lines were written; -1: not
-	g      *groupMeta
-	gi     int
-	text   []byte // coded, its CRC not yet taken
-	emit   scraped
+	// next is the program line expected next; since the text after line
+	// moved is not what the program expected, no line can use its prefix
+	// coded whole if it refers to moved or an earlier line.
+	next, moved int
+	g           *groupMeta
+	gi          int
+	text        []byte // coded, its CRC not yet taken
+	emit        scraped
 }
 
 var scrapeCoderPool = sync.Pool{New: func() any {
@@ -258,6 +262,7 @@ func (sc *scrapeCoder) family(fam *family, list []served, now time.Time) {
 	sc.fam, sc.header = fam, false
 	for _, s := range list {
 		sc.prog = s.snap.programs[fam.index]
+		sc.next, sc.moved = 0, -1
 		if sc.prog != nil {
 			sc.pos = slices.Grow(sc.pos[:0], len(sc.prog.lines))[:len(sc.prog.lines)]
 			for i := range sc.pos {
@@ -283,10 +288,20 @@ func (sc *scrapeCoder) line(line int, x float64) {
 	}
 	start := len(sc.text)
 	sc.text = appendPrefix(sc.text, sc.fam, sc.g, line)
-	pl := sc.prog.lineOf(sc.gi, line)
-	if pl >= 0 && sc.prog.fits(pl, c.size, sc.pos) {
-		c.programLine(sc.prog, pl, sc.pos)
-	} else {
+	p := sc.prog
+	pl := p.lineOf(sc.gi, line)
+	switch {
+	case pl < 0:
+		sc.moved = max(sc.moved, sc.next-1) // text the program has not
+	case pl != sc.next:
+		sc.moved = max(sc.moved, pl-1) // lines the program has and the scrape not
+	}
+	switch {
+	case pl >= 0 && p.lines[pl].nbits > 0 && pl-int(p.lines[pl].reach) > sc.moved:
+		c.precodedLine(p, pl, sc.pos)
+	case pl >= 0 && p.fits(pl, c.size, sc.pos):
+		c.programLine(p, pl, sc.pos)
+	default:
 		if pl >= 0 {
 			sc.pos[pl] = c.size // the same prefix, as literals: later lines may refer to it
 		}
@@ -295,6 +310,12 @@ func (sc *scrapeCoder) line(line int, x float64) {
 	start = len(sc.text)
 	sc.text = append(appendValue(sc.text, x), '\n')
 	c.literalText(sc.text[start:])
+	if pl >= 0 {
+		sc.next = pl + 1
+		if len(sc.text)-start != int(p.lines[pl].valueLen) {
+			sc.moved = pl
+		}
+	}
 	if len(sc.text) >= 32<<10 {
 		sc.flush()
 	}
