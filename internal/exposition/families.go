@@ -36,6 +36,10 @@ type family struct {
 	refresh  func(g *groupView, out series)
 	scrape   func(g *groupMeta, now time.Time, out scraped)
 	sessions func(g *groupSessions, out series)
+	// minutely: scrape writes the same all minute long (scheduled windows
+	// and strategy dates begin and end on whole minutes), so a gzip
+	// answer reuses their coding within the minute.
+	minutely bool
 
 	index int // position in families; set once at start
 }
@@ -223,6 +227,7 @@ var families = indexed([]*family{
 		"StrategyDisableDate", func(p *poolView) time.Time { return p.disable }),
 	{name: "aliyun_appstream_node_pool_schedule_active", help: "1 when a scheduled-scaling window of the pool (RecurrenceSchedules) is active at scrape time, else 0.",
 		subject: poolSubject, source: "`RecurrenceSchedules`, evaluated at scrape time (below); absent without schedules", unit: "0/1",
+		minutely: true,
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
 			for k, s := range g.schedules {
 				active, _, _ := s.sched.at(now)
@@ -231,6 +236,7 @@ var families = indexed([]*family{
 		}},
 	{name: "aliyun_appstream_node_pool_schedule_target_nodes", help: "Target resource amount of the active scheduled-scaling window (TimerPeriods.Amount).",
 		subject: poolSubject, source: "`TimerPeriods[].Amount` of the active window; absent when none is active", unit: "nodes",
+		minutely: true,
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
 			for k, s := range g.schedules {
 				if active, target, ok := s.sched.at(now); active && ok {
@@ -240,6 +246,7 @@ var families = indexed([]*family{
 		}},
 	{name: "aliyun_appstream_node_pool_schedule_next_start_timestamp_seconds", help: "Start of the pool's next scheduled-scaling window (RecurrenceSchedules) after the scrape, within the strategy dates, as a Unix timestamp.",
 		subject: poolSubject, source: "`RecurrenceSchedules`, the first window starting after scrape time; absent when none starts before `StrategyDisableDate`", unit: "Unix s",
+		minutely: true,
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
 			for k, s := range g.schedules {
 				if start, _, _, ok := s.sched.next(now); ok {
@@ -249,6 +256,7 @@ var families = indexed([]*family{
 		}},
 	{name: "aliyun_appstream_node_pool_schedule_next_target_nodes", help: "Target resource amount of the pool's next scheduled-scaling window (TimerPeriods.Amount).",
 		subject: poolSubject, source: "`TimerPeriods[].Amount` of the next window; absent when there is none or it has no `Amount`", unit: "nodes",
+		minutely: true,
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
 			for k, s := range g.schedules {
 				if _, target, hasTarget, ok := s.sched.next(now); ok && hasTarget {
@@ -270,8 +278,14 @@ var families = indexed([]*family{
 
 // indexed numbers the families in their order.
 func indexed(list []*family) []*family {
+	minutelySeen := false
 	for i, f := range list {
 		f.index = i
+		// A gzip answer codes the minutely families after the others.
+		if f.minutely && f.scrape == nil || minutelySeen && f.scrape != nil && !f.minutely {
+			panic(f.name + ": only per-scrape families are minutely, and they come after the other per-scrape ones")
+		}
+		minutelySeen = minutelySeen || f.minutely
 		kinds := 0
 		for _, set := range []bool{f.refresh != nil, f.scrape != nil, f.sessions != nil} {
 			if set {

@@ -310,3 +310,72 @@ func TestPrecodedPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// TestMinutelyFamiliesHoldAllMinute: what a minutely family writes at the
+// start of a minute it writes at its last instant, over three days of
+// scheduled windows beginning and ending.
+func TestMinutelyFamiliesHoldAllMinute(t *testing.T) {
+	snaps := []*Snapshot{generatedSnapshot(t, 300), snapshotOf(t, testConfig(t, func(c *config.Config) { c.Timezone = "Asia/Kolkata" }), "", testkit.MustRead(t, fixtures[0]), testkit.MustRead(t, fixtures[1]))}
+	list := servedOf(groupsOnly(snaps...))
+	text := func(now time.Time) string {
+		var buf bytes.Buffer
+		w := bufio.NewWriter(&buf)
+		for _, fam := range families {
+			if fam.minutely {
+				writeScraped(w, fam, list, now)
+			}
+		}
+		w.Flush()
+		return buf.String()
+	}
+	start := time.Now().Truncate(time.Minute)
+	changed := 0
+	var last string
+	for k := range 3 * 24 * 60 / 7 {
+		m := start.Add(time.Duration(7*k) * time.Minute)
+		first := text(m)
+		if got := text(m.Add(time.Minute - time.Millisecond)); got != first {
+			t.Fatalf("minute %v: its last instant writes other series or values than its first", m)
+		}
+		if first != last {
+			changed++
+		}
+		last = first
+	}
+	if changed < 3 {
+		t.Errorf("the minutely families changed only %d times in three days", changed)
+	}
+}
+
+// TestMinutelyPieceReused: a scrape in the same minute of the same
+// snapshots reuses the minutely families' coding; one in another minute,
+// or of other snapshots, codes them anew. Each decodes to its text.
+func TestMinutelyPieceReused(t *testing.T) {
+	gen := generatedSnapshot(t, 300)
+	other := generatedSnapshot(t, 100)
+	minute := time.Now().Truncate(time.Minute).Add(time.Hour)
+	prepare := func(now time.Time, snaps ...*Snapshot) *Prepared {
+		t.Helper()
+		p := PrepareGzip(now, groupsOnly(snaps...))
+		<-p.done
+		if got, want := inflated(t, slices.Concat(p.piece.deflate, p.minutely.deflate)), scrapedText(snaps, now); !bytes.Equal(got, want) {
+			t.Fatalf("at %v: the pieces decode to %d bytes that differ from the %d of the text", now, len(got), len(want))
+		}
+		if len(p.minutely.deflate) == 0 {
+			t.Fatal("no minutely families coded")
+		}
+		return p
+	}
+	same := func(a, b *Prepared) bool { return &a.minutely.deflate[0] == &b.minutely.deflate[0] }
+	first := prepare(minute.Add(time.Second), gen)
+	if again := prepare(minute.Add(59*time.Second), gen); !same(first, again) {
+		t.Error("coded again within the minute")
+	}
+	if next := prepare(minute.Add(61*time.Second), gen); same(first, next) {
+		t.Error("reused in the next minute")
+	}
+	withOther := prepare(minute.Add(2*time.Minute), gen, other)
+	if p := prepare(minute.Add(2*time.Minute+time.Second), gen); same(withOther, p) {
+		t.Error("reused for other snapshots")
+	}
+}

@@ -132,7 +132,7 @@ func TestPreparedPieceIsItsOwn(t *testing.T) {
 	for range 4 { // coders of later scrapes, from the same pool
 		<-PrepareGzip(later, groupsOnly(snaps...)).done
 	}
-	if got, want := inflated(t, first.piece.deflate), scrapedText(snaps, now); !bytes.Equal(got, want) {
+	if got, want := inflated(t, slices.Concat(first.piece.deflate, first.minutely.deflate)), scrapedText(snaps, now); !bytes.Equal(got, want) {
 		t.Fatalf("the piece decodes to %d bytes that differ from the %d of its text", len(got), len(want))
 	}
 }
@@ -163,7 +163,7 @@ func scrapedText(snaps []*Snapshot, now time.Time) []byte {
 func scrapedPiece(snaps []*Snapshot, now time.Time) []byte {
 	p := PrepareGzip(now, groupsOnly(snaps...))
 	<-p.done
-	return p.piece.deflate
+	return slices.Concat(p.piece.deflate, p.minutely.deflate)
 }
 
 func generatedSnapshot(t testing.TB, n int) *Snapshot {

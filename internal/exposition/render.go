@@ -41,6 +41,7 @@ type Snapshot struct {
 	id       uint64 // unique among snapshots, for filtered's key
 	filtered filteredFamilies
 	overlap  atomic.Pointer[overlap] // see overlapWith
+	minutely atomic.Pointer[minutelyPiece]
 }
 
 var snapshotIDs atomic.Uint64

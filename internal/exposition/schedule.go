@@ -56,16 +56,22 @@ type timerPeriod struct {
 func (s *poolSchedule) at(now time.Time) (active bool, target float64, hasTarget bool) {
 	// Windows and strategy dates start and end on whole minutes, as do the
 	// offsets of time zones in use today: the answer holds all minute long.
-	minute := now.Unix() / 60
-	if now.Unix()%60 < 0 {
-		minute-- // before 1970: floor, not truncation
-	}
+	minute := unixMinute(now)
 	if w := s.atSeen.Load(); w != nil && w.minute == minute {
 		return w.active, w.target, w.hasTarget
 	}
 	active, target, hasTarget = s.findAt(now)
 	s.atSeen.Store(&windowAt{minute: minute, active: active, target: target, hasTarget: hasTarget})
 	return active, target, hasTarget
+}
+
+// unixMinute is the minute of now since 1970, floored.
+func unixMinute(now time.Time) int64 {
+	minute := now.Unix() / 60
+	if now.Unix()%60 < 0 {
+		minute-- // before 1970: floor, not truncation
+	}
+	return minute
 }
 
 func (s *poolSchedule) findAt(now time.Time) (active bool, target float64, hasTarget bool) {

@@ -112,9 +112,11 @@ func Write(w *bufio.Writer, now time.Time, queries []Query) error {
 
 // Prepared is a gzip answer's clock-dependent families, being compressed.
 type Prepared struct {
-	list  []served
-	done  chan struct{}
-	piece segment // once done
+	list []served
+	done chan struct{}
+	// Once done: the families coded for this scrape, and those whose
+	// values hold for the minute, as coded for it.
+	piece, minutely segment
 }
 
 var preparing = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
@@ -131,24 +133,62 @@ func PrepareGzip(now time.Time, queries []Query) *Prepared {
 		preparing <- struct{}{}
 		defer func() { <-preparing }()
 		sc := scrapeCoderPool.Get().(*scrapeCoder)
-		sc.c = newLineCoder(&clockCoders)
-		for _, fam := range families {
-			if fam.scrape != nil {
-				sc.family(fam, p.list, now)
-			}
-		}
-		// The piece waits, copied to its size, while the stored families
-		// reach a client that may be slow; the coder, whose buffer grew by
-		// doubling, goes back to the pool now. Under many scrapes at once
-		// the pool then holds a coder per core, not one per scrape.
-		piece, crc, size := sc.c.end()
-		p.piece = newSegment(bytes.Clone(piece), crc, size)
-		sc.c.release()
-		sc.c = nil
+		p.piece = sc.code(p.list, now, false)
+		p.minutely = sc.minutely(p.list, now)
 		sc.g, sc.prog = nil, nil // the pool must not keep a snapshot alive
 		scrapeCoderPool.Put(sc)
 	}()
 	return p
+}
+
+// minutelyPiece is the coded minutely families of the snapshots ids
+// (in a scrape's order) for one minute.
+type minutelyPiece struct {
+	minute int64
+	ids    []uint64
+	seg    segment
+}
+
+// minutely is the piece of the minutely families of list for now: the
+// one coded for an earlier scrape of the same snapshots in the same
+// minute, kept by the first snapshot, or coded now. Prometheus scraping
+// every 15 s, three scrapes in four find it.
+func (sc *scrapeCoder) minutely(list []served, now time.Time) segment {
+	if len(list) == 0 {
+		return segment{}
+	}
+	ids := make([]uint64, len(list))
+	for i, s := range list {
+		ids[i] = s.snap.id
+	}
+	minute := unixMinute(now)
+	holder := &list[0].snap.minutely
+	if m := holder.Load(); m != nil && m.minute == minute && slices.Equal(m.ids, ids) {
+		return m.seg
+	}
+	seg := sc.code(list, now, true)
+	holder.Store(&minutelyPiece{minute: minute, ids: ids, seg: seg})
+	return seg
+}
+
+// code codes the clock-dependent families of list for now that are
+// minutely, or that are not, into a piece.
+func (sc *scrapeCoder) code(list []served, now time.Time, minutely bool) segment {
+	sc.c = newLineCoder(&clockCoders)
+	for _, fam := range families {
+		if fam.scrape != nil && fam.minutely == minutely {
+			sc.family(fam, list, now)
+		}
+	}
+	// The piece waits, copied to its size, while the stored families
+	// reach a client that may be slow; the coder, whose buffer grew by
+	// doubling, goes back to the pool now. Under many scrapes at once
+	// the pool then holds a coder per core, not one per scrape.
+	piece, crc, size := sc.c.end()
+	seg := newSegment(bytes.Clone(piece), crc, size)
+	sc.c.release()
+	sc.c = nil
+	return seg
 }
 
 // WriteGzip writes the families of p into z: each stored family as it was
@@ -163,6 +203,7 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 		return err
 	}
 	z.writeSegment(&p.piece)
+	z.writeSegment(&p.minutely)
 	writeSessionsGzip(z, p.list)
 	return z.err
 }
