@@ -87,7 +87,9 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", msf(d)) }
 
 func msf(d time.Duration) float64 { return float64(d) / 1e6 }
 
-func mb(bytes int64) string { return fmt.Sprintf("%.0f MB", float64(bytes)/1e6) }
+// mb is bytes in MB (10^6 bytes), to a tenth: targets are set in whole
+// MB, and a measure near one must not round to its side.
+func mb(bytes int64) string { return fmt.Sprintf("%.1f MB", float64(bytes)/1e6) }
 
 func waitFor(cond func() bool) { waitForLong(3*time.Minute, cond) }
 
