@@ -157,18 +157,23 @@ func (sc *scrapeCoder) minutely(list []served, now time.Time) segment {
 	if len(list) == 0 {
 		return segment{}
 	}
+	minute := unixMinute(now)
+	holder := &list[0].snap.minutely
+	if m := holder.Load(); m != nil && m.minute == minute && m.codedFor(list) {
+		return m.seg
+	}
 	ids := make([]uint64, len(list))
 	for i, s := range list {
 		ids[i] = s.snap.id
 	}
-	minute := unixMinute(now)
-	holder := &list[0].snap.minutely
-	if m := holder.Load(); m != nil && m.minute == minute && slices.Equal(m.ids, ids) {
-		return m.seg
-	}
 	seg := sc.code(list, now, true)
 	holder.Store(&minutelyPiece{minute: minute, ids: ids, seg: seg})
 	return seg
+}
+
+// codedFor tells whether m was coded for the snapshots of list, in order.
+func (m *minutelyPiece) codedFor(list []served) bool {
+	return slices.EqualFunc(m.ids, list, func(id uint64, s served) bool { return id == s.snap.id })
 }
 
 // code codes the clock-dependent families of list for now that are
