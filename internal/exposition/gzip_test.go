@@ -378,4 +378,8 @@ func TestMinutelyPieceReused(t *testing.T) {
 	if p := prepare(minute.Add(2*time.Minute+time.Second), gen); same(withOther, p) {
 		t.Error("reused for other snapshots")
 	}
+	third := generatedSnapshot(t, 50)
+	if p := prepare(minute.Add(2*time.Minute+2*time.Second), gen, third); same(withOther, p) {
+		t.Error("reused for as many other snapshots")
+	}
 }
