@@ -21,6 +21,7 @@ import (
 
 	"github.com/appstream-exporter/appstream_exporter/config"
 	"github.com/appstream-exporter/appstream_exporter/internal/exporter"
+	"github.com/appstream-exporter/appstream_exporter/internal/memlimit"
 	"github.com/appstream-exporter/appstream_exporter/simulator"
 )
 
@@ -35,6 +36,7 @@ type exporterApp struct {
 	lifecycle       bool          // POST /-/reload is allowed
 
 	metrics         *exporter.Metrics
+	memory          *memlimit.Tuner
 	reloadSuccess   prometheus.Gauge
 	reloadTimestamp prometheus.Gauge
 
@@ -239,7 +241,7 @@ func (a *exporterApp) reload() error {
 		a.logger.Info("configuration unchanged; the running exporter and its cache stay", "file", file)
 		return nil
 	}
-	e, err := exporter.NewExporter(cfg, exporter.Options{Logger: a.logger, Metrics: a.metrics, Previous: old})
+	e, err := exporter.NewExporter(cfg, exporter.Options{Logger: a.logger, Metrics: a.metrics, Previous: old, MemoryLimit: a.memory})
 	if err != nil {
 		a.reloadSuccess.Set(0)
 		return err

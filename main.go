@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/appstream-exporter/appstream_exporter/internal/memlimit"
 )
 
 const programName = "appstream_exporter"
@@ -127,6 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		configFile:      f.configFile,
 		configSetByUser: f.configSetByUser,
 		lifecycle:       f.lifecycle,
+		memory:          memlimit.New(logger),
 	}
 	if f.demoData != "" && !f.demo {
 		fmt.Fprintf(stderr, "%s: error: --demo.data needs --demo (try --help)\n", programName)

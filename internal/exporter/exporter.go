@@ -15,6 +15,7 @@ import (
 	"github.com/appstream-exporter/appstream_exporter/internal/aliyun"
 	"github.com/appstream-exporter/appstream_exporter/internal/cache"
 	"github.com/appstream-exporter/appstream_exporter/internal/exposition"
+	"github.com/appstream-exporter/appstream_exporter/internal/memlimit"
 )
 
 // Options are the parts of an Exporter that do not come from the config file.
@@ -32,6 +33,10 @@ type Options struct {
 	// Record, if set, is given every successful API answer's body with
 	// its account and action (--snapshot.dump).
 	Record func(account, action string, body []byte)
+
+	// MemoryLimit, if set, is told when refreshes run, so that it sets
+	// the runtime's memory limit only from what is held between them.
+	MemoryLimit *memlimit.Tuner
 
 	retryBase time.Duration // tests shorten the retry backoff
 }
@@ -57,6 +62,7 @@ type account struct {
 	now     func() time.Time
 	client  *aliyun.Client
 	metrics *Metrics
+	memory  *memlimit.Tuner
 	queries []*cache.Cache[*exposition.Snapshot]
 	// sessions are the app-instance caches, one per query beside
 	// queries; nil unless app_instances is enabled. budget is their
@@ -131,6 +137,7 @@ func newAccount(ctx context.Context, cfg *config.Config, o Options, slots chan s
 		now:                o.Now,
 		client:             client,
 		metrics:            o.Metrics,
+		memory:             o.MemoryLimit,
 		seenProblems:       map[exposition.Problem]bool{},
 		lastFailure:        map[string]string{},
 		lastSessionFailure: map[string]string{},
@@ -149,6 +156,7 @@ func newAccount(ctx context.Context, cfg *config.Config, o Options, slots chan s
 			Timeout:  cfg.RefreshTimeout.D(),
 			Now:      o.Now,
 			Refresh: func(ctx context.Context, prev *exposition.Snapshot) (*exposition.Snapshot, error) {
+				defer a.memory.Refreshing()()
 				return a.refresh(ctx, biz, prev)
 			},
 			OnResult:  a.recordResult,

@@ -94,16 +94,22 @@ func newEnv(t *testing.T, datasets []string, edit func(*config.Config)) *env {
 	}))
 }
 
-func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *config.Config) *env {
+// startEnv starts an exporter of cfg against api; edits may change its
+// options.
+func startEnv(t *testing.T, sim *simulator.Server, api *httptest.Server, cfg *config.Config, edits ...func(*Options)) *env {
 	t.Helper()
 	logger, logs := testkit.Logger(t)
 	e := &env{t: t, sim: sim, api: api, cfg: cfg, clock: &fakeClock{t: pinnedNow}, logs: logs, reg: prometheus.NewRegistry()}
-	exp, err := NewExporter(cfg, Options{
+	o := Options{
 		Logger:    logger,
 		Metrics:   NewMetrics(e.reg),
 		Now:       e.clock.Now,
 		retryBase: 10 * time.Millisecond,
-	})
+	}
+	for _, edit := range edits {
+		edit(&o)
+	}
+	exp, err := NewExporter(cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ func (e *account) newSessionCaches(ctx context.Context, previous []*account) {
 			Timeout:  e.cfg.RefreshTimeout.D(),
 			Now:      e.now,
 			Refresh: func(ctx context.Context, _ *exposition.Sessions) (*exposition.Sessions, error) {
+				defer e.memory.Refreshing()()
 				return e.refreshSessions(ctx, i)
 			},
 			OnResult: e.recordSessionsResult,
