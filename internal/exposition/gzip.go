@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
-	"hash/maphash"
 	"io"
 	"sync"
 )
@@ -136,45 +135,6 @@ func (c *segmentCompressor) compress(write func(w *bufio.Writer, offset func() i
 	seg := newSegment(bytes.Clone(c.scratch.Bytes()), crc, size)
 	c.scratch.Reset()
 	return seg
-}
-
-// fingerprint identifies a text: equal fingerprints are taken for equal
-// texts. Its 64-bit hash has a seed of the process's own, so texts made to
-// collide cannot be chosen from outside.
-type fingerprint struct {
-	crc  uint32
-	size int64
-	hash uint64
-}
-
-var fingerprintSeed = maphash.MakeSeed()
-
-// fingerprinter takes the fingerprint of what is written to it.
-type fingerprinter struct {
-	fp fingerprint
-	h  maphash.Hash
-}
-
-func newFingerprinter() *fingerprinter {
-	f := &fingerprinter{}
-	f.h.SetSeed(fingerprintSeed)
-	return f
-}
-
-func (f *fingerprinter) Write(b []byte) (int, error) {
-	f.fp.crc = crc32.Update(f.fp.crc, crc32.IEEETable, b)
-	f.fp.size += int64(len(b))
-	_, _ = f.h.Write(b) // never fails
-	return len(b), nil
-}
-
-// take returns the fingerprint of the text written since the last take.
-func (f *fingerprinter) take() fingerprint {
-	f.fp.hash = f.h.Sum64()
-	fp := f.fp
-	f.fp = fingerprint{}
-	f.h.Reset()
-	return fp
 }
 
 // GzipWriter writes one gzip member from text, compressed as it is

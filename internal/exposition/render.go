@@ -314,18 +314,18 @@ func (s *Snapshot) FetchedAt() time.Time { return s.fetchedAt }
 // Pages is the number of API pages the refresh read.
 func (s *Snapshot) Pages() int { return s.pages }
 
-// store writes each family's records as text, group after group in the
-// order of entries, and keeps it compressed. A family whose text equals
+// store keeps each family's text compressed, written from its records
+// group after group in the order of entries. A family whose text equals
 // its text in prev, the query's previous snapshot (nil: none), keeps
-// prev's compressed text: the text is written once to take its
-// fingerprint and written again to be compressed only where it changed.
-// Compressing was a third of a refresh's CPU, and most families of a fleet
-// (names, settings, apps, dates) do not change from one refresh to the
-// next. The pages' records of a family go once it is stored.
+// prev's compressed text: compressing was a third of a refresh's CPU, and
+// most families of a fleet (names, settings, apps, dates) do not change
+// from one refresh to the next. Whether the text changed is told by a
+// fingerprint of the records it is written from, and the text is written
+// only where it changed. The pages' records of a family go once it is
+// stored.
 func store(entries []entry, pages []*renderer, prev *Snapshot) []storedFamily {
 	stored := make([]storedFamily, len(families))
-	fpr := newFingerprinter()
-	fw := bufio.NewWriterSize(fpr, 32<<10)
+	fp := newFingerprinter(entries, pages)
 	c := newSegmentCompressor()
 	for f := range families {
 		st := &stored[f]
@@ -334,14 +334,11 @@ func store(entries []entry, pages []*renderer, prev *Snapshot) []storedFamily {
 		}
 		st.segment = newSegment(nil, 0, 0)
 		if st.recordBytes > 0 {
-			st.starts = make([]uint32, 0, len(entries)+1)
-			writeFamilyText(fw, f, entries, func() int64 { return fpr.fp.size + int64(fw.Buffered()) }, &st.starts)
-			fw.Flush() // a fingerprinter takes every write
-			st.fingerprint = fpr.take()
+			st.starts, st.fingerprint = fp.family(f)
 			if prev != nil && prev.stored[f].size > 0 && prev.stored[f].fingerprint == st.fingerprint {
 				st.segment = prev.stored[f].segment
 			} else {
-				st.segment = c.compress(func(w *bufio.Writer, _ func() int64) { writeFamilyText(w, f, entries, nil, nil) })
+				st.segment = c.compress(func(w *bufio.Writer, _ func() int64) { writeFamilyText(w, f, entries) })
 			}
 		}
 		for _, r := range pages {
@@ -351,18 +348,10 @@ func store(entries []entry, pages []*renderer, prev *Snapshot) []storedFamily {
 	return stored
 }
 
-// writeFamilyText writes family f's series of entries to w. If starts is
-// given, it gets where each group's text starts, as offset tells, and
-// where the last one ends.
-func writeFamilyText(w *bufio.Writer, f int, entries []entry, offset func() int64, starts *[]uint32) {
+// writeFamilyText writes family f's series of entries to w.
+func writeFamilyText(w *bufio.Writer, f int, entries []entry) {
 	for _, e := range entries {
-		if starts != nil {
-			*starts = append(*starts, uint32(offset())) //nolint:gosec // a family's text is far below 4 GiB (aliyun.MaxGroups)
-		}
-		identity := e.r.metas[e.i].labels
-		if families[f].subject == appSubject {
-			identity = nil
-		}
+		identity := e.identity(f)
 		for recs := e.r.recs[f].group(e.i); len(recs) > 0; {
 			var pool uint64
 			var own, val, poolLabels []byte
@@ -373,9 +362,15 @@ func writeFamilyText(w *bufio.Writer, f int, entries []entry, offset func() int6
 			writeSeries(w, families[f], identity, poolLabels, own, val)
 		}
 	}
-	if starts != nil {
-		*starts = append(*starts, uint32(offset())) //nolint:gosec // as above
+}
+
+// identity is the identity labels family f's series of e begin with:
+// none for the app families, whose series are the app's alone.
+func (e entry) identity(f int) []byte {
+	if families[f].subject == appSubject {
+		return nil
 	}
+	return e.r.metas[e.i].labels
 }
 
 // renderGroup appends one group (which has an ID) to the page: every

@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -382,5 +385,119 @@ func TestUnchangedFamiliesKeepTheirCompressedText(t *testing.T) {
 	}
 	if !strings.Contains(writeText(t, now, after), "max_amount{") || !strings.Contains(writeText(t, now, after), "} 51\n") {
 		t.Error("the changed MaxAmount is not served")
+	}
+}
+
+// TestFingerprintsFollowText: a family's fingerprint, taken from its
+// records, changes whenever its text does and only then, and the group
+// offsets and length it comes with are those of the text. Each round
+// changes one value of one group of the demo (a name, a pool's spec, a
+// tag, a count, a date) and renders the result after the original.
+func TestFingerprintsFollowText(t *testing.T) {
+	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	d, err := simulator.DemoDataset(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, js := range d.AppInstanceGroupModels {
+		groups = append(groups, string(js))
+	}
+	cfg := testConfig(t, func(c *config.Config) {
+		c.Timezone = "Asia/Shanghai"
+		c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department"), config.TagLabelsOnInfo
+	})
+	before := Render(cfg, nil, decodeGroups(t, groups...), "cn-hangzhou", now, 1).Snapshot
+	textOf := func(st *storedFamily) string {
+		var b bytes.Buffer
+		if err := inflate(&b, &st.segment); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	checkOffsets(t, before, textOf)
+
+	values := regexp.MustCompile(`("[A-Za-z]+": )("[^"]*"|[0-9]+)`)
+	rng := rand.New(rand.NewPCG(1, 2))
+	changedTexts := 0
+	for round := range 150 {
+		changed := slices.Clone(groups)
+		g := rng.IntN(len(changed))
+		spots := values.FindAllStringSubmatchIndex(changed[g], -1)
+		spot := spots[rng.IntN(len(spots))]
+		value := changed[g][spot[4]:spot[5]]
+		// Of the same length where it can be, so the text's length alone
+		// does not tell the change.
+		switch {
+		case value == `""` || strings.HasSuffix(value, `\n"`):
+			value = value[:len(value)-1] + `x"`
+		case value[0] == '"' && value[len(value)-2] == 'x':
+			value = value[:len(value)-2] + `y"`
+		case value[0] == '"':
+			value = value[:len(value)-2] + `x"`
+		default:
+			n, _ := strconv.Atoi(value)
+			if n%10 == 9 {
+				n -= 2
+			}
+			value = strconv.Itoa(n + 1)
+		}
+		changed[g] = changed[g][:spot[4]] + value + changed[g][spot[5]:]
+		what := fmt.Sprintf("round %d: group %d %s", round, g, changed[g][spot[2]:spot[4]]+value)
+
+		after := Render(cfg, before, decodeGroups(t, changed...), "cn-hangzhou", now, 1).Snapshot
+		fresh := Render(cfg, nil, decodeGroups(t, changed...), "cn-hangzhou", now, 1).Snapshot
+		checkOffsets(t, after, textOf)
+		for f := range families {
+			b, a, want := &before.stored[f], &after.stored[f], textOf(&fresh.stored[f])
+			sameText := textOf(b) == want
+			sameFingerprint := b.fingerprint == a.fingerprint
+			if !sameText {
+				changedTexts++
+			}
+			if sameText != sameFingerprint {
+				t.Errorf("%s: %s: text the same %v, fingerprint the same %v", what, families[f].name, sameText, sameFingerprint)
+			}
+			if textOf(a) != want {
+				t.Errorf("%s: %s: the refreshed snapshot serves other text than a fresh one", what, families[f].name)
+			}
+		}
+	}
+	if changedTexts < 100 {
+		t.Errorf("only %d family texts changed over the rounds: the changes do not reach the text", changedTexts)
+	}
+}
+
+// checkOffsets checks that each stored family of snap is as long as its
+// fingerprint and segment say, and that group i's offsets hold group i's
+// series.
+func checkOffsets(t *testing.T, snap *Snapshot, textOf func(*storedFamily) string) {
+	t.Helper()
+	for f := range families {
+		st := &snap.stored[f]
+		text := textOf(st)
+		if int64(len(text)) != st.size || st.fingerprint.size != st.size {
+			t.Fatalf("%s: text of %d bytes, segment says %d, fingerprint %d", families[f].name, len(text), st.size, st.fingerprint.size)
+		}
+		if st.size == 0 {
+			continue
+		}
+		if len(st.starts) != len(snap.groups)+1 || int64(st.starts[len(snap.groups)]) != st.size {
+			t.Fatalf("%s: %d offsets ending at %d, want %d ending at %d", families[f].name, len(st.starts), st.starts[len(st.starts)-1], len(snap.groups)+1, st.size)
+		}
+		for i, g := range snap.groups {
+			part := text[st.starts[i]:st.starts[i+1]]
+			if part != "" && !strings.HasSuffix(part, "\n") {
+				t.Fatalf("%s: group %s's text does not end a line: %q", families[f].name, g.id, part)
+			}
+			if families[f].subject == appSubject {
+				continue
+			}
+			for line := range strings.Lines(part) {
+				if !strings.Contains(line, string(g.labels)) {
+					t.Fatalf("%s: a line in group %s's offsets is not its: %q", families[f].name, g.id, line)
+				}
+			}
+		}
 	}
 }
