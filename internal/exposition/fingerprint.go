@@ -73,15 +73,24 @@ func (fp *fingerprinter) family(f int) ([]uint32, fingerprint) {
 			// The record without its page's pool number, which is
 			// self-delimiting: own labels' length, own labels, value's
 			// length, value.
-			b := binary.LittleEndian.AppendUint64(fp.scratch[:0], id)
+			b := binary.LittleEndian.AppendUint64(fp.scratch, id)
 			b = binary.LittleEndian.AppendUint64(b, poolHash)
 			fp.scratch = append(b, recs[n:len(recs)-len(rest)]...)
-			_, _ = fp.h.Write(fp.scratch) // never fails
+			if len(fp.scratch) >= 32<<10 {
+				fp.hash() // in large writes: a write per record cost as much as the rest
+			}
 			recs = rest
 		}
 	}
+	fp.hash()
 	starts = append(starts, uint32(size))
 	return starts, fingerprint{size: size, hash: fp.h.Sum64()}
+}
+
+// hash takes what scratch holds into the hash.
+func (fp *fingerprinter) hash() {
+	_, _ = fp.h.Write(fp.scratch) // never fails
+	fp.scratch = fp.scratch[:0]
 }
 
 // seriesLen is the length of the line writeSeries writes.
