@@ -329,12 +329,9 @@ func TestGoldenCoversEveryFamily(t *testing.T) {
 	}
 }
 
-// A refresh keeps the previous snapshot's compressed text of each family
-// whose text did not change, and compresses anew the ones that did: the
-// snapshot then serves exactly what a snapshot rendered from nothing
-// serves, plain and gzip.
-func TestUnchangedFamiliesKeepTheirCompressedText(t *testing.T) {
-	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+// demoGroups is the demo's groups at now, each as the API's JSON.
+func demoGroups(t *testing.T, now time.Time) []string {
+	t.Helper()
 	d, err := simulator.DemoDataset(now)
 	if err != nil {
 		t.Fatal(err)
@@ -343,6 +340,16 @@ func TestUnchangedFamiliesKeepTheirCompressedText(t *testing.T) {
 	for _, js := range d.AppInstanceGroupModels {
 		groups = append(groups, string(js))
 	}
+	return groups
+}
+
+// A refresh keeps the previous snapshot's compressed text of each family
+// whose text did not change, and compresses anew the ones that did: the
+// snapshot then serves exactly what a snapshot rendered from nothing
+// serves, plain and gzip.
+func TestUnchangedFamiliesKeepTheirCompressedText(t *testing.T) {
+	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	groups := demoGroups(t, now)
 	cfg := testConfig(t, func(c *config.Config) { c.Timezone = "Asia/Shanghai" })
 	before := Render(cfg, nil, decodeGroups(t, groups...), "cn-hangzhou", now, 1).Snapshot
 
@@ -395,14 +402,7 @@ func TestUnchangedFamiliesKeepTheirCompressedText(t *testing.T) {
 // tag, a count, a date) and renders the result after the original.
 func TestFingerprintsFollowText(t *testing.T) {
 	now := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
-	d, err := simulator.DemoDataset(now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var groups []string
-	for _, js := range d.AppInstanceGroupModels {
-		groups = append(groups, string(js))
-	}
+	groups := demoGroups(t, now)
 	cfg := testConfig(t, func(c *config.Config) {
 		c.Timezone = "Asia/Shanghai"
 		c.TagLabels, c.TagLabelsOn = config.TagLabelsOf("department"), config.TagLabelsOnInfo
