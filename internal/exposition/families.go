@@ -104,7 +104,7 @@ var families = indexed([]*family{
 		source: "`ExpiredTime` − scrape time", unit: "s, negative once expired",
 		scrape: func(g *groupMeta, now time.Time, out scraped) {
 			if g.hasExpiry {
-				out(0, float64(g.expiry.Sub(now).Milliseconds())/1000)
+				out(0, float64(millisUntil(g.expiry, now))/1000)
 			}
 		}},
 	{name: "aliyun_appstream_group_created_timestamp_seconds", help: "Creation time of the delivery group (GmtCreate) as a Unix timestamp.",
@@ -395,3 +395,14 @@ func (f *family) typeName() string {
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+// millisUntil is t.Sub(now).Milliseconds(). Sub guards against overflow by
+// adding the difference back, which cost as much as the rest of a
+// countdown line's value; within ±2^33 s (272 years) of now there is none.
+func millisUntil(t, now time.Time) int64 {
+	secs := t.Unix() - now.Unix()
+	if secs < -1<<33 || secs > 1<<33 {
+		return t.Sub(now).Milliseconds()
+	}
+	return (secs*1e9 + int64(t.Nanosecond()-now.Nanosecond())) / 1e6
+}

@@ -283,3 +283,29 @@ func TestProgramFits(t *testing.T) {
 		t.Errorf("line %d fits with no line before it written", pl)
 	}
 }
+
+// TestMillisUntilIsSub: the countdown's difference is Sub's, to the
+// millisecond, truncated alike on both sides of zero, and beyond the
+// range where it skips Sub's overflow check.
+func TestMillisUntilIsSub(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	now := time.Date(2026, 12, 1, 19, 0, 0, 123_456_789, time.UTC)
+	for i := range 1_000_000 {
+		var d time.Duration
+		switch i % 3 {
+		case 0:
+			d = time.Duration(rng.Int64N(int64(2000*time.Hour))) - 1000*time.Hour
+		case 1:
+			d = time.Duration(rng.Int64N(int64(4*time.Second))) - 2*time.Second
+		default:
+			d = time.Duration(rng.Int64())
+		}
+		expiry := now.Add(d)
+		if i%5 == 0 {
+			expiry = time.Unix(rng.Int64N(1<<40)-1<<39, 0) // whole seconds, up to 17,000 years away
+		}
+		if got, want := millisUntil(expiry, now), expiry.Sub(now).Milliseconds(); got != want {
+			t.Fatalf("millisUntil(%v, %v) = %d, want %d", expiry, now, got, want)
+		}
+	}
+}
