@@ -394,63 +394,54 @@ func (v *view) queries() []exposition.Query {
 var accountBiz = []string{"account", "biz_region"}
 
 var (
-	upDesc = prometheus.NewDesc("aliyun_appstream_up",
-		"1 when the newest refresh of the query (biz_region, empty for the unfiltered query) succeeded, else 0.", accountBiz, nil)
-	groupsDesc = prometheus.NewDesc("aliyun_appstream_groups",
-		"Delivery groups in the data being served for the query.", accountBiz, nil)
-	lastSuccessDesc = prometheus.NewDesc("aliyun_appstream_last_refresh_success_timestamp_seconds",
-		"Unix time of the newest successful refresh of the query.", accountBiz, nil)
-	dataAgeDesc = prometheus.NewDesc("aliyun_appstream_data_age_seconds",
-		"Age of the data being served for the query; absent when none is served.", accountBiz, nil)
-	refreshDurationDesc = prometheus.NewDesc("aliyun_appstream_refresh_duration_seconds",
-		"Wall time of the newest finished refresh of the query, all pages and retries.", accountBiz, nil)
+	upDesc = healthDesc("aliyun_appstream_up",
+		"1 when the newest refresh of the query (biz_region, empty for the unfiltered query) succeeded, else 0.", accountBiz)
+	groupsDesc = healthDesc("aliyun_appstream_groups",
+		"Delivery groups in the data being served for the query.", accountBiz)
+	lastSuccessDesc = healthDesc("aliyun_appstream_last_refresh_success_timestamp_seconds",
+		"Unix time of the newest successful refresh of the query.", accountBiz)
+	dataAgeDesc = healthDesc("aliyun_appstream_data_age_seconds",
+		"Age of the data being served for the query; absent when none is served.", accountBiz)
+	refreshDurationDesc = healthDesc("aliyun_appstream_refresh_duration_seconds",
+		"Wall time of the newest finished refresh of the query, all pages and retries.", accountBiz)
 	// Present only while the newest refresh failed, so a query that
 	// recovered leaves no series behind; class and code are bounded sets
 	// (the request ID, which is not, is on the status page).
-	lastErrorDesc = prometheus.NewDesc("aliyun_appstream_last_refresh_error_info",
+	lastErrorDesc = healthDesc("aliyun_appstream_last_refresh_error_info",
 		"1 while the newest refresh of the query failed: the failure's class and API error code (empty when no API answered).",
-		append(slices.Clone(accountBiz), "class", "code"), nil)
+		append(slices.Clone(accountBiz), "class", "code"))
 	// Alerts on data age and refresh rate derive their thresholds from it,
 	// so it is read from the exporter that served the scrape: a reload
 	// changes it together with the data it describes.
-	cacheTTLDesc = prometheus.NewDesc("aliyun_appstream_cache_ttl_seconds",
-		"The configured cache_ttl: how long a refreshed result is served before the next scrape refreshes it.", []string{"account"}, nil)
+	cacheTTLDesc = healthDesc("aliyun_appstream_cache_ttl_seconds",
+		"The configured cache_ttl: how long a refreshed result is served before the next scrape refreshes it.", []string{"account"})
 )
 
-// healthCollector reports the state of the queries as one scrape saw it, so
+// collectHealth reports the state of the queries as one scrape saw it, so
 // the health series agree with the group series written beside them.
-type healthCollector struct{ v *view }
-
-func (h healthCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, groupsDesc, lastSuccessDesc, dataAgeDesc, refreshDurationDesc, lastErrorDesc, cacheTTLDesc,
-		sessionsUpDesc, sessionsGroupsDesc, sessionsPagesDesc, sessionsLastSuccessDesc, sessionsDataAgeDesc, sessionsDurationDesc, sessionsCacheTTLDesc} {
-		ch <- d
-	}
-}
-
-func (h healthCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, a := range h.v.accounts {
-		ch <- prometheus.MustNewConstMetric(cacheTTLDesc, prometheus.GaugeValue, a.cacheTTL.Seconds(), a.name)
+func collectHealth(v *view, emit func(prometheus.Metric)) {
+	for _, a := range v.accounts {
+		emit(prometheus.MustNewConstMetric(cacheTTLDesc, prometheus.GaugeValue, a.cacheTTL.Seconds(), a.name))
 		for _, s := range a.states {
 			biz := s.Name
-			ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(s.Up), a.name, biz)
+			emit(prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(s.Up), a.name, biz))
 			n := 0
 			if s.Data != nil {
 				n = s.Data.Groups()
-				ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, h.v.now.Sub(s.Data.FetchedAt()).Seconds(), a.name, biz)
+				emit(prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, v.now.Sub(s.Data.FetchedAt()).Seconds(), a.name, biz))
 			}
-			ch <- prometheus.MustNewConstMetric(groupsDesc, prometheus.GaugeValue, float64(n), a.name, biz)
+			emit(prometheus.MustNewConstMetric(groupsDesc, prometheus.GaugeValue, float64(n), a.name, biz))
 			if !s.LastSuccess.IsZero() {
-				ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, a.name, biz)
+				emit(prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, a.name, biz))
 			}
 			if s.Finished {
-				ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), a.name, biz)
+				emit(prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), a.name, biz))
 			}
 			if s.Finished && !s.Up && s.LastError != nil {
 				class, code, _ := aliyun.FailureDetails(s.LastError)
-				ch <- prometheus.MustNewConstMetric(lastErrorDesc, prometheus.GaugeValue, 1, a.name, biz, class, code)
+				emit(prometheus.MustNewConstMetric(lastErrorDesc, prometheus.GaugeValue, 1, a.name, biz, class, code))
 			}
 		}
-		collectSessions(ch, h.v.now, &a)
+		collectSessions(emit, v.now, &a)
 	}
 }

@@ -114,13 +114,16 @@ var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10
 // text: a few kilobytes, where the gathered families would hold many times
 // that while a slow client reads the group families.
 func (h *handler) gather(v *view) []byte {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(healthCollector{v})
-	mfs, err := prometheus.Gatherers{h.gatherer, reg}.Gather()
+	mfs, err := h.gatherer.Gather()
 	if err != nil {
 		// Gather returns what it could; serve that rather than nothing.
 		h.logger.Error("gathering exporter metrics", "err", err)
 	}
+	health, err := gatherHealth(v)
+	if err != nil {
+		h.logger.Error("gathering health metrics", "err", err)
+	}
+	mfs = mergeFamilies(mfs, health)
 	dropEmptyAccount(mfs)
 	var text bytes.Buffer
 	for _, mf := range mfs {

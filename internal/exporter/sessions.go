@@ -159,43 +159,43 @@ func (e *account) recordSessionsResult(bizRegion string, s *exposition.Sessions,
 }
 
 var (
-	sessionsUpDesc = prometheus.NewDesc("aliyun_appstream_app_instances_up",
-		"1 when the newest app instance refresh (ListAppInstances) of the query succeeded, else 0; present only with app_instances enabled.", accountBiz, nil)
-	sessionsGroupsDesc = prometheus.NewDesc("aliyun_appstream_app_instances_groups",
-		"Delivery groups whose app instances are in the data being served for the query.", accountBiz, nil)
-	sessionsPagesDesc = prometheus.NewDesc("aliyun_appstream_app_instances_refresh_pages",
-		"ListAppInstances pages the refresh of the data being served read, one request each; retries are counted in aliyun_appstream_api_requests_total.", accountBiz, nil)
-	sessionsLastSuccessDesc = prometheus.NewDesc("aliyun_appstream_app_instances_last_refresh_success_timestamp_seconds",
-		"Unix time of the newest successful app instance refresh of the query.", accountBiz, nil)
-	sessionsDataAgeDesc = prometheus.NewDesc("aliyun_appstream_app_instances_data_age_seconds",
-		"Age of the app instance data being served for the query; absent when none is served.", accountBiz, nil)
-	sessionsDurationDesc = prometheus.NewDesc("aliyun_appstream_app_instances_refresh_duration_seconds",
-		"Wall time of the newest finished app instance refresh of the query, all groups, pages and retries.", accountBiz, nil)
-	sessionsCacheTTLDesc = prometheus.NewDesc("aliyun_appstream_app_instances_cache_ttl_seconds",
-		"The configured app_instances.cache_ttl.", []string{"account"}, nil)
+	sessionsUpDesc = healthDesc("aliyun_appstream_app_instances_up",
+		"1 when the newest app instance refresh (ListAppInstances) of the query succeeded, else 0; present only with app_instances enabled.", accountBiz)
+	sessionsGroupsDesc = healthDesc("aliyun_appstream_app_instances_groups",
+		"Delivery groups whose app instances are in the data being served for the query.", accountBiz)
+	sessionsPagesDesc = healthDesc("aliyun_appstream_app_instances_refresh_pages",
+		"ListAppInstances pages the refresh of the data being served read, one request each; retries are counted in aliyun_appstream_api_requests_total.", accountBiz)
+	sessionsLastSuccessDesc = healthDesc("aliyun_appstream_app_instances_last_refresh_success_timestamp_seconds",
+		"Unix time of the newest successful app instance refresh of the query.", accountBiz)
+	sessionsDataAgeDesc = healthDesc("aliyun_appstream_app_instances_data_age_seconds",
+		"Age of the app instance data being served for the query; absent when none is served.", accountBiz)
+	sessionsDurationDesc = healthDesc("aliyun_appstream_app_instances_refresh_duration_seconds",
+		"Wall time of the newest finished app instance refresh of the query, all groups, pages and retries.", accountBiz)
+	sessionsCacheTTLDesc = healthDesc("aliyun_appstream_app_instances_cache_ttl_seconds",
+		"The configured app_instances.cache_ttl.", []string{"account"})
 )
 
 // collectSessions reports an account's app-instance caches as the scrape
 // saw them.
-func collectSessions(ch chan<- prometheus.Metric, now time.Time, a *accountView) {
+func collectSessions(emit func(prometheus.Metric), now time.Time, a *accountView) {
 	if a.sessionsTTL > 0 {
-		ch <- prometheus.MustNewConstMetric(sessionsCacheTTLDesc, prometheus.GaugeValue, a.sessionsTTL.Seconds(), a.name)
+		emit(prometheus.MustNewConstMetric(sessionsCacheTTLDesc, prometheus.GaugeValue, a.sessionsTTL.Seconds(), a.name))
 	}
 	for _, s := range a.sessions {
 		biz := s.Name
-		ch <- prometheus.MustNewConstMetric(sessionsUpDesc, prometheus.GaugeValue, b2f(s.Up), a.name, biz)
+		emit(prometheus.MustNewConstMetric(sessionsUpDesc, prometheus.GaugeValue, b2f(s.Up), a.name, biz))
 		n := 0
 		if s.Data != nil {
 			n = s.Data.Groups()
-			ch <- prometheus.MustNewConstMetric(sessionsDataAgeDesc, prometheus.GaugeValue, now.Sub(s.Data.FetchedAt()).Seconds(), a.name, biz)
-			ch <- prometheus.MustNewConstMetric(sessionsPagesDesc, prometheus.GaugeValue, float64(s.Data.Pages()), a.name, biz)
+			emit(prometheus.MustNewConstMetric(sessionsDataAgeDesc, prometheus.GaugeValue, now.Sub(s.Data.FetchedAt()).Seconds(), a.name, biz))
+			emit(prometheus.MustNewConstMetric(sessionsPagesDesc, prometheus.GaugeValue, float64(s.Data.Pages()), a.name, biz))
 		}
-		ch <- prometheus.MustNewConstMetric(sessionsGroupsDesc, prometheus.GaugeValue, float64(n), a.name, biz)
+		emit(prometheus.MustNewConstMetric(sessionsGroupsDesc, prometheus.GaugeValue, float64(n), a.name, biz))
 		if !s.LastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(sessionsLastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, a.name, biz)
+			emit(prometheus.MustNewConstMetric(sessionsLastSuccessDesc, prometheus.GaugeValue, float64(s.LastSuccess.UnixMilli())/1000, a.name, biz))
 		}
 		if s.Finished {
-			ch <- prometheus.MustNewConstMetric(sessionsDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), a.name, biz)
+			emit(prometheus.MustNewConstMetric(sessionsDurationDesc, prometheus.GaugeValue, s.LastDuration.Seconds(), a.name, biz))
 		}
 	}
 }
