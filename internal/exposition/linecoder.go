@@ -252,6 +252,18 @@ func nextQuote(b []byte, from int) int {
 }
 
 func (c *lineCoder) literals(b []byte) {
+	// Bytes below 144 (digits, ASCII label text) have 8-bit codes: four
+	// of them go in one put.
+	for ; len(b) >= 4; b = b[4:] {
+		c0, c1, c2, c3 := fixedLiteral[b[0]], fixedLiteral[b[1]], fixedLiteral[b[2]], fixedLiteral[b[3]]
+		if (c0|c1|c2|c3)>>16 != 8 {
+			for _, code := range [4]uint32{c0, c1, c2, c3} {
+				c.put(uint64(code&0xffff), uint(code>>16))
+			}
+			continue
+		}
+		c.put(uint64(c0&0xff|c1&0xff<<8|c2&0xff<<16|c3&0xff<<24), 32)
+	}
 	for _, x := range b {
 		code := fixedLiteral[x]
 		c.put(uint64(code&0xffff), uint(code>>16))

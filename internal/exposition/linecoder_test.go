@@ -57,10 +57,23 @@ func inflated(t testing.TB, piece []byte) []byte {
 // deflate allows, lines further apart than its window, no final newline.
 func lineTexts() map[string]string {
 	long := strings.Repeat("x", 40000)
+	// Random bytes but '\n': codes of 8 and 9 bits side by side at every
+	// place of the coder's runs of four literals.
+	rng := rand.New(rand.NewPCG(9, 10))
+	var allBytes []byte
+	for range 20 {
+		for range 300 {
+			if x := byte(rng.IntN(256)); x != '\n' {
+				allBytes = append(allBytes, x)
+			}
+		}
+		allBytes = append(allBytes, '\n')
+	}
 	return map[string]string{
-		"empty":      "",
-		"one line":   "m 1\n",
-		"no newline": "m{a=\"1\"} 1\nm{a=\"1\"} 2",
+		"random bytes": string(allBytes),
+		"empty":        "",
+		"one line":     "m 1\n",
+		"no newline":   "m{a=\"1\"} 1\nm{a=\"1\"} 2",
 		"series": "# HELP m Help text.\n# TYPE m gauge\n" +
 			"m{group_id=\"aig-1\",name=\"A\",region=\"cn-hangzhou\"} 1\n" +
 			"m{group_id=\"aig-22\",name=\"\",region=\"cn-hangzhou\"} -12.5\n" +
