@@ -73,17 +73,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer slot.release()
 
-	// The exporter's own metrics and the queries' health are gathered, and
-	// for gzip the clock-dependent families compressed, on goroutines of
-	// their own while the stored group families are sent: the answer
-	// writes them last.
+	// The exporter's own metrics and the queries' health are gathered (and
+	// for gzip coded), and for gzip the clock-dependent families coded, on
+	// goroutines of their own while the stored group families are sent:
+	// the answer writes them last.
 	gz := acceptsGzip(r)
 	var prepared *exposition.Prepared
 	if gz {
 		prepared = exposition.PrepareGzip(v.now, v.queries())
 	}
 	gathered := make(chan []byte, 1)
-	go func() { gathered <- h.gather(v) }()
+	coded := make(chan *exposition.TextPiece, 1)
+	go func() {
+		own := h.gather(v)
+		if gz {
+			coded <- exposition.CodeText(own)
+			return
+		}
+		gathered <- own
+	}()
 
 	w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 	// The slot is given up while the client's socket takes the bytes, so
@@ -93,7 +101,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
-		err = writeGzip(out, prepared, gathered)
+		err = writeGzip(out, prepared, coded)
 	} else {
 		err = writePlain(out, v, gathered)
 	}
@@ -154,13 +162,13 @@ func writePlain(out io.Writer, v *view, gathered <-chan []byte) error {
 
 // writeGzip writes the exposition gzip-compressed: the group series mostly
 // as compressed when their snapshot was rendered, the clock-dependent ones
-// as prepared, and the exporter's own metrics compressed now.
-func writeGzip(out io.Writer, prepared *exposition.Prepared, gathered <-chan []byte) error {
+// as prepared, and the exporter's own metrics as coded once gathered.
+func writeGzip(out io.Writer, prepared *exposition.Prepared, coded <-chan *exposition.TextPiece) error {
 	z := exposition.NewGzipWriter(out)
 	err := exposition.WriteGzip(z, prepared)
-	own := <-gathered
+	own := <-coded
 	if err == nil {
-		_, err = z.Write(own)
+		err = z.WritePiece(own)
 	}
 	if cerr := z.Close(); err == nil {
 		err = cerr

@@ -28,7 +28,7 @@ type segment struct {
 	deflate []byte
 	crc     uint32 // CRC-32 (IEEE) of the text
 	size    int64  // length of the text
-	shift   uint32 // x^(8·size) modulo the CRC polynomial, for crc32Combine
+	shift   uint32 // x^(8·size) modulo the CRC polynomial, to combine CRCs (writeSegment)
 }
 
 // newSegment is a compressed text of the given CRC and size.
@@ -137,14 +137,14 @@ func (c *segmentCompressor) compress(write func(w *bufio.Writer, offset func() i
 	return seg
 }
 
-// GzipWriter writes one gzip member from text, compressed as it is
-// written, and from stored segments, copied as they are.
+// GzipWriter writes one gzip member from compressed pieces, copied as
+// they are: stored segments, the clock-dependent families as coded for the
+// scrape, and text coded ahead of writing (CodeText).
 type GzipWriter struct {
-	out    *bufio.Writer // batches the many small segments into few writes to the client
-	pieces *lineCoder    // the open piece of text
-	crc    uint32        // of all text so far
-	size   int64
-	err    error
+	out  *bufio.Writer // batches the many small segments into few writes to the client
+	crc  uint32        // of all text so far
+	size int64
+	err  error
 }
 
 var (
@@ -155,47 +155,46 @@ var (
 func NewGzipWriter(out io.Writer) *GzipWriter {
 	z := &GzipWriter{out: gzipOutPool.Get().(*bufio.Writer)}
 	z.out.Reset(out)
-	z.pieces = newLineCoder(&textCoders)
 	_, z.err = out.Write(gzipHeader)
 	return z
 }
 
-// Write writes text to compress now.
-func (z *GzipWriter) Write(b []byte) (int, error) {
-	return z.pieces.Write(b)
+// TextPiece is text coded for a gzip answer before it is written: the
+// exporter's own metrics, coded on the goroutine that gathers them while
+// the stored families are sent, not after them.
+type TextPiece struct{ seg segment }
+
+// CodeText codes text as a piece of a gzip answer.
+func CodeText(text []byte) *TextPiece {
+	c := newLineCoder(&textCoders)
+	_, _ = c.Write(text) // to memory: cannot fail
+	piece, crc, size := c.end()
+	p := &TextPiece{seg: newSegment(bytes.Clone(piece), crc, size)}
+	c.release()
+	return p
 }
 
-// endPiece ends the text written since the last segment.
-func (z *GzipWriter) endPiece() {
-	piece, crc, size := z.pieces.end()
-	if z.err == nil && len(piece) > 0 {
-		_, z.err = z.out.Write(piece)
-	}
-	z.pieces.reset()
-	if size > 0 {
-		z.crc = crc32Combine(z.crc, crc, size)
-		z.size += size
-	}
+// WritePiece copies a coded text into the stream.
+func (z *GzipWriter) WritePiece(p *TextPiece) error {
+	z.writeSegment(&p.seg)
+	return z.err
 }
 
 // writeSegment copies a stored segment into the stream.
 func (z *GzipWriter) writeSegment(s *segment) {
-	if s.size == 0 {
-		return
-	}
-	z.endPiece()
-	if z.err != nil {
+	if s.size == 0 || z.err != nil {
 		return
 	}
 	_, z.err = z.out.Write(s.deflate)
-	z.crc = multModP(s.shift, z.crc) ^ s.crc // crc32Combine with the shift made once
+	// The CRC of the text so far followed by the segment's: the one so far
+	// times x^(8·size), plus the segment's (zlib's crc32_combine).
+	z.crc = multModP(s.shift, z.crc) ^ s.crc
 	z.size += s.size
 }
 
-// Close ends the member: the last text, the final block and the trailer
-// (CRC-32 and length mod 2^32). It returns the first error writing met.
+// Close ends the member: the final block and the trailer (CRC-32 and
+// length mod 2^32). It returns the first error writing met.
 func (z *GzipWriter) Close() error {
-	z.endPiece()
 	if z.err == nil {
 		trailer := binary.LittleEndian.AppendUint32(append([]byte(nil), finalBlock...), z.crc)
 		trailer = binary.LittleEndian.AppendUint32(trailer, uint32(z.size)) //nolint:gosec // ISIZE is the length mod 2^32
@@ -206,16 +205,8 @@ func (z *GzipWriter) Close() error {
 	}
 	z.out.Reset(nil) // pooled writers must not keep the response alive
 	gzipOutPool.Put(z.out)
-	z.pieces.release()
-	z.out, z.pieces = nil, nil
+	z.out = nil
 	return z.err
-}
-
-// crc32Combine returns the CRC-32 of a text A+B from the CRC of A, the CRC
-// of B and B's length: crcA multiplied by x^(8·lenB) modulo the CRC
-// polynomial, plus crcB (the method of zlib's crc32_combine).
-func crc32Combine(crcA, crcB uint32, lenB int64) uint32 {
-	return multModP(xPow8N(lenB), crcA) ^ crcB
 }
 
 // multModP multiplies a and b modulo the IEEE polynomial, in the reflected

@@ -125,7 +125,9 @@ func checkGzipAnswer(t *testing.T, now time.Time, snaps []*Snapshot) {
 	const own = "# HELP own_metric The exporter's own.\n# TYPE own_metric gauge\nown_metric 1\n"
 	var body bytes.Buffer
 	z := NewGzipWriter(&body)
-	z.Write([]byte(own))
+	if err := z.WritePiece(CodeText([]byte(own))); err != nil {
+		t.Fatal(err)
+	}
 	if err := WriteGzip(z, PrepareGzip(now, groupsOnly(snaps...))); err != nil {
 		t.Fatal(err)
 	}
@@ -382,4 +384,11 @@ func TestMinutelyPieceReused(t *testing.T) {
 	if p := prepare(minute.Add(2*time.Minute+2*time.Second), gen); same(withOther, p) {
 		t.Error("reused for other snapshots")
 	}
+}
+
+// crc32Combine returns the CRC-32 of a text A+B from the CRC of A, the CRC
+// of B and B's length: crcA multiplied by x^(8·lenB) modulo the CRC
+// polynomial, plus crcB (the method of zlib's crc32_combine).
+func crc32Combine(crcA, crcB uint32, lenB int64) uint32 {
+	return multModP(xPow8N(lenB), crcA) ^ crcB
 }
