@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -82,12 +81,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if gz {
 		prepared = exposition.PrepareGzip(v.now, v.queries())
 	}
-	gathered := make(chan []byte, 1)
+	gathered := make(chan *[]byte, 1)
 	coded := make(chan *exposition.TextPiece, 1)
 	go func() {
 		own := h.gather(v)
 		if gz {
-			coded <- exposition.CodeText(own)
+			coded <- exposition.CodeText(*own)
+			ownTexts.Put(own)
 			return
 		}
 		gathered <- own
@@ -118,10 +118,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
+// ownTexts keeps the buffers of the exporter's own metrics as text (some
+// 20 KB) from one scrape to the next.
+var ownTexts = sync.Pool{New: func() any { return new([]byte) }}
+
 // gather returns the exporter's own metrics and the queries' health as
-// text: a few kilobytes, where the gathered families would hold many times
-// that while a slow client reads the group families.
-func (h *handler) gather(v *view) []byte {
+// text, in a buffer of ownTexts: a few kilobytes, where the gathered
+// families would hold many times that while a slow client reads the group
+// families.
+func (h *handler) gather(v *view) *[]byte {
 	mfs, err := h.gatherer.Gather()
 	if err != nil {
 		// Gather returns what it could; serve that rather than nothing.
@@ -133,18 +138,19 @@ func (h *handler) gather(v *view) []byte {
 	}
 	mfs = mergeFamilies(mfs, health)
 	dropEmptyAccount(mfs)
-	var text bytes.Buffer
+	text := ownTexts.Get().(*[]byte)
+	*text = (*text)[:0]
 	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&text, mf); err != nil {
+		if *text, err = appendFamilyText(*text, mf); err != nil {
 			h.logger.Error("writing exporter metrics", "family", mf.GetName(), "err", err)
 		}
 	}
-	return text.Bytes()
+	return text
 }
 
 // writePlain writes the exposition as text: the group families, then the
 // exporter's own metrics once gathered.
-func writePlain(out io.Writer, v *view, gathered <-chan []byte) error {
+func writePlain(out io.Writer, v *view, gathered <-chan *[]byte) error {
 	bw := bufPool.Get().(*bufio.Writer)
 	defer func() {
 		bw.Reset(nil) // pooled writers must not keep the response alive
@@ -153,10 +159,11 @@ func writePlain(out io.Writer, v *view, gathered <-chan []byte) error {
 	bw.Reset(out)
 	err := exposition.Write(bw, v.now, v.queries())
 	own := <-gathered
+	defer ownTexts.Put(own)
 	if err != nil {
 		return err
 	}
-	bw.Write(own)
+	bw.Write(*own)
 	return bw.Flush()
 }
 

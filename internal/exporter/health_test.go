@@ -37,7 +37,7 @@ func TestGatherAsRegistriesWould(t *testing.T) {
 	e.scrape()
 	v := e.exp.collect(context.Background())
 	h := &handler{gatherer: e.reg, logger: slog.New(slog.DiscardHandler)}
-	got := h.gather(v)
+	got := *h.gather(v)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(healthRegistryCollector{v})
