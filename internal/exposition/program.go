@@ -40,10 +40,6 @@ type program struct {
 	toks  []token
 	bits  []uint32 // the literal runs' codes, packed (see addLiterals)
 	words []uint32 // the prefixes coded whole, packed alike
-	// text holds the prefixes one after the other (each ended by '\n'):
-	// a scrape takes each line's CRC from here, read in order, rather
-	// than from its group's labels, scattered over the heap.
-	text []byte
 }
 
 type programLine struct {
@@ -56,7 +52,6 @@ type programLine struct {
 	// but within the line); size is its prefix's length, and valueLen
 	// that of its value and '\n' as expected.
 	reach, size, valueLen uint32
-	text                  uint32 // where its prefix starts in the program's text
 }
 
 // token is a back-reference of n bytes to lines back lines before (0: the
@@ -130,7 +125,6 @@ func (m *programMaker) make(fam *family, groups []groupMeta, now time.Time) *pro
 	m.starts = append(m.starts, len(m.stream))
 	m.search(p)
 	m.precode(p)
-	p.text = bytes.Clone(m.stream)
 	return p
 }
 
@@ -165,7 +159,6 @@ func (m *programMaker) precode(p *program) {
 		line := &p.lines[pl]
 		line.word = uint32(len(p.words)) //nolint:gosec // short
 		line.valueLen = m.valueLens[pl]
-		line.text = uint32(m.starts[pl]) //nolint:gosec // a family's prefixes are far fewer than 4 GB
 		for _, t := range p.toks[line.tok:p.lines[pl+1].tok] {
 			line.size += t.n &^ literalRun
 			if t.n&literalRun == 0 {
@@ -309,12 +302,6 @@ func sortSearch(starts []int, i int) int {
 		return k
 	}
 	return k - 1
-}
-
-// prefix is the text of program line pl's prefix.
-func (p *program) prefix(pl int) []byte {
-	l := &p.lines[pl]
-	return p.text[l.text : l.text+l.size]
 }
 
 // lineOf is the program line of group gi's line, or -1.

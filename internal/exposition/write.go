@@ -332,14 +332,10 @@ func (sc *scrapeCoder) line(line int, x float64) {
 		_, _ = c.Write(familyHeaders[sc.fam.index]) // to memory: cannot fail
 		sc.header = true
 	}
+	start := len(sc.text)
+	sc.text = appendPrefix(sc.text, sc.fam, sc.g, line)
 	p := sc.prog
 	pl := p.lineOf(sc.gi, line)
-	start := len(sc.text)
-	if pl >= 0 {
-		sc.text = append(sc.text, p.prefix(pl)...)
-	} else {
-		sc.text = appendPrefix(sc.text, sc.fam, sc.g, line)
-	}
 	switch {
 	case pl < 0:
 		sc.moved = max(sc.moved, sc.next-1) // text the program has not
