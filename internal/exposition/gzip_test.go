@@ -99,7 +99,7 @@ func TestWriteGzipMatchesWrite(t *testing.T) {
 
 	// The stored segments are what is sent, not text compressed again.
 	var body bytes.Buffer
-	z := NewGzipWriter(&body)
+	z := NewGzipWriter(bufio.NewWriter(&body))
 	if err := WriteGzip(z, PrepareGzip(now, groupsOnly(both))); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func checkGzipAnswer(t *testing.T, now time.Time, snaps []*Snapshot) {
 	t.Helper()
 	const own = "# HELP own_metric The exporter's own.\n# TYPE own_metric gauge\nown_metric 1\n"
 	var body bytes.Buffer
-	z := NewGzipWriter(&body)
+	z := NewGzipWriter(bufio.NewWriter(&body))
 	if err := z.WritePiece(CodeText([]byte(own))); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestCorruptStoredText(t *testing.T) {
 		t.Errorf("Write: %v, want ErrStoredText", err)
 	}
 	var body bytes.Buffer
-	z := NewGzipWriter(&body)
+	z := NewGzipWriter(bufio.NewWriter(&body))
 	// A gzip answer copies the stored text as it is: the reader finds it bad.
 	if err := WriteGzip(z, PrepareGzip(time.Now(), groupsOnly(snap))); err != nil {
 		t.Fatal(err)
