@@ -176,16 +176,35 @@ func (z *GzipWriter) WritePiece(p *TextPiece) error {
 	return z.err
 }
 
-// writeSegment copies a stored segment into the stream.
+// writeSegment copies a stored segment into the stream. One larger than
+// the buffer goes to the client straight from where it lies: the buffer
+// is sent first, and bufio then writes the segment without copying it.
 func (z *GzipWriter) writeSegment(s *segment) {
 	if s.size == 0 || z.err != nil {
 		return
 	}
+	if len(s.deflate) > z.out.Size() && z.out.Buffered() > 0 {
+		if z.err = z.out.Flush(); z.err != nil {
+			return
+		}
+	}
 	_, z.err = z.out.Write(s.deflate)
-	// The CRC of the text so far followed by the segment's: the one so far
-	// times x^(8·size), plus the segment's (zlib's crc32_combine).
-	z.crc = multModP(s.shift, z.crc) ^ s.crc
+	z.crc = combineCRC(z.crc, s)
 	z.size += s.size
+}
+
+// combineCRC is the CRC of text whose CRC is crc followed by s's text:
+// crc times x^(8·size), plus s's CRC (zlib's crc32_combine).
+func combineCRC(crc uint32, s *segment) uint32 {
+	return multModP(s.shift, crc) ^ s.crc
+}
+
+// append adds s's text after j's: its bytes, CRC and size; j's shift is
+// left to be set once j is whole.
+func (j *segment) append(s *segment) {
+	j.deflate = append(j.deflate, s.deflate...)
+	j.crc = combineCRC(j.crc, s)
+	j.size += s.size
 }
 
 // Close ends the member: the final block and the trailer (CRC-32 and

@@ -36,7 +36,11 @@ type Snapshot struct {
 	pages     int            // API pages read, for the log
 	groups    []groupMeta    // sorted by group ID and region
 	stored    []storedFamily // by family; empty for per-scrape families
-	programs  []*program     // by family: the per-scrape families' (nil without lines)
+	// joined is every stored family with its header, in the order an
+	// answer writes them, in one buffer that the families' segments
+	// point into (joinStored).
+	joined   segment
+	programs []*program // by family: the per-scrape families' (nil without lines)
 
 	id       uint64 // unique among snapshots, for filtered's key
 	filtered filteredFamilies
@@ -57,6 +61,9 @@ type storedFamily struct {
 	// fingerprint is the text's, for the next refresh to tell whether
 	// it changed.
 	fingerprint fingerprint
+	// reused: the text did not change, and its compressed form is the
+	// previous snapshot's, not compressed again.
+	reused bool
 }
 
 // records are the series of one family of a refresh while it is rendered,
@@ -292,6 +299,7 @@ func (rf *Refresh) Finish(fetchedAt time.Time, pages int) Rendered {
 		problems = append(problems, e.r.problems[span[0]:span[1]]...)
 	}
 	snap.stored = store(entries, rf.pages, rf.prev)
+	snap.joined = joinStored(snap.stored)
 	snap.programs = makePrograms(snap.groups, time.Now())
 	return Rendered{Snapshot: snap, Problems: problems, Zoneless: zoneless}
 }
@@ -336,7 +344,7 @@ func store(entries []entry, pages []*renderer, prev *Snapshot) []storedFamily {
 		if st.recordBytes > 0 {
 			st.starts, st.fingerprint = fp.family(f)
 			if prev != nil && prev.stored[f].size > 0 && prev.stored[f].fingerprint == st.fingerprint {
-				st.segment = prev.stored[f].segment
+				st.segment, st.reused = prev.stored[f].segment, true
 			} else {
 				st.segment = c.compress(func(w *bufio.Writer, _ func() int64) { writeFamilyText(w, f, entries) })
 			}

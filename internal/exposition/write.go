@@ -217,6 +217,10 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 // given, copies to z what is compressed already: each header, and each
 // snapshot's family, whole or as filtered once.
 func writeStored(w *bufio.Writer, z *GzipWriter, list []served) error {
+	if z != nil && len(list) == 1 && list[0].skip == nil {
+		z.writeSegment(&list[0].snap.joined)
+		return nil
+	}
 	for _, fam := range families {
 		if fam.scrape != nil || !hasSeries(list, fam) {
 			continue
@@ -248,6 +252,38 @@ func writeStored(w *bufio.Writer, z *GzipWriter, list []served) error {
 		}
 	}
 	return nil
+}
+
+// joinStored copies the stored families, each after its header, into one
+// buffer in the order an answer writes them (writeStored), and points
+// each family's segment into it. A gzip answer of the snapshot alone
+// then sends the buffer in one write, straight from where it lies, where
+// copying a hundred segments through the answer's buffer, and sending
+// that buffer's worth at a time, cost the exporter about a sixth of a
+// gzip scrape's CPU at 2,000 groups. A family that did not change since
+// the previous snapshot shares its text with it until here: pointed into
+// this buffer, it no longer keeps the previous one alive.
+func joinStored(stored []storedFamily) segment {
+	headers := headerSegments()
+	n := 0
+	for f := range stored {
+		if stored[f].size > 0 {
+			n += len(headers[f].deflate) + len(stored[f].deflate)
+		}
+	}
+	joined := segment{deflate: make([]byte, 0, n)}
+	for f := range stored {
+		st := &stored[f]
+		if st.size == 0 {
+			continue
+		}
+		joined.append(&headers[f])
+		from := len(joined.deflate)
+		joined.append(&st.segment)
+		st.deflate = joined.deflate[from:len(joined.deflate):len(joined.deflate)]
+	}
+	joined.shift = xPow8N(joined.size)
+	return joined
 }
 
 // writeAllScraped writes the clock-dependent families for now.
