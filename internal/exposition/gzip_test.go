@@ -35,6 +35,29 @@ func TestCRC32Combine(t *testing.T) {
 	}
 }
 
+// TestCRCShift: the table shift moves a CRC past n bytes as the
+// combination of CRCs does.
+func TestCRCShift(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int64{0, 1, 2, 3, 7, 64, 137, 255, 4096, 1 << 20} {
+		shift := newCRCShift(n)
+		for range 1000 {
+			crc := rng.Uint32()
+			if got, want := shift.apply(crc), multModP(xPow8N(n), crc); got != want {
+				t.Fatalf("n=%d, crc %08x: %08x, want %08x", n, crc, got, want)
+			}
+		}
+		text := make([]byte, min(n, 4096))
+		for i := range text {
+			text[i] = byte(rng.IntN(256))
+		}
+		head := []byte("head of the text")
+		if got, want := shift.apply(crc32.ChecksumIEEE(head))^crc32.ChecksumIEEE(text), crc32.ChecksumIEEE(slices.Concat(head, text)); n <= 4096 && got != want {
+			t.Fatalf("n=%d: CRC of the whole %08x, want %08x", n, got, want)
+		}
+	}
+}
+
 // snapshotOf renders the groups of recorded API pages as one query's
 // snapshot.
 func snapshotOf(t testing.TB, cfg *config.Config, bizRegion string, pages ...[]byte) *Snapshot {

@@ -29,6 +29,7 @@ type lineCoder struct {
 	nacc    uint
 	last    []byte // the last whole line coded, its '\n' included
 	partial []byte // text after the last '\n' written
+	value   []byte // valueLine's text
 	crc     uint32
 	size    int64 // of the text
 	started bool
@@ -182,6 +183,18 @@ func (c *lineCoder) precodedLine(p *program, pl int, pos []int64) {
 	c.size += int64(line.size)
 }
 
+// valueLine codes the text of value x and its '\n' as literals, with
+// their CRC, at the text's end, and returns their length.
+func (c *lineCoder) valueLine(x float64) int {
+	c.begin()
+	c.last = c.last[:0]
+	c.value = append(appendValue(c.value[:0], x), '\n')
+	c.literals(c.value)
+	c.crc = crc32.Update(c.crc, crc32.IEEETable, c.value)
+	c.size += int64(len(c.value))
+	return len(c.value)
+}
+
 // appendWords appends the bits coded so far to words, packed as
 // precodedLine puts them, and returns how many there are. It leaves the
 // coder to be reset.
@@ -252,10 +265,22 @@ func nextQuote(b []byte, from int) int {
 }
 
 func (c *lineCoder) literals(b []byte) {
-	// Bytes below 144 (digits, ASCII label text) have 8-bit codes: four
-	// of them go in one put.
-	for ; len(b) >= 4; b = b[4:] {
+	// Bytes below 144 (digits, ASCII label text) have 8-bit codes: the
+	// byte plus 0x30, its bits reversed. Eight ASCII bytes are coded at
+	// once, as one word (a value and its '\n' are one or two); else four
+	// go in one put, their codes looked up.
+	for len(b) >= 4 {
+		if len(b) >= 8 {
+			if w := binary.LittleEndian.Uint64(b); w&0x8080808080808080 == 0 {
+				codes := bits.ReverseBytes64(bits.Reverse64(w + 0x3030303030303030))
+				c.put(codes&0xffffffff, 32)
+				c.put(codes>>32, 32)
+				b = b[8:]
+				continue
+			}
+		}
 		c0, c1, c2, c3 := fixedLiteral[b[0]], fixedLiteral[b[1]], fixedLiteral[b[2]], fixedLiteral[b[3]]
+		b = b[4:]
 		if (c0|c1|c2|c3)>>16 != 8 {
 			for _, code := range [4]uint32{c0, c1, c2, c3} {
 				c.put(uint64(code&0xffff), uint(code>>16))

@@ -3,6 +3,7 @@ package exposition
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/crc32"
 	"slices"
 	"time"
 )
@@ -40,6 +41,8 @@ type program struct {
 	toks  []token
 	bits  []uint32 // the literal runs' codes, packed (see addLiterals)
 	words []uint32 // the prefixes coded whole, packed alike
+	// shifts[lines[l].shift] moves a CRC past line l's prefix.
+	shifts []crcShift
 }
 
 type programLine struct {
@@ -52,6 +55,10 @@ type programLine struct {
 	// but within the line); size is its prefix's length, and valueLen
 	// that of its value and '\n' as expected.
 	reach, size, valueLen uint32
+	// crc is the CRC-32 of the prefix, and shifts[shift] moves a CRC past
+	// it: a scrape takes the CRC of the text with them (prefixCRC) and
+	// not from the prefix's bytes, scattered over the groups' labels.
+	crc, shift uint32
 }
 
 // token is a back-reference of n bytes to lines back lines before (0: the
@@ -155,6 +162,7 @@ func (m *programMaker) precode(p *program) {
 	c := &m.coder
 	pos := make([]int64, len(p.lines)-1)
 	at := int64(0)
+	shiftOf := map[uint32]uint32{} // by prefix length: its index in p.shifts
 	for pl := range pos {
 		line := &p.lines[pl]
 		line.word = uint32(len(p.words)) //nolint:gosec // short
@@ -165,6 +173,14 @@ func (m *programMaker) precode(p *program) {
 				line.reach = max(line.reach, t.back)
 			}
 		}
+		line.crc = crc32.ChecksumIEEE(m.stream[m.starts[pl] : m.starts[pl+1]-1])
+		k, ok := shiftOf[line.size]
+		if !ok {
+			k = uint32(len(p.shifts)) //nolint:gosec // far fewer than 2^32
+			shiftOf[line.size] = k
+			p.shifts = append(p.shifts, newCRCShift(int64(line.size)))
+		}
+		line.shift = k
 		if p.fits(pl, at, pos) {
 			c.dst, c.acc, c.nacc, c.size, c.started = c.dst[:0], 0, 0, at, true
 			c.programLine(p, pl, pos)
@@ -176,6 +192,35 @@ func (m *programMaker) precode(p *program) {
 	end := &p.lines[len(p.lines)-1]
 	end.word = uint32(len(p.words)) //nolint:gosec // short
 	m.valueLens = m.valueLens[:0]
+}
+
+// prefixCRC is crc, the CRC-32 of the text before program line pl, moved
+// past the line's prefix: the CRC of the text up to its value.
+func (p *program) prefixCRC(pl int, crc uint32) uint32 {
+	line := &p.lines[pl]
+	return p.shifts[line.shift].apply(crc) ^ line.crc
+}
+
+// crcShift multiplies by x^(8n) modulo the CRC polynomial, as multModP
+// with xPow8N(n) does, with a table for each of the eight 4-bit digits
+// of the other factor: some ten operations instead of a loop over its 32
+// bits. CRC(a‖b) is CRC(a) moved past b's n bytes plus CRC(b).
+type crcShift [8][16]uint32
+
+func newCRCShift(n int64) crcShift {
+	var t crcShift
+	k := xPow8N(n)
+	for d := range t {
+		for v := range t[d] {
+			t[d][v] = multModP(k, uint32(v)<<(4*d)) //nolint:gosec // v < 16
+		}
+	}
+	return t
+}
+
+func (t *crcShift) apply(crc uint32) uint32 {
+	return t[0][crc&15] ^ t[1][crc>>4&15] ^ t[2][crc>>8&15] ^ t[3][crc>>12&15] ^
+		t[4][crc>>16&15] ^ t[5][crc>>20&15] ^ t[6][crc>>24&15] ^ t[7][crc>>28]
 }
 
 // appendPrefix appends what line of the family writes for g before its

@@ -317,7 +317,6 @@ func writeScraped(w *bufio.Writer, fam *family, list []served, now time.Time) {
 
 // scrapeCoder codes a clock-dependent family's lines for a gzip answer:
 // each prefix as its snapshot's program has it, each value as literals.
-// The lines' text is kept for a batch, whose CRC is taken at once.
 type scrapeCoder struct {
 	c      *lineCoder
 	fam    *family
@@ -330,7 +329,7 @@ type scrapeCoder struct {
 	next, moved int
 	g           *groupMeta
 	gi          int
-	text        []byte // coded, its CRC not yet taken
+	text        []byte // the prefix of a line the program has not
 	emit        scraped
 }
 
@@ -358,7 +357,6 @@ func (sc *scrapeCoder) family(fam *family, list []served, now time.Time) {
 			}
 		}
 	}
-	sc.flush()
 	sc.fam = nil
 }
 
@@ -368,8 +366,6 @@ func (sc *scrapeCoder) line(line int, x float64) {
 		_, _ = c.Write(familyHeaders[sc.fam.index]) // to memory: cannot fail
 		sc.header = true
 	}
-	start := len(sc.text)
-	sc.text = appendPrefix(sc.text, sc.fam, sc.g, line)
 	p := sc.prog
 	pl := p.lineOf(sc.gi, line)
 	switch {
@@ -387,25 +383,21 @@ func (sc *scrapeCoder) line(line int, x float64) {
 		if pl >= 0 {
 			sc.pos[pl] = c.size // the same prefix, as literals: later lines may refer to it
 		}
-		c.literalText(sc.text[start:])
+		sc.text = appendPrefix(sc.text[:0], sc.fam, sc.g, line)
+		c.literalText(sc.text)
 	}
-	start = len(sc.text)
-	sc.text = append(appendValue(sc.text, x), '\n')
-	c.literalText(sc.text[start:])
+	if pl >= 0 {
+		c.crc = p.prefixCRC(pl, c.crc)
+	} else {
+		c.addCRC(sc.text)
+	}
+	n := c.valueLine(x)
 	if pl >= 0 {
 		sc.next = pl + 1
-		if len(sc.text)-start != int(p.lines[pl].valueLen) {
+		if n != int(p.lines[pl].valueLen) {
 			sc.moved = pl
 		}
 	}
-	if len(sc.text) >= 32<<10 {
-		sc.flush()
-	}
-}
-
-func (sc *scrapeCoder) flush() {
-	sc.c.addCRC(sc.text)
-	sc.text = sc.text[:0]
 }
 
 // hasSeries tells whether any group to write has stored series of fam.
