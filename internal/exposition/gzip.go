@@ -242,6 +242,40 @@ func multModP(a, b uint32) uint32 {
 	return p
 }
 
+// updateShort is crc32.Update(crc, crc32.IEEETable, p), for the short
+// texts of values: every byte of p is looked up at once, in the table of
+// its distance from p's end (slicing by len(p)), where crc32 takes a
+// short text a byte after the other, each step waiting for the one
+// before: at every gzip scrape, a CRC per countdown value cost more than
+// the rest of its coding.
+func updateShort(crc uint32, p []byte) uint32 {
+	n := len(p)
+	if n < 4 || n > len(crcSlices) {
+		return crc32.Update(crc, crc32.IEEETable, p)
+	}
+	// The CRC register joins the first four bytes; what it held is then
+	// pushed out past the text, with them.
+	s := ^crc ^ binary.LittleEndian.Uint32(p)
+	r := crcSlices[n-1][byte(s)] ^ crcSlices[n-2][byte(s>>8)] ^ crcSlices[n-3][byte(s>>16)] ^ crcSlices[n-4][s>>24]
+	for j := 4; j < n; j++ {
+		r ^= crcSlices[n-1-j][p[j]]
+	}
+	return ^r
+}
+
+// crcSlices[k][b] is the CRC register after byte b followed by k zero
+// bytes, from an empty register: crcSlices[0] is crc32's table.
+var crcSlices = func() (t [16][256]uint32) {
+	for b := range 256 {
+		t[0][b] = crc32.IEEETable[b]
+		for k := 1; k < len(t); k++ {
+			prev := t[k-1][b]
+			t[k][b] = prev>>8 ^ crc32.IEEETable[byte(prev)]
+		}
+	}
+	return t
+}()
+
 // xPow2K[k] is x^(2^k) modulo the polynomial.
 var xPow2K = func() (t [32]uint32) {
 	p := uint32(1) << 30 // x^1

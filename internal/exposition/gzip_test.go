@@ -58,6 +58,23 @@ func TestCRCShift(t *testing.T) {
 	}
 }
 
+// TestUpdateShort: the CRC of short texts taken at once is crc32's.
+func TestUpdateShort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 40 {
+		for range 1000 {
+			text := make([]byte, n)
+			for i := range text {
+				text[i] = byte(rng.IntN(256))
+			}
+			crc := rng.Uint32()
+			if got, want := updateShort(crc, text), crc32.Update(crc, crc32.IEEETable, text); got != want {
+				t.Fatalf("%d bytes %x after %08x: %08x, want %08x", n, text, crc, got, want)
+			}
+		}
+	}
+}
+
 // snapshotOf renders the groups of recorded API pages as one query's
 // snapshot.
 func snapshotOf(t testing.TB, cfg *config.Config, bizRegion string, pages ...[]byte) *Snapshot {

@@ -190,7 +190,7 @@ func (c *lineCoder) valueLine(x float64) int {
 	c.last = c.last[:0]
 	c.value = append(appendValue(c.value[:0], x), '\n')
 	c.literals(c.value)
-	c.crc = crc32.Update(c.crc, crc32.IEEETable, c.value)
+	c.crc = updateShort(c.crc, c.value)
 	c.size += int64(len(c.value))
 	return len(c.value)
 }
