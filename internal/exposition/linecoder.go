@@ -20,9 +20,18 @@ import (
 //     differ, literals up to the next '"' (the end of a differing label
 //     value), where the two are aligned again. No search is made.
 //
+// A clock-dependent line's value goes in a stored block of its own, as
+// it is (RFC 1951 §3.2.4): a block ends, a stored one starts on a byte
+// boundary, and a new block of fixed codes starts after the value, on a
+// byte boundary again. Some six bytes more a line than literals, but
+// every line then starts on a byte boundary, so a prefix coded when its
+// program was made, its block's start and end included, is copied as
+// bytes, and the value's bytes are copied as they are: no bits are
+// shifted at a scrape.
+//
 // Like every piece, it starts from an empty dictionary, refers back no
-// further than its own text, and ends on a byte boundary with an empty
-// stored block.
+// further than its own text, and ends on a byte boundary after a
+// non-final stored block.
 type lineCoder struct {
 	dst     []byte // the compressed piece so far
 	acc     uint64 // bits not yet in dst, the first in the lowest bit
@@ -33,8 +42,18 @@ type lineCoder struct {
 	crc     uint32
 	size    int64 // of the text
 	started bool
+	block   blockState
 	pool    *sync.Pool // where it came from
 }
+
+// blockState is where the coder is in deflate's blocks.
+type blockState uint8
+
+const (
+	betweenBlocks blockState = iota // on a byte boundary
+	inFixedBlock                    // a block of fixed codes is open
+	inStoredBlock                   // a stored block's header is written: its length is next
+)
 
 // Coders are pooled by what they code: an answer's own text (headers,
 // the exporter's metrics: a few kilobytes, held while a client reads) and
@@ -101,29 +120,68 @@ func (c *lineCoder) end() (piece []byte, crc uint32, size int64) {
 	if len(c.partial) > 0 {
 		c.code(c.last, c.partial)
 	}
-	c.put(0, 7) // end of block: code 256 is seven zero bits
-	c.put(0, 3) // an empty stored block, non-final, to end on a byte boundary
-	for c.nacc > 0 {
-		c.dst = append(c.dst, byte(c.acc)) //nolint:gosec // the lowest byte, as meant
-		c.acc >>= 8
-		c.nacc = c.nacc - min(c.nacc, 8)
-	}
-	c.acc = 0
-	c.dst = append(c.dst, 0, 0, 0xff, 0xff)
+	c.toByteBoundary()
 	return c.dst, c.crc, c.size
+}
+
+// toByteBoundary ends the open block, if any, on a byte boundary: a block
+// of fixed codes with an empty stored block after it, a stored block
+// empty.
+func (c *lineCoder) toByteBoundary() {
+	if c.block == betweenBlocks {
+		return
+	}
+	c.toStored()
+	c.dst = append(c.dst, 0, 0, 0xff, 0xff) // LEN 0 and its complement
+	c.block = betweenBlocks
+}
+
+// toStored starts a stored block, non-final, ending the block of fixed
+// codes that is open: its length and bytes come next.
+func (c *lineCoder) toStored() {
+	c.started = true
+	switch c.block {
+	case inStoredBlock:
+		return
+	case inFixedBlock:
+		c.put(0, 7) // end of block: code 256 is seven zero bits
+		c.put(0, 3) // BFINAL 0, BTYPE 00
+		for c.nacc > 0 {
+			c.dst = append(c.dst, byte(c.acc)) //nolint:gosec // the lowest byte, as meant
+			c.acc >>= 8
+			c.nacc = c.nacc - min(c.nacc, 8)
+		}
+		c.acc = 0
+	default:
+		c.dst = append(c.dst, 0) // the header's three bits, and the byte's rest
+	}
+	c.block = inStoredBlock
+}
+
+// stored writes b, at most 65,535 bytes, as a stored block's content.
+func (c *lineCoder) stored(b []byte) {
+	c.toStored()
+	n := uint16(len(b)) //nolint:gosec // short, as documented
+	c.dst = append(c.dst, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+	c.dst = append(c.dst, b...)
+	c.block = betweenBlocks
 }
 
 // reset empties the coder for the next piece, keeping its buffers.
 func (c *lineCoder) reset() {
 	c.dst, c.last, c.partial = c.dst[:0], c.last[:0], c.partial[:0]
-	c.acc, c.nacc, c.crc, c.size, c.started = 0, 0, 0, 0, false
+	c.acc, c.nacc, c.crc, c.size, c.started, c.block = 0, 0, 0, 0, false, betweenBlocks
 }
 
+// begin opens a block of fixed codes, unless one is open.
 func (c *lineCoder) begin() {
-	if !c.started {
-		c.put(fixedBlockHeader, 3)
-		c.started = true
+	c.started = true
+	if c.block == inFixedBlock {
+		return
 	}
+	c.toByteBoundary()
+	c.put(fixedBlockHeader, 3)
+	c.block = inFixedBlock
 }
 
 // release returns the coder to its pool, dropping buffers that a very
@@ -137,8 +195,8 @@ func (c *lineCoder) release() {
 }
 
 // Text the scrape coder writes is coded apart from Write: a line it codes
-// is not the one before the next line Write codes, and its CRC is added
-// by the caller (addCRC), in order, once a batch of text is complete.
+// is not the one before the next line Write codes, and the CRC of a
+// prefix is added by the caller.
 
 // literalText codes b as literals, without its CRC.
 func (c *lineCoder) literalText(b []byte) {
@@ -171,42 +229,30 @@ func (c *lineCoder) programLine(p *program, pl int, pos []int64) {
 }
 
 // precodedLine codes the prefix of program line pl, as coded whole when
-// the program was made, without its CRC, at the text's end; the text
+// the program was made (precode: its block's start, and its end up to the
+// value's stored block), without its CRC, at the text's end; the text
 // since each line it refers to must be what the program expected. It sets
 // pos[pl].
 func (c *lineCoder) precodedLine(p *program, pl int, pos []int64) {
-	c.begin()
+	c.toByteBoundary()
+	c.started = true
 	c.last = c.last[:0]
 	line := &p.lines[pl]
 	pos[pl] = c.size
-	c.packed(p.words[line.word:], uint(line.nbits))
+	c.dst = append(c.dst, p.coded[line.coded:line.coded+line.ncoded]...)
+	c.block = inStoredBlock
 	c.size += int64(line.size)
 }
 
-// valueLine codes the text of value x and its '\n' as literals, with
-// their CRC, at the text's end, and returns their length.
+// valueLine writes the text of value x and its '\n' in a stored block,
+// with their CRC, at the text's end, and returns their length.
 func (c *lineCoder) valueLine(x float64) int {
-	c.begin()
 	c.last = c.last[:0]
 	c.value = append(appendValue(c.value[:0], x), '\n')
-	c.literals(c.value)
+	c.stored(c.value)
 	c.crc = updateShort(c.crc, c.value)
 	c.size += int64(len(c.value))
 	return len(c.value)
-}
-
-// appendWords appends the bits coded so far to words, packed as
-// precodedLine puts them, and returns how many there are. It leaves the
-// coder to be reset.
-func (c *lineCoder) appendWords(words []uint32) ([]uint32, uint32) {
-	n := uint32(len(c.dst))*8 + uint32(c.nacc) //nolint:gosec // short
-	for b := c.dst; len(b) >= 4; b = b[4:] {
-		words = append(words, binary.LittleEndian.Uint32(b))
-	}
-	if c.nacc > 0 {
-		words = append(words, uint32(c.acc)) //nolint:gosec // fewer than 32 bits
-	}
-	return words, n
 }
 
 // addCRC adds to the piece's CRC text coded by literalText and programLine.

@@ -322,3 +322,40 @@ func TestMillisUntilIsSub(t *testing.T) {
 		}
 	}
 }
+
+// TestLineCoderBlocks: text coded, values stored and literal text, in
+// every order, each from where the one before left the blocks, decode to
+// the text in order, and the piece ends on a byte boundary.
+func TestLineCoderBlocks(t *testing.T) {
+	steps := []struct {
+		name string
+		text string
+		do   func(c *lineCoder)
+	}{
+		{"coded", "# HELP a_b Help.\n# TYPE a_b gauge\n", func(c *lineCoder) { c.Write([]byte("# HELP a_b Help.\n# TYPE a_b gauge\n")) }},
+		{"value", "1234.5\n", func(c *lineCoder) {
+			c.valueLine(1234.5)
+		}},
+		{"literals", `a_b{x="y"} `, func(c *lineCoder) {
+			c.literalText([]byte(`a_b{x="y"} `))
+			c.addCRC([]byte(`a_b{x="y"} `))
+		}},
+	}
+	for _, order := range [][]int{{0, 1, 1, 2, 1, 0}, {1, 1, 0, 2, 2, 1}, {2, 1, 2, 0, 1, 1}, {1}, {0}, {2}, {1, 0}, {0, 2, 1}} {
+		c := newLineCoder(&clockCoders)
+		var want, names []string
+		for _, k := range order {
+			steps[k].do(c)
+			want, names = append(want, steps[k].text), append(names, steps[k].name)
+		}
+		piece, crc, size := c.end()
+		text := strings.Join(want, "")
+		if got := inflated(t, piece); string(got) != text {
+			t.Errorf("%v: decodes to %q, want %q", names, got, text)
+		}
+		if crc != crc32.ChecksumIEEE([]byte(text)) || size != int64(len(text)) {
+			t.Errorf("%v: CRC %08x and size %d, want %08x and %d", names, crc, size, crc32.ChecksumIEEE([]byte(text)), len(text))
+		}
+		c.release()
+	}
+}

@@ -29,28 +29,28 @@ import (
 // milliseconds), and then so do the distances. Each prefix is therefore
 // also coded whole when the program is made, with the distances its lines
 // would have if every value had its expected length (valueLen); a scrape
-// puts that code as it is, 32 bits at a time, while the text between the
-// line and the lines it refers to has the lengths expected, and replays
-// the tokens otherwise.
+// copies that code as it is (every line starts on a byte boundary, see
+// lineCoder), while the text between the line and the lines it refers to
+// has the lengths expected, and replays the tokens otherwise.
 type program struct {
 	// slot[at[g]+line] is the program line of group g's line (see
 	// scraped), or -1 when it has none.
 	at    []int32
 	slot  []int32
-	lines []programLine // one more at the end, whose tok and word end the last
+	lines []programLine // one more at the end, whose tok ends the last
 	toks  []token
 	bits  []uint32 // the literal runs' codes, packed (see addLiterals)
-	words []uint32 // the prefixes coded whole, packed alike
+	coded []byte   // the prefixes coded whole (see precode)
 	// shifts[lines[l].shift] moves a CRC past line l's prefix.
 	shifts []crcShift
 }
 
 type programLine struct {
 	tok  uint32 // its tokens are toks[tok:next line's tok]
-	word uint32 // its prefix coded whole is words[word:next line's word]
-	// nbits is the length of that code; 0 when the line has none (a
-	// reference of it lay beyond deflate's window as made).
-	nbits uint32
+	// Its prefix coded whole is coded[coded:coded+ncoded]; ncoded is 0
+	// when the line has none (a reference of it lay beyond deflate's
+	// window as made).
+	coded, ncoded uint32
 	// reach is how many lines back its furthest reference goes (0: none
 	// but within the line); size is its prefix's length, and valueLen
 	// that of its value and '\n' as expected.
@@ -165,7 +165,6 @@ func (m *programMaker) precode(p *program) {
 	shiftOf := map[uint32]uint32{} // by prefix length: its index in p.shifts
 	for pl := range pos {
 		line := &p.lines[pl]
-		line.word = uint32(len(p.words)) //nolint:gosec // short
 		line.valueLen = m.valueLens[pl]
 		for _, t := range p.toks[line.tok:p.lines[pl+1].tok] {
 			line.size += t.n &^ literalRun
@@ -182,15 +181,19 @@ func (m *programMaker) precode(p *program) {
 		}
 		line.shift = k
 		if p.fits(pl, at, pos) {
-			c.dst, c.acc, c.nacc, c.size, c.started = c.dst[:0], 0, 0, at, true
+			// From a byte boundary between blocks: a block of fixed codes
+			// opens, the prefix, the block ends and the value's stored
+			// block starts, on a byte boundary.
+			c.reset()
+			c.size = at
 			c.programLine(p, pl, pos)
-			p.words, line.nbits = c.appendWords(p.words)
+			c.toStored()
+			line.coded, line.ncoded = uint32(len(p.coded)), uint32(len(c.dst)) //nolint:gosec // short
+			p.coded = append(p.coded, c.dst...)
 		}
 		pos[pl] = at
 		at += int64(line.size) + int64(line.valueLen)
 	}
-	end := &p.lines[len(p.lines)-1]
-	end.word = uint32(len(p.words)) //nolint:gosec // short
 	m.valueLens = m.valueLens[:0]
 }
 

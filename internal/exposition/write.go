@@ -375,7 +375,7 @@ func (sc *scrapeCoder) line(line int, x float64) {
 		sc.moved = max(sc.moved, pl-1) // lines the program has and the scrape not
 	}
 	switch {
-	case pl >= 0 && p.lines[pl].nbits > 0 && pl-int(p.lines[pl].reach) > sc.moved:
+	case pl >= 0 && p.lines[pl].ncoded > 0 && pl-int(p.lines[pl].reach) > sc.moved:
 		c.precodedLine(p, pl, sc.pos)
 	case pl >= 0 && p.fits(pl, c.size, sc.pos):
 		c.programLine(p, pl, sc.pos)
