@@ -193,9 +193,9 @@ func appendValue(buf []byte, v float64) []byte {
 // took twice as long.
 func appendMilliseconds(buf []byte, ms int64) []byte {
 	var text [24]byte // a sign, 16 digits, the point and three decimals
-	u := uint64(ms) //nolint:gosec // its magnitude, below
+	u := uint64(ms)   //nolint:gosec // its magnitude, below
 	if ms < 0 {
-		u = uint64(-ms) //nolint:gosec // ms > -2^63: a quotient by 1000 of a float
+		u = uint64(-ms)
 	}
 	secs, frac := u/1000, u%1000
 	// The point and three decimals, of which trailing zeros are left out.

@@ -256,7 +256,7 @@ func updateShort(crc uint32, p []byte) uint32 {
 	// The CRC register joins the first four bytes; what it held is then
 	// pushed out past the text, with them.
 	s := ^crc ^ binary.LittleEndian.Uint32(p)
-	r := crcSlices[n-1][byte(s)] ^ crcSlices[n-2][byte(s>>8)] ^ crcSlices[n-3][byte(s>>16)] ^ crcSlices[n-4][s>>24]
+	r := crcSlices[n-1][s&0xff] ^ crcSlices[n-2][s>>8&0xff] ^ crcSlices[n-3][s>>16&0xff] ^ crcSlices[n-4][s>>24]
 	for j := 4; j < n; j++ {
 		r ^= crcSlices[n-1-j][p[j]]
 	}

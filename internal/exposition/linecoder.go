@@ -161,8 +161,10 @@ func (c *lineCoder) toStored() {
 // stored writes b, at most 65,535 bytes, as a stored block's content.
 func (c *lineCoder) stored(b []byte) {
 	c.toStored()
-	n := uint16(len(b)) //nolint:gosec // short, as documented
-	c.dst = append(c.dst, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+	var lens [4]byte                                         // LEN and its complement, NLEN
+	binary.LittleEndian.PutUint16(lens[:], uint16(len(b)))   //nolint:gosec // short, as documented
+	binary.LittleEndian.PutUint16(lens[2:], ^uint16(len(b))) //nolint:gosec // as above
+	c.dst = append(c.dst, lens[:]...)
 	c.dst = append(c.dst, b...)
 	c.block = betweenBlocks
 }

@@ -46,7 +46,7 @@ type program struct {
 }
 
 type programLine struct {
-	tok  uint32 // its tokens are toks[tok:next line's tok]
+	tok uint32 // its tokens are toks[tok:next line's tok]
 	// Its prefix coded whole is coded[coded:coded+ncoded]; ncoded is 0
 	// when the line has none (a reference of it lay beyond deflate's
 	// window as made).
