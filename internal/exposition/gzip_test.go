@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -501,4 +502,48 @@ type writeRecorder struct {
 func (r *writeRecorder) Write(p []byte) (int, error) {
 	r.writes = append(r.writes, p)
 	return r.Buffer.Write(p)
+}
+
+// TestPieceBuffersReused: the pieces an answer codes (the clock-dependent
+// families, the exporter's own text) are copied into buffers that the
+// answer gives back once it has written them, so answers one after the
+// other allocate far less than the pieces they send.
+func TestPieceBuffersReused(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's allocations and pools")
+	}
+	snap := generatedSnapshot(t, 300)
+	own := []byte(strings.Repeat("# HELP own_metric Own.\n# TYPE own_metric gauge\nown_metric{a=\"b\"} 1\n", 50))
+	now := time.Now()
+	out := bufio.NewWriterSize(io.Discard, 64<<10)
+	answer := func() (pieces int) {
+		out.Reset(io.Discard)
+		z := NewGzipWriter(out)
+		p, text := PrepareGzip(now, groupsOnly(snap)), CodeText(own)
+		<-p.done
+		pieces = len(p.piece.deflate) + len(text.seg.deflate)
+		if err := WriteGzip(z, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.WritePiece(text); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return pieces
+	}
+	pieces := answer()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const answers = 20
+	for range answers {
+		answer()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / answers; per > uint64(pieces)/2 {
+		t.Errorf("an answer allocated %d bytes, for pieces of %d", per, pieces)
+	} else {
+		t.Logf("an answer allocated %d bytes, for pieces of %d", per, pieces)
+	}
 }

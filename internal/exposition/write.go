@@ -115,8 +115,10 @@ type Prepared struct {
 	list []served
 	done chan struct{}
 	// Once done: the families coded for this scrape, and those whose
-	// values hold for the minute, as coded for it.
+	// values hold for the minute, as coded for it. The piece's bytes are
+	// pieceBuf's, given back once written.
 	piece, minutely segment
+	pieceBuf        *[]byte
 }
 
 var preparing = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
@@ -133,7 +135,7 @@ func PrepareGzip(now time.Time, queries []Query) *Prepared {
 		preparing <- struct{}{}
 		defer func() { <-preparing }()
 		sc := scrapeCoderPool.Get().(*scrapeCoder)
-		p.piece = sc.code(p.list, now, false)
+		p.piece, p.pieceBuf = sc.code(p.list, now, false)
 		p.minutely = sc.minutely(p.list, now)
 		sc.g, sc.prog = nil, nil // the pool must not keep a snapshot alive
 		scrapeCoderPool.Put(sc)
@@ -166,7 +168,10 @@ func (sc *scrapeCoder) minutely(list []served, now time.Time) segment {
 	for i, s := range list {
 		ids[i] = s.snap.id
 	}
-	seg := sc.code(list, now, true)
+	seg, buf := sc.code(list, now, true)
+	// Kept for the minute by the snapshot: never given back.
+	seg.deflate = bytes.Clone(*buf)
+	givePieceBuffer(buf)
 	holder.Store(&minutelyPiece{minute: minute, ids: ids, seg: seg})
 	return seg
 }
@@ -177,23 +182,25 @@ func (m *minutelyPiece) codedFor(list []served) bool {
 }
 
 // code codes the clock-dependent families of list for now that are
-// minutely, or that are not, into a piece.
-func (sc *scrapeCoder) code(list []served, now time.Time, minutely bool) segment {
+// minutely, or that are not, into a piece, whose bytes are in the buffer
+// returned.
+func (sc *scrapeCoder) code(list []served, now time.Time, minutely bool) (segment, *[]byte) {
 	sc.c = newLineCoder(&clockCoders)
 	for _, fam := range families {
 		if fam.scrape != nil && fam.minutely == minutely {
 			sc.family(fam, list, now)
 		}
 	}
-	// The piece waits, copied to its size, while the stored families
-	// reach a client that may be slow; the coder, whose buffer grew by
-	// doubling, goes back to the pool now. Under many scrapes at once
-	// the pool then holds a coder per core, not one per scrape.
+	// The piece waits, copied out, while the stored families reach a
+	// client that may be slow; the coder, whose buffer grew by doubling,
+	// goes back to the pool now. Under many scrapes at once the pool then
+	// holds a coder per core, not one per scrape.
 	piece, crc, size := sc.c.end()
-	seg := newSegment(bytes.Clone(piece), crc, size)
+	buf := pieceBuffer(piece)
+	seg := newSegment(*buf, crc, size)
 	sc.c.release()
 	sc.c = nil
-	return seg
+	return seg, buf
 }
 
 // WriteGzip writes the families of p into z: each stored family as it was
@@ -208,6 +215,8 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 		return err
 	}
 	z.writeSegment(&p.piece)
+	givePieceBuffer(p.pieceBuf) // written, or copied into the answer's buffer
+	p.piece, p.pieceBuf = segment{}, nil
 	z.writeSegment(&p.minutely)
 	writeSessionsGzip(z, p.list)
 	return z.err
