@@ -160,7 +160,7 @@ func NewGzipWriter(out *bufio.Writer) *GzipWriter {
 // the stored families are sent, not after them.
 type TextPiece struct {
 	seg segment
-	buf *[]byte // holds seg's bytes
+	buf *pieceBuffer // holds seg's bytes
 }
 
 // CodeText codes text as a piece of a gzip answer.
@@ -168,8 +168,8 @@ func CodeText(text []byte) *TextPiece {
 	c := newLineCoder(&textCoders)
 	_, _ = c.Write(text) // to memory: cannot fail
 	piece, crc, size := c.end()
-	buf := pieceBuffer(piece)
-	p := &TextPiece{seg: newSegment(*buf, crc, size), buf: buf}
+	buf := textPieces.copyOf(piece)
+	p := &TextPiece{seg: newSegment(buf.b, crc, size), buf: buf}
 	c.release()
 	return p
 }
@@ -178,7 +178,7 @@ func CodeText(text []byte) *TextPiece {
 // again.
 func (z *GzipWriter) WritePiece(p *TextPiece) error {
 	z.writeSegment(&p.seg)
-	givePieceBuffer(p.buf)
+	p.buf.give()
 	p.seg, p.buf = segment{}, nil
 	return z.err
 }
@@ -187,23 +187,51 @@ func (z *GzipWriter) WritePiece(p *TextPiece) error {
 // exporter's own text) are copied out of their coders into buffers given
 // back once the answer has written them: some 70 KB a scrape at 2,000
 // groups that the garbage collector would otherwise take, and half of
-// what a scrape allocated.
-var pieceBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// what a scrape allocated. A few buffers of each kind are kept, as many
+// as scrapes may be coded at once, not one for each scrape in flight:
+// kept buffers count as live heap, which sets the memory limit
+// (internal/memlimit), and twenty scrapers at once, each holding one,
+// raised peak RSS by 1-2.5 MB. They are kept by kind, as the coders are,
+// so that the own text of a few kilobytes does not take a buffer sized
+// for the clock-dependent families.
+type pieceBuffers struct{ free chan *pieceBuffer }
 
-// pieceBuffer is a buffer holding a copy of b.
-func pieceBuffer(b []byte) *[]byte {
-	buf := pieceBuffers.Get().(*[]byte)
-	*buf = append((*buf)[:0], b...)
+var (
+	textPieces  = &pieceBuffers{free: make(chan *pieceBuffer, cap(preparing))}
+	clockPieces = &pieceBuffers{free: make(chan *pieceBuffer, cap(preparing))}
+)
+
+// copyOf is a buffer holding a copy of b: a kept one that is large
+// enough, else one of b's size, not grown by doubling.
+func (bs *pieceBuffers) copyOf(b []byte) *pieceBuffer {
+	var buf *pieceBuffer
+	select {
+	case buf = <-bs.free:
+	default:
+	}
+	if buf == nil || cap(buf.b) < len(b) {
+		buf = &pieceBuffer{b: make([]byte, 0, len(b)+len(b)/16), from: bs}
+	}
+	buf.b = append(buf.b[:0], b...)
 	return buf
 }
 
-// givePieceBuffer gives back a buffer of pieceBuffer whose bytes are no
-// longer used; one of a very large piece is left to the collector.
-func givePieceBuffer(buf *[]byte) {
-	if buf == nil || cap(*buf) > 4<<20 {
+// pieceBuffer is a buffer of pieceBuffers.
+type pieceBuffer struct {
+	b    []byte
+	from *pieceBuffers
+}
+
+// give gives the buffer back once its bytes are no longer used: kept if
+// there is room, else left to the collector.
+func (buf *pieceBuffer) give() {
+	if buf == nil || cap(buf.b) > 4<<20 {
 		return
 	}
-	pieceBuffers.Put(buf)
+	select {
+	case buf.from.free <- buf:
+	default:
+	}
 }
 
 // writeSegment copies a stored segment into the stream. One larger than

@@ -118,7 +118,7 @@ type Prepared struct {
 	// values hold for the minute, as coded for it. The piece's bytes are
 	// pieceBuf's, given back once written.
 	piece, minutely segment
-	pieceBuf        *[]byte
+	pieceBuf        *pieceBuffer
 }
 
 var preparing = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
@@ -170,8 +170,8 @@ func (sc *scrapeCoder) minutely(list []served, now time.Time) segment {
 	}
 	seg, buf := sc.code(list, now, true)
 	// Kept for the minute by the snapshot: never given back.
-	seg.deflate = bytes.Clone(*buf)
-	givePieceBuffer(buf)
+	seg.deflate = bytes.Clone(buf.b)
+	buf.give()
 	holder.Store(&minutelyPiece{minute: minute, ids: ids, seg: seg})
 	return seg
 }
@@ -184,7 +184,7 @@ func (m *minutelyPiece) codedFor(list []served) bool {
 // code codes the clock-dependent families of list for now that are
 // minutely, or that are not, into a piece, whose bytes are in the buffer
 // returned.
-func (sc *scrapeCoder) code(list []served, now time.Time, minutely bool) (segment, *[]byte) {
+func (sc *scrapeCoder) code(list []served, now time.Time, minutely bool) (segment, *pieceBuffer) {
 	sc.c = newLineCoder(&clockCoders)
 	for _, fam := range families {
 		if fam.scrape != nil && fam.minutely == minutely {
@@ -196,8 +196,8 @@ func (sc *scrapeCoder) code(list []served, now time.Time, minutely bool) (segmen
 	// goes back to the pool now. Under many scrapes at once the pool then
 	// holds a coder per core, not one per scrape.
 	piece, crc, size := sc.c.end()
-	buf := pieceBuffer(piece)
-	seg := newSegment(*buf, crc, size)
+	buf := clockPieces.copyOf(piece)
+	seg := newSegment(buf.b, crc, size)
 	sc.c.release()
 	sc.c = nil
 	return seg, buf
@@ -215,7 +215,7 @@ func WriteGzip(z *GzipWriter, p *Prepared) error {
 		return err
 	}
 	z.writeSegment(&p.piece)
-	givePieceBuffer(p.pieceBuf) // written, or copied into the answer's buffer
+	p.pieceBuf.give() // written, or copied into the answer's buffer
 	p.piece, p.pieceBuf = segment{}, nil
 	z.writeSegment(&p.minutely)
 	writeSessionsGzip(z, p.list)
