@@ -13,7 +13,7 @@ import (
 // nothing is counted or built per scrape. Two kinds of text go in:
 //
 //   - the clock-dependent families, whose prefixes their snapshot's
-//     programs code (program.go), and whose values are literals;
+//     programs code (program.go), and whose values go as they are;
 //   - other text (HELP/TYPE lines, the exporter's own metrics), through
 //     Write, which codes each line against the line before it: where the
 //     two agree at the aligned position, one back-reference; where they

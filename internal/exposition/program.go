@@ -13,7 +13,7 @@ import (
 // refresh to refresh. A program, made once per refresh, codes every prefix
 // as deflate literals and back-references to earlier prefixes of the same
 // family, found by an LZ77 search then. A gzip scrape only replays it and
-// codes the values as literals: the search, which is what made
+// writes the values (see lineCoder): the search, which is what made
 // compressing these lines cost most of a cached scrape, is not made again.
 //
 // At the scrape, values lie between the prefixes, so a back-reference's

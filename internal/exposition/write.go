@@ -325,7 +325,8 @@ func writeScraped(w *bufio.Writer, fam *family, list []served, now time.Time) {
 }
 
 // scrapeCoder codes a clock-dependent family's lines for a gzip answer:
-// each prefix as its snapshot's program has it, each value as literals.
+// each prefix as its snapshot's program has it, each value in a stored
+// block of its own.
 type scrapeCoder struct {
 	c      *lineCoder
 	fam    *family
